@@ -1,0 +1,107 @@
+"""List parameters -> WHERE / ORDER BY with binds, from the entity's declared filters and sorts."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from .. import ids
+from ..entities.spec import Entity
+
+DEFAULT_PER_PAGE = 20
+MAX_PER_PAGE = 5000
+STATUS_SQL = {
+    "active": "{t}.deleted_at IS NULL",
+    "archived": "({t}.deleted_at IS NOT NULL AND {t}.is_deleted = false)",
+    "deleted": "{t}.is_deleted = true",
+}
+
+
+def positive_int(value: Any, default: int, cap: int) -> int:
+    """Upstream clamps rather than rejects: `page=undefined` is page 1, `per_page=abc` is the default."""
+    try:
+        number = abs(int(str(value).strip()))
+    except (TypeError, ValueError):
+        return default
+    return min(number, cap) if number > 0 else default
+
+
+@dataclass
+class ListQuery:
+    page: int = 1
+    per_page: int = DEFAULT_PER_PAGE
+    include: str = ""
+    params: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, params: Mapping[str, Any]) -> "ListQuery":
+        flat = {k: v.strip() for k, v in params.items() if isinstance(v, str) and v.strip() != ""}
+        return cls(
+            page=positive_int(flat.get("page"), 1, 10**9),
+            per_page=positive_int(flat.get("per_page"), DEFAULT_PER_PAGE, MAX_PER_PAGE),
+            include=flat.get("include", ""),
+            params=flat,
+        )
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.per_page
+
+
+class Binder:
+    """Turns `?` placeholders into asyncpg's numbered `$n`, collecting the values in order."""
+
+    def __init__(self, *initial: Any) -> None:
+        self.values: list[Any] = list(initial)
+
+    def add(self, sql: str, values: tuple[Any, ...]) -> str:
+        parts = sql.split("?")
+        if len(parts) - 1 != len(values):
+            raise ValueError("placeholder count mismatch")
+        out = [parts[0]]
+        for value, rest in zip(values, parts[1:]):
+            self.values.append(value)
+            out.append(f"${len(self.values)}{rest}")
+        return "".join(out)
+
+
+def render(entity: Entity, q: ListQuery, company_id: int, own_user: int | None = None) -> tuple[str, str, list[Any]]:
+    """-> (where, order, binds). `own_user` limits rows to those the user created or is assigned."""
+    b = Binder()
+    conditions = [b.add(entity.scope.format(t="t0"), (company_id,))]
+    if own_user is not None and entity.field("user_id") is not None:
+        assigned = " OR t0.assigned_user_id = ?" if entity.field("assigned_user_id") else ""
+        conditions.append(b.add(f"(t0.user_id = ?{assigned})", (own_user,) * (2 if assigned else 1)))
+    narrowing: list[str] = []
+    statuses = q.params.get("status", "")
+    if entity.soft_delete and statuses:
+        chosen = [STATUS_SQL[s.strip()].format(t="t0") for s in statuses.split(",") if s.strip() in STATUS_SQL]
+        if chosen and len(chosen) < len(STATUS_SQL):
+            narrowing.append("(" + " OR ".join(chosen) + ")")
+    for flt in entity.filters:
+        raw = q.params.get(flt.param)
+        if raw is None:
+            continue
+        built = flt.build(raw)
+        if built is not None:
+            narrowing.append(b.add(built[0].format(t="t0"), built[1]))
+    pinned = ids.decode_or_none(q.params.get("with", "")) if q.params.get("with") else None
+    if narrowing:
+        narrowed = " AND ".join(narrowing)
+        if pinned is not None:
+            narrowed = f"({narrowed}) OR " + b.add("t0.id = ?", (pinned,))
+        conditions.append(f"({narrowed})")
+    order = _order(entity, q.params.get("sort", ""))
+    if pinned is not None:
+        order = b.add("(t0.id = ?) DESC, ", (pinned,)) + order
+    return " AND ".join(conditions), order, b.values
+
+
+def _order(entity: Entity, sort: str) -> str:
+    """`sort=col|dir` on the allow-list; anything else falls back to the default order."""
+    column, sep, direction = sort.partition("|")
+    expr = entity.sorts.get(column.strip()) if sep else None
+    if expr is None:
+        default = entity.default_order.format(t="t0")
+        return default if default.endswith("t0.id") or "t0.id " in default else f"{default}, t0.id"
+    dir_sql = "ASC" if direction.strip().lower() == "asc" else "DESC"
+    return f"{expr.format(t='t0')} {dir_sql} NULLS LAST, t0.id {dir_sql}"

@@ -1,0 +1,196 @@
+"""CrudService: list/get/blank/create/update/destroy/bulk for any registry entity, always scoped to the
+caller's company. Subclasses add business rules through the hooks; the SQL comes from app.crud.sql."""
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+from .. import ids
+from ..auth import Principal
+from ..db import Db
+from ..entities import REGISTRY
+from ..entities.spec import Entity
+from ..errors import BadRequest, Forbidden, NotFound, invalid
+from ..services import activities
+from . import sql
+from .pagination import Page
+from .query import Binder, ListQuery, render
+from .validate import clean
+
+Row = dict[str, Any]
+MAX_BULK_IDS = 5000
+
+
+class CrudService:
+    def __init__(self, entity: Entity, db: Db) -> None:
+        self.entity = entity
+        self.db = db
+
+    # ---- reads -------------------------------------------------------------------------------
+    def _own_only(self, who: Principal) -> int | None:
+        return None if who.can("view", self.entity.name) else who.user_id
+
+    async def list(self, who: Principal, q: ListQuery) -> Page:
+        tree = sql.parse_includes(self.entity, q.include)
+        where, order, binds = render(self.entity, q, who.company_id, self._own_only(who))
+        statement = sql.select_page(self.entity, tree, where, order, len(binds) + 1)
+        rows = await self.db.fetch(statement, *binds, q.per_page, q.offset)
+        if rows:
+            total = rows[0]["_total"]
+        elif q.page > 1:   # past the end: the window count saw no rows, so count separately
+            total = await self.db.fetchval(f"SELECT count(*) FROM {self.entity.table} t0 WHERE {where}", *binds)
+        else:
+            total = 0
+        return Page([dict(r) for r in rows], total, q.page, q.per_page)
+
+    async def find(self, who: Principal, entity_id: int, include: str = "") -> Row | None:
+        row = await self.db.fetchrow(sql.select_one(self.entity, sql.parse_includes(self.entity, include)),
+                                     who.company_id, entity_id)
+        if row is None:
+            return None
+        own = self._own_only(who)
+        if own is not None and own not in (row.get("user_id"), row.get("assigned_user_id")):
+            return None
+        return dict(row)
+
+    async def get(self, who: Principal, entity_id: int, include: str = "") -> Row:
+        row = await self.find(who, entity_id, include)
+        if row is None:
+            raise NotFound(f"{self.entity.title} not found")
+        return row
+
+    async def blank(self, who: Principal) -> Row:
+        """An unsaved entity with every field at its empty value (GET /<entity>/create)."""
+        empty = {"id": "", "text": "", "bool": False, "int": 0, "money": 0.0, "ref": None, "code": "",
+                 "object": {}, "array": [], "date": "", "ts": 0}
+        row: Row = {f.name: f.default if f.default is not None else empty[f.kind] for f in self.entity.fields}
+        row["id"] = None
+        for name in self.entity.default_includes:
+            rel = self.entity.relation(name)
+            if rel is not None and rel.kind == "many":
+                row[name] = []
+        return row
+
+    # ---- writes ------------------------------------------------------------------------------
+    def _require(self, who: Principal, action: str) -> None:
+        if not self.entity.writable:
+            raise Forbidden("This action is unauthorized.")
+        if not who.can(action, self.entity.name):
+            raise Forbidden("This action is unauthorized.")
+
+    async def check_refs(self, who: Principal, values: Mapping[str, Any], prefix: str = "") -> None:
+        """Every hashed id in a body must name a row of the caller's company (else 422, like missing)."""
+        for f in self.entity.fields:
+            if f.kind != "ref" or not f.writable or values.get(f.col) is None or not f.target:
+                continue
+            target = REGISTRY[f.target]
+            scope = target.scope.replace("?", "$1").format(t="t0")
+            live = " AND t0.is_deleted = false" if target.soft_delete else ""
+            found = await self.db.fetchval(f"SELECT 1 FROM {target.table} t0 WHERE {scope} AND t0.id = $2{live}",
+                                           who.company_id, values[f.col])
+            if found is None:
+                raise invalid(prefix + f.name, f"The selected {f.name.replace('_', ' ')} is invalid.")
+
+    async def before_write(self, who: Principal, values: Row, current: Row | None, data: Mapping[str, Any]) -> None:
+        """Business rules before the row is written; may change `values` (columns) in place."""
+
+    async def after_write(self, who: Principal, entity_id: int, current: Row | None, data: Mapping[str, Any]) -> None:
+        """Business rules after the row is written, in the same transaction."""
+
+    async def create(self, who: Principal, data: Mapping[str, Any], include: str = "") -> Row:
+        self._require(who, "create")
+        values = clean(self.entity, data, creating=True)
+        await self.check_refs(who, values)
+        async with self.db.transaction():
+            await self.before_write(who, values, None, data)
+            values.update(company_id=who.company_id, user_id=who.user_id)
+            cols = list(values)
+            statement = (f"INSERT INTO {self.entity.table} ({', '.join(cols)}) VALUES "
+                         f"({', '.join(f'${i}' for i in range(1, len(cols) + 1))}) RETURNING id")
+            new_id = await self.db.fetchval(statement, *values.values())
+            await self.after_write(who, new_id, None, data)
+            await self.record(who, "create", new_id)
+        return await self.get(who, new_id, include)
+
+    async def update(self, who: Principal, entity_id: int, data: Mapping[str, Any], include: str = "") -> Row:
+        current = await self.get(who, entity_id)
+        self._require(who, "edit")
+        if current.get("is_deleted"):
+            raise_deleted()
+        values = clean(self.entity, data, creating=False)
+        await self.check_refs(who, values)
+        async with self.db.transaction():
+            await self.before_write(who, values, current, data)
+            if values:
+                b = Binder()
+                sets = ", ".join(b.add(f"{col} = ?", (v,)) for col, v in values.items())
+                where = b.add("company_id = ? AND id = ?", (who.company_id, entity_id))
+                await self.db.execute(f"UPDATE {self.entity.table} SET {sets}, updated_at = now() WHERE {where}",
+                                      *b.values)
+            await self.after_write(who, entity_id, current, data)
+            await self.record(who, "update", entity_id)
+        return await self.get(who, entity_id, include)
+
+    async def destroy(self, who: Principal, entity_id: int, include: str = "") -> Row:
+        await self.get(who, entity_id)
+        await self.bulk(who, "delete", [entity_id], {})
+        return await self.get(who, entity_id, include)
+
+    # ---- bulk --------------------------------------------------------------------------------
+    async def resolve_ids(self, who: Principal, raw: Any) -> list[int]:
+        """Hashed ids of this company, all or nothing: any foreign or missing id is a 422 on `ids`."""
+        if not isinstance(raw, list) or not raw:
+            raise invalid("ids", "The ids field is required.")
+        if len(raw) > MAX_BULK_IDS:
+            raise invalid("ids", f"The ids may not have more than {MAX_BULK_IDS} items.")
+        decoded = [ids.decode_or_none(v) if isinstance(v, str) else None for v in raw]
+        wanted = {d for d in decoded if d is not None}
+        if len(wanted) != len(decoded):
+            raise invalid("ids", "The selected ids is invalid.")
+        scope = self.entity.scope.replace("?", "$1").format(t="t0")
+        rows = await self.db.fetch(f"SELECT t0.id FROM {self.entity.table} t0 WHERE {scope} "
+                                   f"AND t0.id = ANY($2::bigint[])", who.company_id, list(wanted))
+        if len(rows) != len(wanted):
+            raise invalid("ids", "The selected ids is invalid.")
+        return sorted(wanted)
+
+    async def bulk(self, who: Principal, action: str, entity_ids: Sequence[int], data: Mapping[str, Any]) -> None:
+        if action not in self.entity.bulk_actions:
+            raise invalid("action", "The selected action is invalid.")
+        self._require(who, "edit")
+        table = self.entity.table
+        sets = {"archive": "deleted_at = now()",
+                "restore": "deleted_at = NULL, is_deleted = false",
+                "delete": "deleted_at = COALESCE(deleted_at, now()), is_deleted = true"}.get(action)
+        guard = {"archive": "deleted_at IS NULL", "restore": "(deleted_at IS NOT NULL OR is_deleted)",
+                 "delete": "NOT is_deleted"}.get(action)
+        async with self.db.transaction():
+            if sets is not None:
+                changed = await self.db.fetch(
+                    f"UPDATE {table} SET {sets}, updated_at = now() WHERE company_id = $1 "
+                    f"AND id = ANY($2::bigint[]) AND {guard} RETURNING id", who.company_id, list(entity_ids))
+                for row in changed:
+                    await self.record(who, action, row["id"])
+            else:
+                await self.bulk_other(who, action, entity_ids, data)
+
+    async def bulk_other(self, who: Principal, action: str, entity_ids: Sequence[int],
+                         data: Mapping[str, Any]) -> None:
+        raise invalid("action", "The selected action is invalid.")
+
+    async def record(self, who: Principal, action: str, entity_id: int) -> None:
+        type_id = self.entity.activity.get(action)
+        if type_id is not None:
+            await activities.record(self.db, who, type_id, **{f"{self.entity.name}_id": entity_id})
+
+    async def fetch_many(self, who: Principal, entity_ids: Sequence[int], include: str = "") -> list[Row]:
+        q = ListQuery(per_page=max(len(entity_ids), 1), include=include)
+        where, order, binds = render(self.entity, q, who.company_id)
+        b = Binder(*binds)
+        where += " AND " + b.add("t0.id = ANY(?::bigint[])", (list(entity_ids),))
+        statement = sql.select_page(self.entity, sql.parse_includes(self.entity, include), where, order,
+                                    len(b.values) + 1)
+        return [dict(r) for r in await self.db.fetch(statement, *b.values, q.per_page, 0)]
+
+
+def raise_deleted() -> None:
+    raise BadRequest("Record is deleted and cannot be edited. Restore the record to enable editing")

@@ -1,0 +1,49 @@
+"""Row -> contract JSON: hashed ids, included relations shaped recursively, per-entity hooks.
+
+Rows already hold contract values (the SQL did the COALESCEs and conversions); what is left is the
+hashids codec, which must run in Python, and the few computed fields of a shape hook.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Mapping
+
+from .. import ids
+from ..entities import REGISTRY
+from ..entities.spec import Entity
+from .sql import Includes
+
+
+@lru_cache(maxsize=None)
+def _plan(entity: Entity) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    refs = tuple(f.name for f in entity.fields if f.kind in ("id", "ref"))
+    internal = tuple(f.name for f in entity.fields if f.internal)
+    return refs, internal
+
+
+def shape(entity: Entity, row: Mapping[str, Any], tree: Includes = ()) -> dict[str, Any]:
+    out = dict(row)
+    out.pop("_total", None)
+    out.pop("_parent", None)
+    refs, internal = _plan(entity)
+    encode = ids.encode
+    for name in refs:
+        value = out[name]
+        out[name] = "" if value is None else encode(value)
+    for name, subtree in tree:
+        rel = entity.relation(name)
+        assert rel is not None
+        target = REGISTRY[rel.target]
+        value = out[name]
+        if rel.kind == "one":
+            if value is None:
+                del out[name]   # upstream omits an item include that resolves to nothing
+            else:
+                out[name] = shape(target, value, subtree)
+        else:
+            out[name] = [shape(target, child, subtree) for child in value]
+    if entity.shape is not None:
+        entity.shape(out)
+    for name in internal:
+        out.pop(name, None)
+    return out

@@ -1,0 +1,49 @@
+"""create_app(settings) -> the Starlette application: REST, GraphQL, the header contract, the lifespan."""
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Route
+
+from . import ids
+from .auth import TokenCache
+from .db import Db
+from .middleware import HeaderContract
+from .settings import Settings, activate
+
+
+def create_app(settings: Settings, db: Db | None = None) -> Starlette:
+    from graph import graphql_app
+    from rest.errors import HANDLERS
+    from rest.routes import routes
+
+    activate(settings)
+    ids.configure(settings.hash_salt)
+    database = db or Db(settings.database_url, min_size=settings.pool_min, max_size=settings.pool_max)
+    owns_db = db is None
+    tokens = TokenCache(settings.token_cache_seconds)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if owns_db:
+            await database.connect()
+        try:
+            yield
+        finally:
+            if owns_db:
+                await database.disconnect()
+
+    gql = graphql_app(settings)
+    app = Starlette(
+        routes=[*routes(), Route("/graphql", gql, methods=["GET", "POST"])],
+        middleware=[Middleware(HeaderContract, settings=settings, db=database, tokens=tokens)],
+        exception_handlers=HANDLERS,  # type: ignore[arg-type]
+        lifespan=lifespan,
+    )
+    app.state.db = database
+    app.state.tokens = tokens
+    app.state.settings = settings
+    return app

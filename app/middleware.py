@@ -1,0 +1,148 @@
+"""The header contract, as pure ASGI so it wraps /api/v1 and /graphql alike (and their errors).
+
+Order: CORS preflight -> X-Requested-With -> X-API-SECRET -> Content-Type -> X-API-TOKEN. Every
+response, errors included, carries X-APP-VERSION, X-MINIMUM-CLIENT-VERSION and the CORS headers.
+"""
+from __future__ import annotations
+
+import hmac
+import logging
+from urllib.parse import parse_qs
+from typing import Any, Awaitable, Callable
+
+import orjson
+
+from . import APP_VERSION, MINIMUM_CLIENT_VERSION
+from .auth import TokenCache, authenticate
+from .db import Db
+from .errors import AppError, Forbidden, UnsupportedMediaType
+from .settings import Settings
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+log = logging.getLogger("lightninja")
+
+ALLOW_HEADERS = ("X-API-COMPANY-KEY,X-API-SECRET,X-API-TOKEN,X-API-PASSWORD,DNT,X-React,X-API-PASSWORD-BASE64,"
+                 "User-Agent,X-Requested-With,If-Modified-Since,Cache-Control,Content-Type,"
+                 "Content-Disposition,Range,X-CSRF-TOKEN,X-XSRF-TOKEN,X-LIVEWIRE,Idempotency-Key,"
+                 "X-HTTP-Method-Override")
+PREFLIGHT_HEADERS = "X-CLIENT-PLATFORM,X-CLIENT-VERSION," + ALLOW_HEADERS
+# Routes reached without a token (they authenticate by other means or need none).
+PUBLIC_PATHS = frozenset({"/api/v1/login", "/api/v1/login/precheck"})
+BODY_TYPES = (b"application/json", b"multipart/form-data")
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def _guarded(path: str) -> bool:
+    return path.startswith("/api/") or path == "/graphql" or path.startswith("/graphql/")
+
+
+class HeaderContract:
+    def __init__(self, app: ASGIApp, settings: Settings, db: Db, tokens: TokenCache) -> None:
+        self.app = app
+        self.settings = settings
+        self.db = db
+        self.tokens = tokens
+        origin = settings.cors_origins.encode()
+        self.common = [
+            (b"access-control-allow-origin", origin),
+            (b"access-control-allow-methods", b"GET, POST, PUT, PATCH, DELETE, OPTIONS"),
+            (b"access-control-allow-headers", ALLOW_HEADERS.encode()),
+            (b"access-control-expose-headers", b"X-APP-VERSION,X-MINIMUM-CLIENT-VERSION,Content-Disposition,"
+                                               b"Retry-After"),
+            (b"x-app-version", APP_VERSION.encode()),
+            (b"x-minimum-client-version", MINIMUM_CLIENT_VERSION.encode()),
+        ]
+        self.secret = settings.api_secret.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        common = self.common
+        started = False
+
+        async def send_with_headers(message: dict[str, Any]) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                message["headers"] = [*message.get("headers", ()), *common]
+            await send(message)
+
+        if scope["method"] == "OPTIONS":
+            await self._preflight(send)
+            return
+        path = scope["path"]
+        try:
+            await self._guard(scope, receive, send_with_headers)
+        except Exception:   # masked: the detail goes to the log, never to the client
+            log.exception("unhandled error on %s %s", scope["method"], path)
+            if started:
+                raise
+            await respond(send_with_headers, 500, {"message": "Server Error", "errors": {}})
+
+    async def _guard(self, scope: Scope, receive: Receive, send_with_headers: Send) -> None:
+        path = scope["path"]
+        if not _guarded(path):
+            await self.app(scope, receive, send_with_headers)
+            return
+        headers = dict(scope["headers"])
+        try:
+            self._check_headers(scope, headers)
+        except AppError as exc:
+            await respond(send_with_headers, exc.status, exc.body(), exc.headers)
+            return
+        async with self.db.session():
+            if path not in PUBLIC_PATHS:
+                token = headers.get(b"x-api-token", b"").decode("latin-1")
+                try:
+                    scope["principal"] = await authenticate(self.db, token, self.tokens)
+                except AppError as exc:
+                    await respond(send_with_headers, exc.status, exc.body(), exc.headers)
+                    return
+            await self.app(scope, receive, send_with_headers)
+
+    def _check_headers(self, scope: Scope, headers: dict[bytes, bytes]) -> None:
+        if self.settings.require_x_requested_with and headers.get(b"x-requested-with") != b"XMLHttpRequest":
+            raise Forbidden("Missing or invalid X-Requested-With header")
+        if self.secret and not hmac.compare_digest(headers.get(b"x-api-secret", b""), self.secret):
+            raise Forbidden("Invalid secret", headers={"X-App-Version": APP_VERSION,
+                                                       "X-Minimum-Client-Version": MINIMUM_CLIENT_VERSION})
+        method = scope["method"]
+        if method == "POST":
+            override = headers.get(b"x-http-method-override", b"").upper()
+            if not override and b"_method=" in scope.get("query_string", b""):
+                override = parse_qs(scope["query_string"].decode("latin-1")).get("_method", [""])[0].upper().encode()
+            if override in (b"PUT", b"PATCH", b"DELETE"):
+                scope["method"] = method = override.decode()
+        if method in BODY_METHODS and _has_body(headers):
+            ctype = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+            if ctype not in BODY_TYPES:
+                shown = ctype.decode("latin-1")[:100] or "none"
+                raise UnsupportedMediaType(f"Unsupported Content-Type {shown}: send application/json "
+                                           f"or multipart/form-data")
+
+    async def _preflight(self, send: Send) -> None:
+        headers = [(k, v) for k, v in self.common if k != b"access-control-allow-headers"]
+        headers += [(b"access-control-allow-headers", PREFLIGHT_HEADERS.encode()),
+                    (b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"2")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b"OK"})
+
+
+def _has_body(headers: dict[bytes, bytes]) -> bool:
+    length = headers.get(b"content-length")
+    if length is not None:
+        return length.strip() not in (b"0", b"")
+    return b"chunked" in headers.get(b"transfer-encoding", b"").lower()
+
+
+async def respond(send: Send, status: int, body: dict[str, Any], extra: dict[str, str] | None = None) -> None:
+    payload = orjson.dumps(body)
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    headers += [(k.lower().encode(), v.encode()) for k, v in (extra or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})

@@ -1,0 +1,151 @@
+"""Generic REST handlers, built per registry entity by closures: index, blank, store, show, update,
+destroy, bulk and upload. Entity-specific routes live in their own modules."""
+from __future__ import annotations
+
+from typing import Any, Awaitable, Callable
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from app.auth import Principal
+from app.crud.query import ListQuery
+from app.crud.service import CrudService
+from app.crud.shape import shape
+from app.crud.sql import parse_includes
+from app.entities.spec import Entity
+from app.errors import invalid
+from app.services import documents, service_for
+
+from .params import is_multipart, merged, path_id, read_body
+from .responses import JSON, collection, item
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def principal(request: Request) -> Principal:
+    return request.scope["principal"]  # type: ignore[no-any-return]
+
+
+def service(request: Request, entity: Entity) -> CrudService:
+    return service_for(entity, request.app.state.db)
+
+
+def shaped(entity: Entity, row: dict[str, Any], include: str) -> dict[str, Any]:
+    return shape(entity, row, parse_includes(entity, include))
+
+
+async def list_response(request: Request, entity: Entity, params: dict[str, Any]) -> Response:
+    q = ListQuery.parse(params)
+    page = await service(request, entity).list(principal(request), q)
+    tree = parse_includes(entity, q.include)
+    return collection(request, page, [shape(entity, row, tree) for row in page.items])
+
+
+def build(entity: Entity) -> list[Route]:
+    base = f"/api/v1/{entity.path}"
+    what = entity.title
+
+    async def index(request: Request) -> Response:
+        return await list_response(request, entity, dict(request.query_params))
+
+    async def blank(request: Request) -> Response:
+        row = await service(request, entity).blank(principal(request))
+        return item(shape(entity, row))
+
+    async def show(request: Request) -> Response:
+        include = request.query_params.get("include", "")
+        row = await service(request, entity).get(principal(request), path_id(request, what), include)
+        return item(shaped(entity, row, include))
+
+    async def store(request: Request) -> Response:
+        body, files = await read_body(request)
+        include = merged(request, body).get("include", "")
+        svc = service(request, entity)
+        row = await svc.create(principal(request), body, include)
+        if files:
+            row = await _attach(request, svc, row["id"], body, files, include)
+        return item(shaped(entity, row, include))
+
+    async def update(request: Request) -> Response:
+        body, files = await read_body(request)
+        _require_put(request, body)
+        include = merged(request, body).get("include", "")
+        svc = service(request, entity)
+        entity_id = path_id(request, what)
+        fields = {k: v for k, v in body.items() if k not in ("_method", "is_public")}
+        row = await svc.update(principal(request), entity_id, fields, include) if fields or not files else None
+        if files:
+            row = await _attach(request, svc, entity_id, body, files, include)
+        assert row is not None
+        return item(shaped(entity, row, include))
+
+    async def upload(request: Request) -> Response:
+        body, files = await read_body(request)
+        _require_put(request, body)
+        include = merged(request, body).get("include", "")
+        svc = service(request, entity)
+        row = await _attach(request, svc, path_id(request, what), body, files, include)
+        return item(shaped(entity, row, include))
+
+    async def destroy(request: Request) -> Response:
+        include = request.query_params.get("include", "")
+        row = await service(request, entity).destroy(principal(request), path_id(request, what), include)
+        return item(shaped(entity, row, include))
+
+    async def bulk(request: Request) -> Response:
+        body, _ = await read_body(request)
+        params = merged(request, body)
+        action = body.get("action", params.get("action"))
+        if not isinstance(action, str) or not action:
+            raise invalid("action", "The action field is required.")
+        svc = service(request, entity)
+        who = principal(request)
+        entity_ids = await svc.resolve_ids(who, body.get("ids"))
+        await svc.bulk(who, action.strip(), entity_ids, body)
+        return await _bulk_page(request, svc, entity_ids, params)
+
+    routes = [Route(base, index, methods=["GET"])]
+    if entity.writable:
+        routes += [
+            Route(f"{base}/create", blank, methods=["GET"]),
+            Route(f"{base}/bulk", bulk, methods=["POST"]),
+            Route(base, store, methods=["POST"]),
+        ]
+    if entity.documents:
+        routes.append(Route(f"{base}/{{id}}/upload", upload, methods=["PUT", "POST"]))
+    routes.append(Route(f"{base}/{{id}}", show, methods=["GET"]))
+    if entity.writable:
+        routes += [Route(f"{base}/{{id}}", update, methods=["PUT", "PATCH", "POST"]),
+                   Route(f"{base}/{{id}}", destroy, methods=["DELETE"])]
+    return routes
+
+
+def _require_put(request: Request, body: dict[str, Any]) -> None:
+    """A POST reaches update/upload only as a method override (`_method=PUT` in a form body)."""
+    if request.method == "POST" and str(body.get("_method", "")).upper() not in ("PUT", "PATCH"):
+        raise HTTPException(405, headers={"Allow": "GET, PUT, PATCH, DELETE"})
+
+
+async def _attach(request: Request, svc: CrudService, entity_id: int, body: dict[str, Any],
+                  files: list[Any], include: str) -> dict[str, Any]:
+    who = principal(request)
+    await svc.get(who, entity_id)   # 404 before touching any file
+    svc._require(who, "edit")       # noqa: SLF001 - same permission as an update
+    await documents.attach(svc.db, who, svc.entity, entity_id, files, body.get("is_public"))
+    return await svc.get(who, entity_id, include)
+
+
+async def _bulk_page(request: Request, svc: CrudService, entity_ids: list[int], params: dict[str, Any]) -> Response:
+    """Upstream answers a bulk call with the affected rows as a paginated list."""
+    q = ListQuery.parse(params)
+    rows = await svc.fetch_many(principal(request), entity_ids, q.include)
+    tree = parse_includes(svc.entity, q.include)
+    start = q.offset
+    from app.crud.pagination import Page
+    page = Page(rows[start:start + q.per_page], len(rows), q.page, q.per_page)
+    return collection(request, page, [shape(svc.entity, r, tree) for r in page.items])
+
+
+__all__ = ["build", "list_response", "principal", "JSON"]

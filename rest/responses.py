@@ -1,0 +1,41 @@
+"""JSON responses in upstream's envelopes, serialised with orjson."""
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from app.crud.pagination import Page
+
+
+class JSON(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+def item(data: Any, status: int = 200) -> JSON:
+    return JSON({"data": data}, status_code=status)
+
+
+def pagination(request: Request, page: Page) -> dict[str, Any]:
+    """Fractal's paginator: links carry only `page`, on the request URL without its query."""
+    base = str(request.url.replace(query=""))
+    links: dict[str, str] = {}
+    if page.page > 1:
+        links["previous"] = f"{base}?page={page.page - 1}"
+    if page.page < page.total_pages:
+        links["next"] = f"{base}?page={page.page + 1}"
+    return {"total": page.total, "count": len(page.items), "per_page": page.per_page,
+            "current_page": page.page, "total_pages": page.total_pages, "links": links}
+
+
+def collection(request: Request, page: Page, items: list[Any]) -> JSON:
+    return JSON({"data": items, "meta": {"pagination": pagination(request, page)}})
+
+
+def message(text: str, status: int = 200) -> JSON:
+    return JSON({"message": text}, status_code=status)

@@ -1,0 +1,131 @@
+"""Login, refresh, logout, ping, health check, statics, companies: the routes around the entities."""
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from app import APP_VERSION, ids, reference
+from app.errors import Invalid, Unauthorized
+from app.services import accounts, companies, throttle
+from app.settings import active
+
+from .endpoints import principal
+from .params import merged, read_body
+from .responses import JSON, item
+
+
+def _client_ip(request: Request) -> str:
+    # X-Forwarded-For is not trusted: behind a proxy, run uvicorn with --proxy-headers.
+    return request.client.host if request.client else ""
+
+
+async def precheck(request: Request) -> Response:
+    body, _ = await read_body(request)
+    email = body.get("email")
+    if not isinstance(email, str) or not email.strip():
+        raise Invalid({"email": ["The email field is required."]})
+    return JSON({"methods": ["password"], "secret_required": bool(active().api_secret)})
+
+
+async def login(request: Request) -> Response:
+    body, _ = await read_body(request)
+    email, password = body.get("email"), body.get("password")
+    errors = {}
+    if not isinstance(email, str) or not email.strip():
+        errors["email"] = ["The email field is required."]
+    if not isinstance(password, str) or not password:
+        errors["password"] = ["The password field is required."]
+    elif len(password) > 1000:
+        errors["password"] = ["The password may not be greater than 1000 characters."]
+    if errors:
+        raise Invalid(errors)
+    assert isinstance(email, str) and isinstance(password, str)
+    db, settings = request.app.state.db, active()
+    key = f"login:{email.strip().lower()}|{_client_ip(request)}"
+    await throttle.check(db, key, settings.login_attempts)
+    try:
+        data = await accounts.login(db, email.strip(), password)
+    except Unauthorized:
+        await throttle.hit(db, key, settings.login_window_seconds)
+        raise
+    return _company_users(data, request)
+
+
+def _company_users(data: list[dict], request: Request) -> Response:
+    total = len(data)
+    return JSON({"data": data, "meta": {"pagination": {
+        "total": total, "count": total, "per_page": max(total, 20), "current_page": 1, "total_pages": 1,
+        "links": {}}}})
+
+
+async def refresh(request: Request) -> Response:
+    current_only = merged(request).get("current_company", "").lower() == "true"
+    data = await accounts.refresh(request.app.state.db, principal(request), current_only)
+    return _company_users(data, request)
+
+
+async def logout(request: Request) -> Response:
+    await accounts.logout(request.app.state.db, principal(request), request.headers.get("x-api-token", ""),
+                          request.app.state.tokens)
+    return JSON({"message": "Token revoked"})
+
+
+async def ping(request: Request) -> Response:
+    who = principal(request)
+    db = request.app.state.db
+    row = await db.fetchrow("SELECT c.settings->>'name' AS company, btrim(u.first_name || ' ' || u.last_name) AS "
+                            "user_name FROM companies c, users u WHERE c.id = $1 AND u.id = $2",
+                            who.company_id, who.user_id)
+    return JSON({"company_name": row["company"] or "", "user_name": row["user_name"] or ""})
+
+
+async def health_check(request: Request) -> Response:
+    """Real checks: the database answers and the schema is at the version this code expects."""
+    from app.schema import EXPECTED_VERSION, current_version
+    db = request.app.state.db
+    try:
+        version = await current_version(db)
+        db_ok = True
+    except Exception:  # the check reports the failure instead of raising
+        version, db_ok = 0, False
+    healthy = db_ok and version == EXPECTED_VERSION
+    body = {"system_health": healthy, "simple_db_check": db_ok, "schema_version": version,
+            "expected_schema_version": EXPECTED_VERSION, "pending_migrations": max(0, EXPECTED_VERSION - version),
+            "api_version": APP_VERSION, "is_docker": False, "jobs_pending": 0, "queue": "database",
+            "pdf_engine": "", "mail_mailer": "", "env_writable": True, "cache_enabled": True,
+            "php_version": {}, "extensions": [], "trailing_slash": False, "file_permissions": "Ok",
+            "exchange_rate_api_not_configured": True}
+    return JSON(body, status_code=200 if healthy else 503)
+
+
+async def statics(request: Request) -> Response:
+    return Response(reference.STATICS_JSON, media_type="application/json; charset=utf-8")
+
+
+async def show_company(request: Request) -> Response:
+    db = request.app.state.db
+    company = await companies.get(db, principal(request), ids.decode(request.path_params["id"], "Company"))
+    return item(company)
+
+
+async def update_company(request: Request) -> Response:
+    body, _ = await read_body(request)
+    db = request.app.state.db
+    company_id = ids.decode(request.path_params["id"], "Company")
+    async with db.transaction():
+        company = await companies.update(db, principal(request), company_id, body)
+    return item(company)
+
+
+ROUTES = [
+    Route("/api/v1/login/precheck", precheck, methods=["POST"]),
+    Route("/api/v1/login", login, methods=["POST"]),
+    Route("/api/v1/refresh", refresh, methods=["POST"]),
+    Route("/api/v1/logout", logout, methods=["POST"]),
+    Route("/api/v1/ping", ping, methods=["GET"]),
+    Route("/api/v1/health_check", health_check, methods=["GET"]),
+    Route("/api/v1/statics", statics, methods=["GET"]),
+    Route("/api/v1/companies/{id}", show_company, methods=["GET"]),
+    Route("/api/v1/companies/{id}", update_company, methods=["PUT", "PATCH", "POST"]),
+]
