@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from . import crm, system
+from . import catalog, crm, system
 from .spec import Entity
 
 _ALL: tuple[Entity, ...] = (
     crm.client, crm.client_contact, crm.client_gateway_token, crm.group_setting,
     system.document, system.activity, system.company_ledger, system.system_log, system.user,
+    catalog.product, catalog.tax_rate, catalog.payment_term,
 )
 
 REGISTRY = MappingProxyType({e.name: e for e in _ALL})
