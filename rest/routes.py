@@ -5,11 +5,11 @@ from starlette.routing import BaseRoute
 
 from app.entities import REGISTRY
 
-from . import endpoints, session
+from . import company_users, endpoints, session
 
 
 def routes() -> list[BaseRoute]:
-    out: list[BaseRoute] = [*session.ROUTES]
+    out: list[BaseRoute] = [*session.ROUTES, *company_users.ROUTES]
     for entity in REGISTRY.values():
         if entity.routes:
             out += endpoints.build(entity)

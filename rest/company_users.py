@@ -1,0 +1,25 @@
+"""PUT /api/v1/company_users/{user}: the web app saves table columns and preferences here."""
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from app import ids
+from app.services import company_users
+
+from .endpoints import principal
+from .params import read_body
+from .responses import item
+
+
+async def update(request: Request) -> Response:
+    body, _ = await read_body(request)
+    db = request.app.state.db
+    user_id = ids.decode(request.path_params["id"], "Company user")
+    async with db.transaction():
+        row = await company_users.update(db, principal(request), user_id, body)
+    return item(row)
+
+
+ROUTES = [Route("/api/v1/company_users/{id}", update, methods=["PUT", "PATCH", "POST"])]
