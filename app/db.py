@@ -34,7 +34,7 @@ def split_socket_host(url: str) -> tuple[str, dict[str, Any]]:
 async def _init_connection(conn: asyncpg.Connection) -> None:
     # jsonb in and out as Python objects, encoded by orjson.
     for kind in ("jsonb", "json"):
-        await conn.set_type_codec(kind, encoder=lambda v: orjson.dumps(v).decode(),
+        await conn.set_type_codec(kind, encoder=lambda v: orjson.dumps(v, default=float).decode(),
                                   decoder=orjson.loads, schema="pg_catalog")
 
 

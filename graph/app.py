@@ -1,13 +1,89 @@
-import strawberry
+"""The ASGI GraphQL view mounted at /graphql (behind app.middleware, which has already checked the headers
+and put the caller's Principal in the scope). JSON out through orjson; JSON in with exact decimals and a
+size limit, as REST bodies."""
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import orjson
+from cross_web import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
+from app.errors import AppError, TooLarge
+from app.settings import Settings
 
-@strawberry.type
-class Query:
-    @strawberry.field
-    def ping(self) -> str:
-        return "pong"
+from .context import Context
+from .schema import Schema, build_schema
 
 
-def build(settings):
-    return GraphQL(strawberry.Schema(query=Query))
+def _reject_constant(name: str) -> Any:
+    raise json.JSONDecodeError(f"{name} is not a number", name, 0)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def error_response(message: str, status: int, code: str) -> Response:
+    """A request refused before execution, in the shape of a GraphQL error."""
+    body = {"data": None, "errors": [{"message": message, "extensions": {"code": code, "status": status,
+                                                                        "errors": {}}}]}
+    return Response(orjson.dumps(body), status_code=status, media_type="application/json")
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    def __init__(self, schema: Schema, max_body_bytes: int, **options: Any) -> None:
+        super().__init__(schema, **options)
+        self.max_body_bytes = max_body_bytes
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        return Context(request.scope["principal"], request.app.state.db)
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data, default=_default)
+
+    def decode_json(self, data: str | bytes) -> object:
+        return json.loads(data, parse_float=Decimal, parse_constant=_reject_constant)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """HTTP only (no websockets). A request strawberry refuses (bad JSON, a batch, a mutation over GET)
+        or a body over the limit answers with a GraphQL error body instead of plain text."""
+        if scope["type"] != "http":
+            return
+        limit = self.max_body_bytes
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise TooLarge(f"The request body may not be larger than {limit} bytes.")
+            return message
+
+        request = Request(scope, limited)
+        try:
+            length = request.headers.get("content-length", "")
+            if length.isdigit() and int(length) > limit:
+                raise TooLarge(f"The request body may not be larger than {limit} bytes.")
+            response = await self.run(request)
+        except AppError as exc:
+            response = error_response(exc.message, exc.status, exc.code)
+        except HTTPException as exc:
+            response = error_response(exc.reason, exc.status_code,
+                                      "bad_request" if exc.status_code == 400 else "http_error")
+        await response(scope, receive, send)
+
+
+def build(settings: Settings) -> GraphQLApp:
+    schema = build_schema(settings.graphql_max_depth, settings.graphql_max_aliases, settings.graphql_max_tokens,
+                          settings.graphql_introspection)
+    return GraphQLApp(schema, settings.max_json_bytes, allow_queries_via_get=True, multipart_uploads_enabled=False,
+                      graphql_ide="graphiql" if settings.graphql_introspection else None)

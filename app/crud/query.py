@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from .. import ids
+from ..errors import Invalid
 from ..entities.spec import Entity
 
 DEFAULT_PER_PAGE = 20
@@ -17,11 +18,13 @@ STATUS_SQL = {
 
 
 def positive_int(value: Any, default: int, cap: int) -> int:
-    """Upstream clamps rather than rejects: `page=undefined` is page 1, `per_page=abc` is the default."""
-    try:
-        number = abs(int(str(value).strip()))
-    except (TypeError, ValueError):
+    """Clamped rather than rejected (decisions.md): a value that is not a positive integer (`undefined`,
+    `abc`, `0`, `-1`, `1.5`) is the default; a larger one than `cap` is `cap`."""
+    text = str(value).strip() if value is not None else ""
+    if not text.isascii() or not text.isdigit():
         return default
+    digits = text.lstrip("0")
+    number = int(digits) if 0 < len(digits) <= 18 else (cap if digits else 0)
     return min(number, cap) if number > 0 else default
 
 
@@ -31,10 +34,16 @@ class ListQuery:
     per_page: int = DEFAULT_PER_PAGE
     include: str = ""
     params: dict[str, str] = field(default_factory=dict)
+    defaults: bool = True   # add the entity's default includes (REST); GraphQL asks only for what it selects
 
     @classmethod
     def parse(cls, params: Mapping[str, Any]) -> "ListQuery":
         flat = {k: v.strip() for k, v in params.items() if isinstance(v, str) and v.strip() != ""}
+        for key, value in flat.items():
+            # PostgreSQL text cannot hold NUL: a clear 422 instead of a driver error
+            if "\x00" in value or "\x00" in key:
+                raise Invalid({key.replace("\x00", ""): [f"The {key.replace(chr(0), '')} must not contain NUL "
+                                                          f"characters."]})
         return cls(
             page=positive_int(flat.get("page"), 1, 10**9),
             per_page=positive_int(flat.get("per_page"), DEFAULT_PER_PAGE, MAX_PER_PAGE),
@@ -98,8 +107,10 @@ def render(entity: Entity, q: ListQuery, company_id: int, own_user: int | None =
 
 def _order(entity: Entity, sort: str) -> str:
     """`sort=col|dir` on the allow-list; anything else falls back to the default order."""
-    column, sep, direction = sort.partition("|")
-    expr = entity.sorts.get(column.strip()) if sep else None
+    parts = sort.split("|")
+    # upstream: exactly `column|direction`, otherwise the sort is ignored
+    column, direction = (parts[0], parts[1]) if len(parts) == 2 else ("", "")
+    expr = entity.sorts.get(column.strip()) if column.strip() else None
     if expr is None:
         default = entity.default_order.format(t="t0")
         return default if default.endswith("t0.id") or "t0.id " in default else f"{default}, t0.id"

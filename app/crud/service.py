@@ -30,7 +30,7 @@ class CrudService:
         return None if who.can("view", self.entity.name) else who.user_id
 
     async def list(self, who: Principal, q: ListQuery) -> Page:
-        tree = sql.parse_includes(self.entity, q.include)
+        tree = sql.parse_includes(self.entity, q.include, 0, q.defaults)
         where, order, binds = render(self.entity, q, who.company_id, self._own_only(who))
         statement = sql.select_page(self.entity, tree, where, order, len(binds) + 1)
         rows = await self.db.fetch(statement, *binds, q.per_page, q.offset)

@@ -16,10 +16,10 @@ MAX_INCLUDE_DEPTH = 3
 
 
 @lru_cache(maxsize=1024)
-def parse_includes(entity: Entity, raw: str, depth: int = 0) -> Includes:
+def parse_includes(entity: Entity, raw: str, depth: int = 0, defaults: bool = True) -> Includes:
     """`contacts,activities.history` -> a canonical tree of known relations, defaults added at every
-    level (as upstream's transformers do); unknown names are ignored."""
-    wanted: dict[str, list[str]] = {name: [] for name in entity.default_includes}
+    level (as upstream's transformers do, unless `defaults` is off); unknown names are ignored."""
+    wanted: dict[str, list[str]] = {name: [] for name in entity.default_includes} if defaults else {}
     for part in raw.split(","):
         head, _, rest = part.strip().partition(".")
         if head and entity.relation(head) is not None:
@@ -32,7 +32,7 @@ def parse_includes(entity: Entity, raw: str, depth: int = 0) -> Includes:
     for name in sorted(wanted):
         rel = entity.relation(name)
         assert rel is not None
-        tree.append((name, parse_includes(REGISTRY[rel.target], ",".join(wanted[name]), depth + 1)))
+        tree.append((name, parse_includes(REGISTRY[rel.target], ",".join(wanted[name]), depth + 1, defaults)))
     return tuple(tree)
 
 
@@ -81,11 +81,13 @@ def page_columns(entity: Entity, tree: Includes) -> str:
 def select_page(entity: Entity, tree: Includes, where: str, order: str, n: int) -> str:
     """A page: the inner query picks ids (and the total) with LIMIT/OFFSET; only those rows get their
     includes computed. `where` and `order` use t0 and binds $1..$n-1; $n and $n+1 are limit, offset."""
-    inner = (f"SELECT t0.company_id, t0.id, count(*) OVER () AS _total, row_number() OVER "
+    keys = "t0.company_id, t0.id" if entity.tenant_keyed else "t0.id"
+    inner = (f"SELECT {keys}, count(*) OVER () AS _total, row_number() OVER "
              f"(ORDER BY {order}) AS _pos FROM {entity.table} t0 WHERE {where} "
              f"ORDER BY {order} LIMIT ${n} OFFSET ${n + 1}")
+    key = "t0.company_id = p.company_id AND t0.id = p.id" if entity.tenant_keyed else "t0.id = p.id"
     return (f"SELECT {page_columns(entity, tree)}, p._total FROM ({inner}) p "
-            f"JOIN {entity.table} t0 ON t0.company_id = p.company_id AND t0.id = p.id ORDER BY p._pos")
+            f"JOIN {entity.table} t0 ON {key} ORDER BY p._pos")
 
 
 @lru_cache(maxsize=512)

@@ -140,6 +140,11 @@ class Entity:
         return self.plural or self.name + "s"
 
     @property
+    def tenant_keyed(self) -> bool:
+        """Rows keyed by (company_id, id); global tables (users) are scoped through a join instead."""
+        return self.scope.startswith("{t}.company_id")
+
+    @property
     def title(self) -> str:
         return self.label or self.name.replace("_", " ").title()
 

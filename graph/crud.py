@@ -1,0 +1,161 @@
+"""Query and Mutation fields generated per routed registry entity, each a thin call into the service core.
+
+Query:    `<plural>(filter, status, sort, page, perPage, <entity filters>)` -> `<Type>Page` (CrudService.list)
+          `<singular>(id: HashID!)` -> `<Type>` (CrudService.get)
+Mutation: `create<Type>(input: JSON!)`, `update<Type>(id: HashID!, input: JSON!)` (the REST body, validated
+          by the service), `bulk<Plural>(action: String!, ids: [HashID!]!, input: JSON)` (resolve_ids +
+          bulk, answering the affected rows) for every writable routed entity.
+"""
+from __future__ import annotations
+
+import inspect
+import keyword
+from typing import Any, Awaitable, Callable, Optional, get_args
+
+import strawberry
+from strawberry.types.field import StrawberryField
+
+from app import ids
+from app.crud.pagination import Page
+from app.crud.query import ListQuery
+from app.crud.sql import parse_includes
+from app.entities import REGISTRY
+from app.entities.spec import Entity
+from app.errors import BadRequest, invalid
+from app.services import service_for
+
+from .context import Context, to_node, to_nodes
+from .scalars import JSON, HashID
+from .types import object_type, page_type
+
+_P = inspect.Parameter
+LIST_ARGS: dict[str, Any] = {"filter": Optional[str], "status": Optional[str], "sort": Optional[str],
+                             "page": Optional[int], "per_page": Optional[int]}
+
+
+def _field(name: str, resolve: Callable[..., Awaitable[Any]], params: dict[str, Any], returns: Any,
+           description: str) -> StrawberryField:
+    """A field whose GraphQL arguments are `params` (python name -> annotation, optional ones default
+    to None), built as a signature so strawberry reads it like a hand-written resolver."""
+    parameters = [_P("info", _P.KEYWORD_ONLY, annotation=strawberry.Info)]
+    for pname, annotation in params.items():
+        optional = type(None) in get_args(annotation)
+        parameters.append(_P(pname, _P.KEYWORD_ONLY, annotation=annotation,
+                             **({"default": None} if optional else {})))
+    resolve.__signature__ = inspect.Signature(parameters, return_annotation=returns)  # type: ignore[attr-defined]
+    resolve.__name__ = name
+    return strawberry.field(resolver=resolve, description=description)  # type: ignore[no-any-return]
+
+
+def _decode(entity: Entity, value: str) -> int:
+    """A hashid that does not decode is the same 404 as a missing row."""
+    return ids.decode(value, entity.title)
+
+
+def _body(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise BadRequest("The input must be a JSON object.")
+    return value
+
+
+# ---- queries ---------------------------------------------------------------------------------------
+def list_params(entity: Entity) -> dict[str, Any]:
+    params = dict(LIST_ARGS)
+    for flt in entity.filters:
+        if flt.param.isidentifier() and not keyword.iskeyword(flt.param) and flt.param != "info":
+            params.setdefault(flt.param, Optional[str])
+    return params
+
+
+def _list_field(entity: Entity) -> StrawberryField:
+    tree = parse_includes(entity, "")
+
+    async def resolve(info: strawberry.Info, **args: Any) -> dict[str, Any]:
+        ctx: Context = info.context
+        q = ListQuery.parse({k: str(v) for k, v in args.items() if v is not None})
+        page: Page = await service_for(entity, ctx.db).list(ctx.principal, q)
+        return {"items": to_nodes(entity, page.items, tree),
+                "pagination": {"total": page.total, "count": len(page.items), "per_page": page.per_page,
+                               "current_page": page.page, "total_pages": page.total_pages}}
+    return _field(entity.path, resolve, list_params(entity), page_type(entity),
+                  f"List {entity.path} (the filters of GET /api/v1/{entity.path}).")
+
+
+def _get_field(entity: Entity) -> StrawberryField:
+    tree = parse_includes(entity, "")
+
+    async def resolve(info: strawberry.Info, id: str) -> Any:
+        ctx: Context = info.context
+        row = await service_for(entity, ctx.db).get(ctx.principal, _decode(entity, id))
+        return to_node(entity, row, tree)
+    return _field(entity.name, resolve, {"id": HashID}, Optional[object_type(entity)],
+                  f"One {entity.title.lower()} by id (404 when missing or not the caller's).")
+
+
+# ---- mutations -------------------------------------------------------------------------------------
+def _create_field(entity: Entity) -> StrawberryField:
+    tree = parse_includes(entity, "")
+
+    async def resolve(info: strawberry.Info, input: Any) -> Any:
+        ctx: Context = info.context
+        row = await service_for(entity, ctx.db).create(ctx.principal, _body(input))
+        return to_node(entity, row, tree)
+    return _field(f"create_{entity.name}", resolve, {"input": JSON}, Optional[object_type(entity)],
+                  f"POST /api/v1/{entity.path}: `input` is the REST body.")
+
+
+def _update_field(entity: Entity) -> StrawberryField:
+    tree = parse_includes(entity, "")
+
+    async def resolve(info: strawberry.Info, id: str, input: Any) -> Any:
+        ctx: Context = info.context
+        svc = service_for(entity, ctx.db)
+        row = await svc.update(ctx.principal, _decode(entity, id), _body(input))
+        return to_node(entity, row, tree)
+    return _field(f"update_{entity.name}", resolve, {"id": HashID, "input": JSON}, Optional[object_type(entity)],
+                  f"PUT /api/v1/{entity.path}/{{id}}: `input` is the REST body.")
+
+
+def _bulk_field(entity: Entity) -> StrawberryField:
+    tree = parse_includes(entity, "")
+
+    async def resolve(info: strawberry.Info, action: str, ids: list[str], input: Any = None) -> list[Any]:
+        ctx: Context = info.context
+        data = _body(input) if input is not None else {}
+        if not action.strip():
+            raise invalid("action", "The action field is required.")
+        svc = service_for(entity, ctx.db)
+        entity_ids = await svc.resolve_ids(ctx.principal, list(ids))
+        await svc.bulk(ctx.principal, action.strip(), entity_ids, data)
+        rows = await svc.fetch_many(ctx.principal, entity_ids)
+        return to_nodes(entity, rows, tree)
+    return _field(f"bulk_{entity.path}", resolve,
+                  {"action": str, "ids": list[HashID], "input": Optional[JSON]},  # type: ignore[valid-type]
+                  Optional[list[object_type(entity)]],  # type: ignore[misc]
+                  f"POST /api/v1/{entity.path}/bulk: {', '.join(entity.bulk_actions)}; `input` carries "
+                  f"the extra body fields some actions read.")
+
+
+# ---- assembly --------------------------------------------------------------------------------------
+def routed() -> list[Entity]:
+    return [e for e in REGISTRY.values() if e.routes]
+
+
+def query_fields() -> list[StrawberryField]:
+    fields: list[StrawberryField] = []
+    for entity in routed():
+        fields.append(_list_field(entity))
+        if entity.field("id") is not None and entity.name != entity.path:
+            fields.append(_get_field(entity))
+    return fields
+
+
+def mutation_fields() -> list[StrawberryField]:
+    fields: list[StrawberryField] = []
+    for entity in routed():
+        if entity.writable and entity.field("id") is not None:
+            fields += [_create_field(entity), _update_field(entity), _bulk_field(entity)]
+    return fields
+
+
+__all__ = ["query_fields", "mutation_fields", "list_params"]

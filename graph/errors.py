@@ -1,0 +1,51 @@
+"""Errors as GraphQL errors: an AppError keeps its message and carries `extensions {code, status, errors}`
+(the REST status and 422 field errors); any other exception a resolver raises is logged and masked as
+"Server Error" (status 500). Errors of the GraphQL layer itself (syntax, validation, limits, variable
+coercion) pass through unchanged: they carry no internals.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from app.errors import AppError
+
+log = logging.getLogger("lightninja")
+
+SERVER_ERROR = {"code": "server_error", "status": 500, "errors": {}}
+
+
+def _cause(error: GraphQLError) -> BaseException | None:
+    """The innermost original error (variable coercion wraps a GraphQLError around another)."""
+    cause: BaseException | None = error.original_error
+    while isinstance(cause, GraphQLError) and cause.original_error is not None:
+        cause = cause.original_error
+    return cause
+
+
+def _rebuild(error: GraphQLError, message: str, extensions: dict[str, Any]) -> GraphQLError:
+    return GraphQLError(message, nodes=error.nodes, source=error.source, positions=error.positions,
+                        path=error.path, original_error=None, extensions=extensions)
+
+
+def convert(error: GraphQLError) -> GraphQLError:
+    cause = _cause(error)
+    if isinstance(cause, AppError):
+        return _rebuild(error, cause.message, {"code": cause.code, "status": cause.status, "errors": cause.errors})
+    if cause is None or isinstance(cause, GraphQLError):
+        return error
+    log.error("unhandled error in GraphQL field %s", ".".join(map(str, error.path or ())) or "-",
+              exc_info=(type(cause), cause, cause.__traceback__))
+    return _rebuild(error, "Server Error", dict(SERVER_ERROR))
+
+
+class ErrorMapping(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = [convert(e) for e in errors]  # type: ignore[union-attr]
