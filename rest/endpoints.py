@@ -63,9 +63,12 @@ def build(entity: Entity) -> list[Route]:
         body, files = await read_body(request)
         include = merged(request, body).get("include", "")
         svc = service(request, entity)
-        row = await svc.create(principal(request), body, include)
-        if files:
-            row = await _attach(request, svc, row["id"], body, files, include)
+        fields = {k: v for k, v in body.items() if k != "is_public"} if files else body
+        # One transaction: a rejected file (422) also undoes the creation.
+        async with svc.db.transaction():
+            row = await svc.create(principal(request), fields, include)
+            if files:
+                row = await _attach(request, svc, row["id"], body, files, include)
         return item(shaped(entity, row, include))
 
     async def update(request: Request) -> Response:
@@ -75,9 +78,11 @@ def build(entity: Entity) -> list[Route]:
         svc = service(request, entity)
         entity_id = path_id(request, what)
         fields = {k: v for k, v in body.items() if k not in ("_method", "is_public")}
-        row = await svc.update(principal(request), entity_id, fields, include) if fields or not files else None
-        if files:
-            row = await _attach(request, svc, entity_id, body, files, include)
+        # One transaction: a rejected file (422) also undoes the update of the entity's fields.
+        async with svc.db.transaction():
+            row = await svc.update(principal(request), entity_id, fields, include) if fields or not files else None
+            if files:
+                row = await _attach(request, svc, entity_id, body, files, include)
         assert row is not None
         return item(shaped(entity, row, include))
 

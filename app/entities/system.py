@@ -28,7 +28,7 @@ def _document_type(v: str) -> f.Built | None:
     conditions = {"private": "NOT {t}.is_public", "public": "{t}.is_public",
                   "pdf": "{t}.type = 'pdf'", "image": "{t}.type IN ('png','jpeg','jpg','gif','tiff','webp','psd')"}
     conditions["other"] = "NOT ({t}.type = 'pdf' OR " + conditions["image"] + ")"
-    chosen = [conditions[x] for x in v.split(",") if x.strip() in conditions]
+    chosen = [conditions[x.strip()] for x in v.split(",") if x.strip() in conditions]
     return (" AND ".join(f"({c})" for c in chosen), ()) if chosen else None
 
 
@@ -37,14 +37,24 @@ def _company_documents(v: str) -> f.Built | None:
 
 
 def _document_client(v: str) -> f.Built:
+    """Documents of the client itself and of its own records (invoices, quotes, expenses, ...): every
+    entity that takes uploads and has a client_id, so new entities are covered when they register."""
+    from . import REGISTRY   # the registry imports this module; read it at request time
     client_id = ids.decode_or_none(v)
     if client_id is None:
         return f.NOTHING
-    return ("({t}.documentable_type = 'clients' AND {t}.documentable_id = ?)", (client_id,))
+    parts = ["({t}.documentable_type = 'clients' AND {t}.documentable_id = ?)"]
+    for child in REGISTRY.values():
+        column = child.field("client_id")
+        if child.documents and child.name != "client" and column is not None and column.kind == "ref":
+            parts.append(f"({{t}}.documentable_type = '{child.path}' AND {{t}}.documentable_id IN (SELECT c.id "
+                         f"FROM {child.table} c WHERE c.company_id = {{t}}.company_id AND c.{column.col} = ?))")
+    return ("(" + " OR ".join(parts) + ")", (client_id,) * len(parts))
 
 
 document = Entity(
     "document", "documents", label="Document", shape=_shape_document,
+    writable=False,   # uploads create them; rest/documents.py serves update, delete, bulk and download
     fields=(
         *standard(),
         Field("project_id", "text", writable=False, expr="''"),

@@ -1,12 +1,342 @@
-"""Document storage: files on disk under generated names, rows in `documents`, polymorphic parents."""
+"""Documents: uploads checked by extension and content, stored under generated names, rows in `documents`.
+
+Files live at <upload_dir>/<company_id>/<40 hex chars>.<ext>. The client's filename is metadata only
+(`name`), so nothing a client sends ever becomes part of a path. Every file of a request is checked
+before any is written, and a failed insert removes what was written, so a rejected upload leaves
+neither rows nor files behind.
+"""
 from __future__ import annotations
 
-from typing import Any
+import logging
+import os
+import re
+import secrets
+import shutil
+import struct
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO, Iterable, Mapping, Sequence
+
+from starlette.concurrency import run_in_threadpool
 
 from ..auth import Principal
+from ..crud.service import CrudService, Row
+from ..crud.validate import clean_text, message
 from ..db import Db
+from ..entities import REGISTRY
 from ..entities.spec import Entity
+from ..errors import Forbidden, Invalid, NotFound, invalid
+from ..settings import active
+
+log = logging.getLogger("lightninja")
+
+DOCUMENT = REGISTRY["document"]
+# Upstream's Request::$file_validation list, in its order (the 422 message repeats it).
+ALLOWED = ("png", "ai", "jpeg", "jpg", "tiff", "pdf", "gif", "psd", "txt", "doc", "xls", "ppt", "xlsx",
+           "docx", "pptx", "webp", "xml", "zip", "csv", "ods", "odt", "odp")
+MAX_FILES = 20
+NAME_MAX = 191
+HEAD_BYTES = 4096
+STORED_NAME = re.compile(r"^[0-9a-f]{40}\.[a-z0-9]{1,16}$")
+
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"   # doc/xls/ppt compound file
+_ZIP = b"PK\x03\x04"                         # every OOXML and OpenDocument file is a zip
+MAGIC: dict[str, tuple[bytes, ...]] = {
+    "png": (b"\x89PNG\r\n\x1a\n",), "jpeg": (b"\xff\xd8\xff",), "jpg": (b"\xff\xd8\xff",),
+    "gif": (b"GIF87a", b"GIF89a"), "pdf": (b"%PDF-",), "ai": (b"%PDF-", b"%!PS-Adobe"),
+    "tiff": (b"II*\x00", b"MM\x00*"), "psd": (b"8BPS",), "doc": (_OLE,), "xls": (_OLE,), "ppt": (_OLE,),
+    "xlsx": (_ZIP,), "docx": (_ZIP,), "pptx": (_ZIP,), "ods": (_ZIP,), "odt": (_ZIP,), "odp": (_ZIP,),
+    "zip": (_ZIP, b"PK\x05\x06"),
+}
+TEXT_TYPES = frozenset({"txt", "csv", "xml"})
+# Markup a browser would run if it ever rendered the file: refused even under a text extension.
+ACTIVE_MARKUP = (b"<!doctype html", b"<html", b"<head", b"<body", b"<script", b"<svg", b"<iframe", b"<?php")
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+@dataclass
+class Checked:
+    upload: Any            # starlette UploadFile; only its sync `.file` is used (in a worker thread)
+    name: str
+    ext: str
+    size: int
+    width: int = 0
+    height: int = 0
+    stored: str = ""
+
+
+# ---- names and values -----------------------------------------------------------------------------
+def clean_name(raw: str) -> str:
+    """The original filename as safe metadata: separators become `-`, control and format characters
+    (NUL, CR/LF, bidi overrides, zero-width) go, no leading dots, at most 191 characters with the
+    extension kept."""
+    text = unicodedata.normalize("NFC", raw or "").replace("/", "-").replace("\\", "-")
+    text = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp"))
+    text = text.strip().lstrip(".-").strip()
+    if len(text) > NAME_MAX:
+        stem, dot, ext = text.rpartition(".")
+        keep = dot and 0 < len(ext) <= 16
+        text = stem[:NAME_MAX - len(ext) - 1].rstrip() + "." + ext if keep else text[:NAME_MAX]
+    return text
+
+
+def extension(name: str) -> str:
+    stem, dot, ext = name.rpartition(".")
+    return ext.lower() if dot and stem else ""
+
+
+def parse_public(value: Any) -> bool:
+    """true/false/1/0/"true"/"false"; absent or "" means the upstream default, true."""
+    if value is None or value == "":
+        return True
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in ("1", "true", "0", "false"):
+        return value.strip().lower() in ("1", "true")
+    raise invalid("is_public", "The is public field must be true or false.")
+
+
+# ---- content checks -------------------------------------------------------------------------------
+def _content_matches(ext: str, head: bytes) -> bool:
+    if ext == "webp":
+        return head[:4] == b"RIFF" and head[8:12] == b"WEBP"
+    if ext in MAGIC:
+        return head.startswith(MAGIC[ext])
+    if ext in TEXT_TYPES:
+        if head.startswith(UTF16_BOMS):
+            return True
+        sample = head.removeprefix(b"\xef\xbb\xbf").lstrip().lower()
+        if b"\x00" in head or sample.startswith(ACTIVE_MARKUP):
+            return False
+        return not (ext == "xml" and (b"<svg" in sample or b"/1999/xhtml" in sample))
+    return True   # an extension the operator added: no signature to compare
+
+
+def _jpeg_size(f: BinaryIO) -> tuple[int, int]:
+    """Walk the segment chain to the first SOF marker; a malformed chain just means no dimensions."""
+    f.seek(2)
+    for _ in range(1000):
+        byte = f.read(1)
+        if byte != b"\xff":
+            return 0, 0
+        while byte == b"\xff":      # fill bytes before the marker code
+            byte = f.read(1)
+        if not byte:
+            return 0, 0
+        marker = byte[0]
+        if marker == 0x01 or 0xD0 <= marker <= 0xD8:   # markers without a length
+            continue
+        if marker in (0xD9, 0xDA):                      # end of image / scan data before any frame
+            return 0, 0
+        raw = f.read(2)
+        if len(raw) < 2 or struct.unpack(">H", raw)[0] < 2:
+            return 0, 0
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            frame = f.read(5)
+            if len(frame) < 5:
+                return 0, 0
+            height, width = struct.unpack(">xHH", frame)
+            return width, height
+        f.seek(struct.unpack(">H", raw)[0] - 2, 1)
+    return 0, 0
+
+
+def _dimensions(ext: str, head: bytes, f: BinaryIO) -> tuple[int, int]:
+    if ext == "png" and head[12:16] == b"IHDR" and len(head) >= 24:
+        width, height = struct.unpack(">II", head[16:24])
+        return (width, height) if width < 2**31 and height < 2**31 else (0, 0)
+    if ext == "gif" and len(head) >= 10:
+        return struct.unpack("<HH", head[6:10])  # type: ignore[return-value]
+    if ext in ("jpeg", "jpg"):
+        return _jpeg_size(f)
+    return 0, 0
+
+
+def _check_one(index: int, upload: Any, allowed: Sequence[str], limit: int) -> Checked | str:
+    """-> the checked file, or the 422 message for `documents.<index>`."""
+    key = f"documents.{index}"
+    name = clean_name(str(getattr(upload, "filename", "") or ""))
+    ext = extension(name)
+    f = upload.file
+    size = f.seek(0, os.SEEK_END)
+    f.seek(0)
+    head = f.read(HEAD_BYTES)
+    if size == 0:
+        return f"The {key} must not be an empty file."
+    if size > limit:
+        return f"The {key} may not be greater than {limit // 1024} kilobytes."
+    if ext not in allowed or not re.fullmatch(r"[a-z0-9]{1,16}", ext) or not _content_matches(ext, head):
+        return f"The {key} must be a file of type: {', '.join(allowed)}."
+    width, height = _dimensions(ext, head, f)
+    return Checked(upload, name, ext, size, width, height)
+
+
+def _check_all(files: Sequence[Any], is_public: Any) -> tuple[bool, list[Checked]]:
+    settings = active()
+    allowed = list(ALLOWED) + [e for e in settings.extra_upload_extensions if e not in ALLOWED]
+    errors: dict[str, list[str]] = {}
+    public = True
+    try:
+        public = parse_public(is_public)
+    except Invalid as exc:
+        errors.update(exc.errors)
+    if len(files) > MAX_FILES:
+        errors["documents"] = [f"The documents may not have more than {MAX_FILES} items."]
+        raise Invalid(errors)
+    checked: list[Checked] = []
+    for index, upload in enumerate(files):
+        result = _check_one(index, upload, allowed, settings.upload_max_bytes)
+        if isinstance(result, str):
+            errors[f"documents.{index}"] = [result]
+        else:
+            checked.append(result)
+    if errors:
+        raise Invalid(errors)
+    return public, checked
+
+
+# ---- storage --------------------------------------------------------------------------------------
+def stored_path(company_id: int, stored: str) -> Path | None:
+    """The file of a row; None for a stored name this code could not have generated."""
+    if not STORED_NAME.match(stored):
+        return None
+    return active().upload_dir / str(int(company_id)) / stored
+
+
+def _remove(paths: Iterable[Path | None]) -> None:
+    for path in paths:
+        if path is None:
+            continue
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            log.exception("could not remove document file %s", path.name)
+
+
+def _write(company_id: int, checked: Sequence[Checked]) -> list[Path]:
+    """Copy each upload to a temporary name, then rename, so a reader never sees half a file."""
+    folder = active().upload_dir / str(int(company_id))
+    folder.mkdir(parents=True, exist_ok=True, mode=0o750)
+    written: list[Path] = []
+    try:
+        for item in checked:
+            item.stored = f"{secrets.token_hex(20)}.{item.ext}"
+            temp = folder / f".{secrets.token_hex(16)}.part"
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o640)
+            try:
+                with os.fdopen(fd, "wb") as out:
+                    item.upload.file.seek(0)
+                    shutil.copyfileobj(item.upload.file, out, 1 << 20)
+                    out.flush()
+                    os.fsync(out.fileno())
+                os.replace(temp, folder / item.stored)
+            except BaseException:
+                _remove([temp])
+                raise
+            written.append(folder / item.stored)
+    except BaseException:
+        _remove(written)
+        raise
+    return written
 
 
 async def attach(db: Db, who: Principal, parent: Entity, parent_id: int, files: list[Any], is_public: Any) -> None:
-    raise NotImplementedError
+    """Store `files` as documents of `parent_id` (already checked to be the caller's and editable)."""
+    # Every file is checked before any is written; reading the heads happens off the event loop.
+    public, checked = await run_in_threadpool(_check_all, files, is_public)
+    if not checked:
+        return
+    written = await run_in_threadpool(_write, who.company_id, checked)
+    try:
+        async with db.transaction():
+            for item in checked:
+                await db.execute(
+                    "INSERT INTO documents (company_id, user_id, documentable_type, documentable_id, name, type, "
+                    "hash, size, width, height, is_public) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                    who.company_id, who.user_id, parent.path, parent_id, item.name, item.ext, item.stored,
+                    item.size, item.width, item.height, public)
+    except BaseException:
+        _remove(written)
+        raise
+
+
+# ---- the document routes --------------------------------------------------------------------------
+async def get(db: Db, who: Principal, document_id: int) -> Row:
+    """The caller's document (404 "Document not found" for a missing or foreign id alike)."""
+    return await CrudService(DOCUMENT, db).get(who, document_id)
+
+
+def _require_edit(who: Principal, owners: Iterable[int | None]) -> None:
+    """Upstream's policy: edit permission, or the user created the document."""
+    if not who.can("edit", DOCUMENT.name) and any(owner != who.user_id for owner in owners):
+        raise Forbidden("This action is unauthorized.")
+
+
+async def update(db: Db, who: Principal, document_id: int, data: Mapping[str, Any]) -> Row:
+    """Only `name` and `is_public` change; everything else in the body is ignored, as upstream."""
+    current = await get(db, who, document_id)
+    _require_edit(who, [current["user_id"]])
+    values: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    if data.get("name") not in (None, ""):
+        try:
+            name = clean_name(clean_text(data["name"], NAME_MAX))
+        except ValueError as exc:
+            errors["name"] = [message("name", exc)]
+        else:
+            if name:
+                values["name"] = name
+    if data.get("is_public") not in (None, ""):
+        try:
+            values["is_public"] = parse_public(data["is_public"])
+        except Invalid as exc:
+            errors.update(exc.errors)
+    if errors:
+        raise Invalid(errors)
+    if values:
+        sets = ", ".join(f"{col} = ${i}" for i, col in enumerate(values, start=3))
+        await db.execute(f"UPDATE documents SET {sets}, updated_at = now() WHERE company_id = $1 AND id = $2",
+                         who.company_id, document_id, *values.values())
+    return await get(db, who, document_id)
+
+
+async def resolve(db: Db, who: Principal, raw_ids: Any) -> list[int]:
+    """Bulk ids, all of this company and visible to the caller, else a 422 on `ids` that changes nothing."""
+    svc = CrudService(DOCUMENT, db)
+    wanted = await svc.resolve_ids(who, raw_ids)
+    if not who.can("view", DOCUMENT.name):
+        rows = await db.fetch("SELECT user_id, assigned_user_id FROM documents WHERE company_id = $1 "
+                              "AND id = ANY($2::bigint[])", who.company_id, wanted)
+        if any(who.user_id not in (r["user_id"], r["assigned_user_id"]) for r in rows):
+            raise invalid("ids", "The selected ids is invalid.")
+    return wanted
+
+
+async def delete(db: Db, who: Principal, document_ids: Sequence[int]) -> int:
+    """Hard delete, as upstream: the rows go in one transaction, then their files."""
+    owners = await db.fetch("SELECT user_id FROM documents WHERE company_id = $1 AND id = ANY($2::bigint[])",
+                            who.company_id, list(document_ids))
+    _require_edit(who, [r["user_id"] for r in owners])
+    async with db.transaction():
+        gone = await db.fetch("DELETE FROM documents WHERE company_id = $1 AND id = ANY($2::bigint[]) "
+                              "RETURNING hash", who.company_id, list(document_ids))
+    # After the commit: a crash in between leaves an unreferenced file, never a row without its file.
+    _remove(stored_path(who.company_id, r["hash"]) for r in gone)
+    return len(gone)
+
+
+async def open_file(db: Db, who: Principal, document_id: int) -> tuple[Row, BinaryIO]:
+    """The row and its open file; a file missing on disk is the same 404 as a missing row."""
+    row = await get(db, who, document_id)
+    path = stored_path(who.company_id, row["hash"])
+    if path is None:
+        raise NotFound(f"{DOCUMENT.title} not found")
+    try:
+        handle = await run_in_threadpool(open, path, "rb")
+    except OSError:
+        log.warning("document %s has no file on disk", document_id)
+        raise NotFound(f"{DOCUMENT.title} not found") from None
+    return row, handle
