@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from . import catalog, crm, setup, system
+from . import billing, catalog, crm, setup, system
 from .spec import Entity
 
 _ALL: tuple[Entity, ...] = (
     crm.client, crm.client_contact, crm.client_gateway_token, crm.group_setting,
     system.document, system.activity, system.company_ledger, system.system_log, system.user,
     catalog.product, catalog.tax_rate, catalog.payment_term,
+    billing.invoice, billing.invoice_invitation,
     setup.design, setup.tag, setup.company_gateway, setup.bank_integration,
 )
 

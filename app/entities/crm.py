@@ -83,6 +83,7 @@ client = Entity(
         Relation("ledger", "company_ledger", fk="client_id", order="{t}.id DESC"),
         Relation("system_logs", "system_log", fk="client_id", order="{t}.id DESC"),
         Relation("group_settings", "group_setting", kind="one", local="group_settings_id"),
+        Relation("invoices", "invoice", fk="client_id"),
     ),
     default_includes=("contacts", "documents", "gateway_tokens"),
     bulk_actions=("archive", "restore", "delete", "assign_group", "bulk_update"),

@@ -12,5 +12,6 @@ if TYPE_CHECKING:
 def service_for(entity: "Entity", db: "Db") -> "CrudService":
     from ..crud.service import CrudService
     from .clients import ClientService
-    classes: dict[str, type[CrudService]] = {"client": ClientService}
+    from .invoices import InvoiceService
+    classes: dict[str, type[CrudService]] = {"client": ClientService, "invoice": InvoiceService}
     return classes.get(entity.name, CrudService)(entity, db)

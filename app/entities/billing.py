@@ -1,0 +1,170 @@
+"""Invoices and their invitations (upstream InvoiceTransformer / InvoiceInvitationTransformer)."""
+from __future__ import annotations
+
+from datetime import date as Date
+from typing import Any
+
+from .. import ids
+from ..settings import base_url
+from . import filters as f
+from .common import standard
+from .spec import Entity, Field, Relation, boolean, custom_values, date, obj, ref, text, ts
+
+STATUS_DRAFT, STATUS_SENT, STATUS_PARTIAL, STATUS_PAID, STATUS_CANCELLED, STATUS_REVERSED = 1, 2, 3, 4, 5, 6
+OPEN = "{t}.status_id IN (2, 3)"   # Sent or Partial: the invoices that are owed
+
+CLIENT_OF = "EXISTS (SELECT 1 FROM clients c WHERE c.company_id = {t}.company_id AND c.id = {t}.client_id AND ({cond}))"
+CONTACT_OF = ("EXISTS (SELECT 1 FROM client_contacts cc WHERE cc.company_id = {t}.company_id "
+              "AND cc.client_id = {t}.client_id AND cc.is_deleted = false AND ({cond}))")
+INVOICE_SEARCH = "(" + " OR ".join(
+    [f"{{t}}.{c} ILIKE ?" for c in ("number", "po_number", "custom_value1", "custom_value2", "custom_value3",
+                                      "custom_value4")]
+    + [CLIENT_OF.replace("{cond}", "c.name ILIKE ?"),
+       CONTACT_OF.replace("{cond}", "cc.first_name ILIKE ? OR cc.last_name ILIKE ? OR cc.email ILIKE ?")]) + ")"
+
+
+def _money(name: str, writable: bool = True, default: Any = None) -> Field:
+    return Field(name, "money", writable=writable, default=default)
+
+
+def _moment(name: str) -> Field:
+    """A datetime column emitted raw as upstream does ("YYYY-MM-DD HH:MM:SS", UTC) or ""."""
+    return Field(name, "text", writable=False,
+                 expr=f"COALESCE(to_char({{t}}.{name} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), '')")
+
+
+# ---- filters -------------------------------------------------------------------------------------
+CLIENT_STATUS = {
+    "draft": "{t}.status_id = 1", "paid": "{t}.status_id = 4", "cancelled": "{t}.status_id = 5",
+    "unpaid": OPEN,
+    "overdue": f"({OPEN} AND {{t}}.is_deleted = false AND ({{t}}.due_date < CURRENT_DATE "
+               "OR {t}.partial_due_date < CURRENT_DATE))",
+}
+
+
+def _client_status(v: str) -> f.Built | None:
+    wanted = {s.strip().lower() for s in v.split(",")}
+    if "all" in wanted:
+        return None
+    chosen = [CLIENT_STATUS[s] for s in sorted(wanted) if s in CLIENT_STATUS]
+    return ("(" + " OR ".join(chosen) + ")", ()) if chosen else None
+
+
+def _status_ids(v: str) -> f.Built | None:
+    chosen = sorted({int(s) for s in v.split(",") if s.strip().isdigit() and 0 < int(s) < 100})
+    return ("{t}.status_id = ANY(?::int[])", (chosen,)) if chosen else None
+
+
+def _parse_day(text: str) -> Date | None:
+    moment = f.parse_moment(text)
+    if moment is not None:
+        return moment.date()
+    try:
+        return Date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+
+
+def date_range(param: str, column: str) -> f.Filter:
+    """`date_range=2024-01-01,2024-01-31` (inclusive); anything unparseable is ignored, as upstream."""
+    def build(v: str) -> f.Built | None:
+        start, sep, end = v.partition(",")
+        a, b = _parse_day(start), _parse_day(end)
+        if not sep or a is None or b is None:
+            return None
+        return (f"{{t}}.{column} BETWEEN ? AND ?", (a, b))
+    return f.Filter(param, build)
+
+
+def _switch(sql: str) -> Any:
+    """A flag filter whose value does not matter (`?overdue=true`), except an explicit false/0."""
+    return lambda v: None if v.strip().lower() in {"0", "false"} else (sql, ())
+
+
+UPCOMING = (f"({OPEN} AND {{t}}.is_deleted = false AND {{t}}.balance > 0 "
+            "AND ({t}.due_date IS NULL OR {t}.due_date > CURRENT_DATE))")
+OVERDUE = (f"({OPEN} AND {{t}}.is_deleted = false AND {{t}}.balance > 0 "
+           "AND ({t}.due_date < CURRENT_DATE OR {t}.partial_due_date < CURRENT_DATE))")
+
+
+def _payable(v: str) -> f.Built:
+    client_id = ids.decode_or_none(v)
+    if client_id is None:
+        return f.NOTHING
+    return (f"({OPEN} AND {{t}}.is_deleted = false AND {{t}}.balance > 0 AND {{t}}.client_id = ?)", (client_id,))
+
+
+def _without_deleted_clients(v: str) -> f.Built | None:
+    if v.strip().lower() not in {"1", "true"}:
+        return None
+    return (CLIENT_OF.replace("{cond}", "c.is_deleted = false"), ())
+
+
+def _shape_invitation(row: dict[str, Any]) -> None:
+    row["link"] = f"{base_url()}/client/invoice/{row['key']}"
+
+
+invoice = Entity(
+    "invoice", "invoices", label="Invoice", documents=True, number_counter="invoice",
+    fields=(
+        *standard(),
+        ref("client_id", "client"),
+        *(Field(name, "ref", writable=False) for name in ("project_id", "vendor_id", "design_id",
+                                                          "recurring_id", "subscription_id")),
+        _money("amount", False), _money("balance", False), _money("paid_to_date", False),
+        _money("total_taxes", False), _money("discount"), _money("partial"),
+        _money("exchange_rate", default=1),
+        *(_money(f"tax_rate{i}") for i in (1, 2, 3)),
+        *(_money(f"custom_surcharge{i}") for i in (1, 2, 3, 4)),
+        Field("status_id", "code", writable=False, default="1"),
+        text("number"), text("po_number"), text("terms", 65535), text("public_notes", 65535),
+        text("private_notes", 65535), text("footer", 65535),
+        *(text(f"tax_name{i}") for i in (1, 2, 3)), *custom_values(),
+        date("date"), date("due_date"), date("partial_due_date"),
+        *(Field(name, "date", writable=False) for name in ("last_sent_date", "reminder1_sent", "reminder2_sent",
+                                                           "reminder3_sent", "reminder_last_sent")),
+        _moment("next_send_date"),
+        boolean("uses_inclusive_taxes"), boolean("is_amount_discount", default=True),
+        boolean("auto_bill_enabled"),
+        *(boolean(f"custom_surcharge_tax{i}", writable=False) for i in (1, 2, 3, 4)),
+        Field("has_tasks", "bool", writable=False, expr="false"),
+        Field("has_expenses", "bool", writable=False, expr="false"),
+        Field("line_items", "array", writable=False),
+        Field("entity_type", "text", writable=False, expr="'invoice'", default="invoice"),
+        Field("tax_info", "object", column="tax_data", writable=False), obj("e_invoice"),
+    ),
+    search=INVOICE_SEARCH,
+    filters=(
+        f.search(INVOICE_SEARCH), f.Filter("client_status", _client_status), f.Filter("status_id", _status_ids),
+        f.eq("number"), f.ref_eq("client_id"), date_range("date_range", "date"),
+        date_range("due_date_range", "due_date"), f.Filter("upcoming", _switch(UPCOMING)),
+        f.Filter("overdue", _switch(OVERDUE)), f.Filter("payable", _payable),
+        f.Filter("without_deleted_clients", _without_deleted_clients), *f.common(),
+    ),
+    sorts={"id": "{t}.id", "number": "NULLIF(regexp_replace({t}.number, '[^0-9]', '', 'g'), '')::numeric",
+           "date": "{t}.date", "due_date": "{t}.due_date", "balance": "{t}.balance", "amount": "{t}.amount",
+           "status_id": "{t}.status_id", "partial_due_date": "{t}.partial_due_date",
+           "client_id": "(SELECT c.name FROM clients c WHERE c.company_id = {t}.company_id AND c.id = {t}.client_id)",
+           "created_at": "{t}.created_at", "updated_at": "{t}.updated_at", "archived_at": "{t}.deleted_at"},
+    relations=(
+        Relation("invitations", "invoice_invitation", fk="invoice_id", where="{t}.deleted_at IS NULL"),
+        Relation("documents", "document", morph="invoices"),
+        Relation("client", "client", kind="one", local="client_id"),
+        Relation("activities", "activity", fk="invoice_id", order="{t}.id DESC"),
+    ),
+    default_includes=("invitations", "documents"),
+    activity={"create": 4, "update": 5, "archive": 8, "delete": 9, "restore": 25},
+)
+
+invoice_invitation = Entity(
+    "invoice_invitation", "invoice_invitations", label="Invitation", routes=False, soft_delete=False,
+    fields=(
+        Field("id", "id", writable=False), ref("client_contact_id", "client_contact", writable=False),
+        text("key", writable=False), Field("link", "text", writable=False, expr="''"),
+        _moment("sent_date"), _moment("viewed_date"), _moment("opened_date"),
+        text("email_status", writable=False), text("email_error", writable=False),
+        text("message_id", writable=False),
+        ts("created_at"), ts("updated_at"), ts("archived_at", column="deleted_at"),
+    ),
+    shape=_shape_invitation,
+)
