@@ -69,7 +69,10 @@ class HeaderContract:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                message["headers"] = [*message.get("headers", ()), *common]
+                own = list(message.get("headers", ()))
+                present = {k.lower() for k, _ in own}
+                # one value per header: a route's own CORS/version header wins over the defaults
+                message["headers"] = [*own, *((k, v) for k, v in common if k not in present)]
             await send(message)
 
         if scope["method"] == "OPTIONS":
@@ -109,8 +112,8 @@ class HeaderContract:
         if self.settings.require_x_requested_with and headers.get(b"x-requested-with") != b"XMLHttpRequest":
             raise Forbidden("Missing or invalid X-Requested-With header")
         if self.secret and not hmac.compare_digest(headers.get(b"x-api-secret", b""), self.secret):
-            raise Forbidden("Invalid secret", headers={"X-App-Version": APP_VERSION,
-                                                       "X-Minimum-Client-Version": MINIMUM_CLIENT_VERSION})
+            # X-App-Version and X-Minimum-Client-Version come with every response (self.common)
+            raise Forbidden("Invalid secret")
         method = scope["method"]
         if method == "POST":
             override = headers.get(b"x-http-method-override", b"").upper()

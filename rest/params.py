@@ -30,7 +30,9 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def parse_json(raw: bytes) -> Any:
     """Floats become Decimal (money is never a binary float); NaN/Infinity and duplicate keys are refused."""
     try:
-        return json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant,
+        # JSON on the wire is UTF-8 (RFC 8259); json.loads would also guess UTF-16/32 from bytes
+        text = raw.decode("utf-8")
+        return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant,
                           object_pairs_hook=_no_duplicates)
     except RecursionError:
         raise BadRequest("The JSON body is nested too deeply.") from None

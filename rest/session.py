@@ -20,6 +20,17 @@ def _client_ip(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
+def _plain_text(value: str) -> bool:
+    """Text PostgreSQL can compare: no NUL, no lone surrogates."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 async def precheck(request: Request) -> Response:
     body, _ = await read_body(request)
     email = body.get("email")
@@ -34,6 +45,8 @@ async def login(request: Request) -> Response:
     errors = {}
     if not isinstance(email, str) or not email.strip():
         errors["email"] = ["The email field is required."]
+    elif not _plain_text(email) or len(email.strip()) > 191:
+        errors["email"] = ["The email must be a valid email address."]
     if not isinstance(password, str) or not password:
         errors["password"] = ["The password field is required."]
     elif len(password) > 1000:

@@ -38,12 +38,7 @@ def clean_text(value: Any, max_length: int) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int, Decimal, float)):
         raise ValueError("must be a string")
     text = value.strip() if isinstance(value, str) else str(value)
-    if "\x00" in text:
-        raise ValueError("must not contain NUL characters")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("must be valid UTF-8 text") from None
+    _check_text(text)
     if len(text) > max_length:
         raise ValueError(f"may not be greater than {max_length} characters")
     return text
@@ -106,12 +101,85 @@ def clean_date(value: Any) -> Date | None:
         raise ValueError("is not a valid date") from None
 
 
+MAX_JSON_DEPTH = 32
+
+
+def _check_text(text: str) -> None:
+    if "\x00" in text:
+        raise ValueError("must not contain NUL characters")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid UTF-8 text") from None
+
+
+class JsonValueError(ValueError):
+    """A bad value inside a free-form object; `path` (".key.0") says where, for the 422's field name."""
+
+    def __init__(self, text: str, path: str = "", deep: bool = False) -> None:
+        super().__init__(text)
+        self.path = path
+        self.deep = deep
+
+
+def clean_json(value: Any, depth: int = 0) -> Any:
+    """Free-form JSON (settings, e_invoice, tax data, custom fields) made safe for jsonb and orjson: no NUL
+    or lone surrogates (PostgreSQL rejects them), no NaN/Infinity or floats beyond double range (they would
+    be stored as null), and a bounded depth (orjson refuses deeper documents)."""
+    try:
+        return _clean_json(value, depth)
+    except JsonValueError:
+        raise
+    except ValueError as exc:
+        raise JsonValueError(str(exc)) from None
+
+
+def _clean_json(value: Any, depth: int) -> Any:
+    if depth > MAX_JSON_DEPTH:
+        raise ValueError("is nested too deeply")
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        _check_text(value)
+        return value
+    if isinstance(value, int):
+        if not -2**63 <= value < 2**63:
+            raise ValueError("contains a number that is out of range")
+        return value
+    if isinstance(value, (Decimal, float)):
+        number = float(value)
+        if number != number or number in (float("inf"), float("-inf")):
+            raise ValueError("contains a number that is out of range")
+        return number
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ValueError("must have string keys")
+            _check_text(key)
+            out[key] = _nested(key, item, depth)
+        return out
+    if isinstance(value, list):
+        return [_nested(str(n), item, depth) for n, item in enumerate(value)]
+    raise ValueError("must be JSON")
+
+
+def _nested(key: str, item: Any, depth: int) -> Any:
+    try:
+        return _clean_json(item, depth + 1)
+    except JsonValueError as exc:
+        # too deep: name only the outermost key, not a path as long as the document
+        raise JsonValueError(str(exc), f".{key}" if exc.deep else f".{key}{exc.path}", exc.deep) from None
+    except ValueError as exc:
+        raise JsonValueError(str(exc), f".{key}", "deeply" in str(exc)) from None
+
+
 def clean_object(value: Any) -> dict[str, Any]:
     if value is None or value == []:
         return {}          # PHP clients send [] for an empty object
     if not isinstance(value, dict):
         raise ValueError("must be an object")
-    return value
+    return clean_json(value)  # type: ignore[no-any-return]
 
 
 def clean_value(f: Field, value: Any) -> Any:
@@ -157,7 +225,8 @@ def clean(entity: Entity, data: Mapping[str, Any], creating: bool, prefix: str =
         try:
             values[f.col] = clean_value(f, data[f.name])
         except ValueError as exc:
-            errors[prefix + f.name] = [message(prefix + f.name, exc)]
+            where = prefix + f.name + getattr(exc, "path", "")
+            errors[where] = [message(where, exc)]
     if errors:
         raise Invalid(errors)
     return values

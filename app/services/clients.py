@@ -7,7 +7,7 @@ from typing import Any, Mapping, Sequence
 from .. import ids, reference
 from ..auth import Principal, hash_password, random_key
 from ..crud.service import CrudService, Row
-from ..crud.validate import clean
+from ..crud.validate import clean, clean_bool, clean_decimal, clean_int, clean_json, clean_text, message
 from ..entities import REGISTRY
 from ..errors import Invalid, invalid
 from . import numbering
@@ -17,12 +17,52 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MASKED_PASSWORD = "**********"
 BULK_UPDATE_COLUMNS = tuple(reference.BULK_UPDATES["client"])
 MAX_CONTACTS = 500
+COUNTRY_CODES = {code.upper(): cid for cid, row in reference.COUNTRIES.items()
+                 for code in (row.get("iso_3166_2"), row.get("iso_3166_3")) if code}
+CURRENCY_CODES = {row["code"].lower(): cid for cid, row in reference.CURRENCIES.items() if row.get("code")}
+LANGUAGE_CODES = {row["locale"].lower(): lid for lid, row in reference.LANGUAGES.items() if row.get("locale")}
+
+
+def _setting(key: str, value: Any) -> Any:
+    """A client settings override typed like the company setting of the same name (upstream casts them
+    with CompanySettings::$casts), so ids stay strings (`"currency_id": 2` is stored as "2")."""
+    kind = reference.COMPANY_SETTING_TYPES.get(key)
+    if kind is None or (value is None and kind != "string"):
+        return clean_json(value)
+    if kind == "string":
+        return clean_text(value, 65535)
+    if kind == "bool":
+        return clean_bool(value)
+    if kind == "int":
+        return clean_int(value)
+    if kind == "float":
+        return float(clean_decimal(value))
+    if kind == "object" and not isinstance(value, dict):
+        if value == []:
+            return {}
+        raise ValueError("must be an object")
+    if kind == "array" and not isinstance(value, list):
+        raise ValueError("must be a list")
+    return clean_json(value)
+
+
+def _password_problem(password: str) -> str:
+    """Upstream's contact password rule: 7+ characters with a lower-case letter, a capital and a digit."""
+    if len(password) > 1000:
+        return "The {field} may not be greater than 1000 characters."
+    if len(password) < 7:
+        return "The {field} must be at least 7 characters."
+    if not (re.search(r"[a-z]", password) and re.search(r"[A-Z]", password) and re.search(r"[0-9]", password)):
+        return "The {field} format is invalid."
+    return ""
 
 
 class ClientService(CrudService):
     async def before_write(self, who: Principal, values: Row, current: Row | None, data: Mapping[str, Any]) -> None:
+        self._codes(values, data)
         if "settings" in values or current is None:
-            values["settings"] = await self._settings(who, values.get("settings"), current)
+            group = values.get("group_settings_id") if current is None else None
+            values["settings"] = await self._settings(who, values.get("settings"), current, group)
         if current is None:
             values["client_hash"] = random_key(40)
             if values.get("country_id") is None:
@@ -42,17 +82,61 @@ class ClientService(CrudService):
         country = str(settings.get("country_id") or "")
         return int(country) if country.isdigit() else None
 
-    async def _settings(self, who: Principal, given: dict[str, Any] | None, current: Row | None) -> dict[str, Any]:
-        """Sparse overrides; a new client always carries a currency (its own, else the company's)."""
+    @staticmethod
+    def _codes(values: Row, data: Mapping[str, Any]) -> None:
+        """Upstream's conveniences for scripts: `country_code`/`shipping_country_code` (ISO 3166 alpha-2 or
+        -3), `currency_code` (ISO 4217) and `language_code` (locale) instead of the numeric ids."""
+        errors: dict[str, list[str]] = {}
+        for key, column in (("country_code", "country_id"), ("shipping_country_code", "shipping_country_id")):
+            code = data.get(key)
+            if isinstance(code, str) and code.strip():
+                found = COUNTRY_CODES.get(code.strip().upper())
+                if found is None:
+                    errors[key] = [f"The selected {key.replace('_', ' ')} is invalid."]
+                else:
+                    values[column] = int(found)
+        for key, table, setting in (("currency_code", CURRENCY_CODES, "currency_id"),
+                                    ("language_code", LANGUAGE_CODES, "language_id")):
+            code = data.get(key)
+            if isinstance(code, str) and code.strip():
+                found = table.get(code.strip().lower())
+                if found is None:
+                    errors[key] = [f"The selected {key.replace('_', ' ')} is invalid."]
+                else:
+                    given = values.get("settings")
+                    values["settings"] = {**(given if isinstance(given, dict) else {}), setting: found}
+        if errors:
+            raise Invalid(errors)
+
+    async def _settings(self, who: Principal, given: dict[str, Any] | None, current: Row | None,
+                        group_id: int | None = None) -> dict[str, Any]:
+        """Sparse overrides; a new client always carries a currency: its own, else (when none was sent)
+        its group's, else the company's, as upstream's StoreClientRequest decides."""
         base = dict(current["settings"]) if current else {
             "entity": "App\\Models\\Client", "industry_id": "", "size_id": ""}
+        sent_currency = isinstance(given, dict) and "currency_id" in given
+        errors: dict[str, list[str]] = {}
         for key, value in (given or {}).items():
             if not isinstance(key, str) or len(key) > 100:
                 raise invalid("settings", "The settings must be an object of named values.")
-            base[key] = value
+            try:
+                base[key] = _setting(key, value)
+            except ValueError as exc:
+                where = f"settings.{key}" + getattr(exc, "path", "")
+                errors[where] = [message(where, exc)]
+        for key, table in (("currency_id", reference.CURRENCIES), ("country_id", reference.COUNTRIES),
+                           ("language_id", reference.LANGUAGES)):
+            if base.get(key) and base[key] not in table and f"settings.{key}" not in errors:
+                errors[f"settings.{key}"] = [f"The selected {key.replace('_', ' ')} is invalid."]
+        if errors:
+            raise Invalid(errors)
         currency = str(base.get("currency_id") or "")
-        if currency and currency not in reference.CURRENCIES:
-            raise invalid("settings.currency_id", "The selected currency id is invalid.")
+        if not currency and not sent_currency and group_id is not None:
+            group = await self.db.fetchval("SELECT settings FROM group_settings WHERE company_id = $1 AND id = $2",
+                                           who.company_id, group_id)
+            candidate = str((group or {}).get("currency_id") or "")
+            if candidate in reference.CURRENCIES:
+                base["currency_id"] = currency = candidate
         if not currency:
             company = await self.db.fetchval("SELECT settings FROM companies WHERE id = $1", who.company_id)
             base["currency_id"] = str(company.get("currency_id") or "1")
@@ -75,9 +159,12 @@ class ClientService(CrudService):
     def _clean_contacts(self, raw: Any) -> list[tuple[int | None, Row, str | None]]:
         if raw is None:
             return []
-        if not isinstance(raw, list) or len(raw) > MAX_CONTACTS:
+        if not isinstance(raw, list):
             raise invalid("contacts", "The contacts must be a list.")
+        if len(raw) > MAX_CONTACTS:
+            raise invalid("contacts", f"The contacts may not have more than {MAX_CONTACTS} items.")
         cleaned, errors = [], {}
+        seen_emails: set[str] = set()
         for n, item in enumerate(raw):
             if not isinstance(item, dict):
                 errors[f"contacts.{n}"] = ["The contact must be an object."]
@@ -92,8 +179,15 @@ class ClientService(CrudService):
             contact_id = ids.decode_or_none(item["id"]) if isinstance(item.get("id"), str) and item["id"] else None
             password = item.get("password")
             password = password if isinstance(password, str) and password and password != MASKED_PASSWORD else None
-            if password is not None and len(password) > 1000:
-                errors[f"contacts.{n}.password"] = ["The password may not be greater than 1000 characters."]
+            if password is not None:
+                problem = _password_problem(password)
+                if problem:
+                    errors[f"contacts.{n}.password"] = [problem.format(field=f"contacts.{n}.password")]
+            email = values.get("email", "").lower()
+            if email:
+                if email in seen_emails:
+                    errors[f"contacts.{n}.email"] = [f"The contacts.{n}.email field has a duplicate value."]
+                seen_emails.add(email)
             cleaned.append((contact_id, values, password))
         if errors:
             raise Invalid(errors)

@@ -6,7 +6,7 @@ from typing import Any, Mapping
 
 from .. import ids, reference
 from ..auth import Principal
-from ..crud.validate import clean_bool, clean_decimal, clean_int, clean_text, message
+from ..crud.validate import clean_bool, clean_decimal, clean_int, clean_json, clean_text, message
 from ..db import Db
 from ..errors import Forbidden, Invalid, NotFound
 
@@ -83,13 +83,15 @@ def _clean_attribute(key: str, value: Any) -> Any:
     if isinstance(default, int):
         return clean_int(value)
     if isinstance(default, dict):
+        if value == []:
+            return {}
         if not isinstance(value, dict):
             raise ValueError("must be an object")
-        return value
+        return clean_json(value)
     if isinstance(default, list):
         if not isinstance(value, list):
             raise ValueError("must be a list")
-        return value
+        return clean_json(value)
     return clean_text(value, 191)
 
 
@@ -114,8 +116,11 @@ def _clean_settings(given: Any) -> dict[str, Any]:
                 value = {} if value == [] else _raise("must be an object")
             elif kind == "array" and not isinstance(value, list):
                 raise ValueError("must be a list")
+            if kind in ("object", "array"):
+                value = clean_json(value)
         except ValueError as exc:
-            errors[f"settings.{key}"] = [message(f"settings.{key}", exc)]
+            where = f"settings.{key}" + getattr(exc, "path", "")
+            errors[where] = [message(where, exc)]
             continue
         out[key] = value
     for key, table in (("currency_id", reference.CURRENCIES), ("country_id", reference.COUNTRIES),
@@ -141,13 +146,22 @@ async def update(db: Db, who: Principal, company_id: int, data: Mapping[str, Any
             try:
                 attributes[key] = _clean_attribute(key, value)
             except ValueError as exc:
-                errors[key] = [message(key, exc)]
+                where = key + getattr(exc, "path", "")
+                errors[where] = [message(where, exc)]
     if errors:
         raise Invalid(errors)
     settings = _clean_settings(data["settings"]) if "settings" in data else {}
     custom_fields = data.get("custom_fields")
-    if custom_fields is not None and not isinstance(custom_fields, dict):
-        raise Invalid({"custom_fields": ["The custom fields must be an object."]})
+    if custom_fields == []:
+        custom_fields = {}
+    if custom_fields is not None:
+        if not isinstance(custom_fields, dict):
+            raise Invalid({"custom_fields": ["The custom fields must be an object."]})
+        try:
+            custom_fields = clean_json(custom_fields)
+        except ValueError as exc:
+            where = "custom_fields" + getattr(exc, "path", "")
+            raise Invalid({where: [message(where, exc)]}) from None
     await db.execute(
         "UPDATE companies SET settings = settings || $2::jsonb, attributes = attributes || $3::jsonb, "
         "custom_fields = COALESCE($4::jsonb, custom_fields), updated_at = now() WHERE id = $1",
