@@ -16,7 +16,7 @@ SELECT t.id AS token_id, t.company_id, t.user_id, t.account_id, cu.is_admin, cu.
        cu.permissions, (u.is_deleted OR u.deleted_at IS NOT NULL) AS user_inactive
 FROM company_tokens t
 JOIN users u ON u.id = t.user_id
-JOIN company_users cu ON cu.company_id = t.company_id AND cu.user_id = t.user_id
+JOIN company_users cu ON cu.company_id = t.company_id AND cu.user_id = t.user_id AND cu.deleted_at IS NULL
 JOIN companies c ON c.id = t.company_id
 WHERE t.token_hash = $1 AND t.deleted_at IS NULL AND NOT t.is_deleted AND NOT c.is_deleted
 """

@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app.crud.pagination import Page
+from app.settings import base_url
 
 
 class JSON(Response):
@@ -22,8 +23,9 @@ def item(data: Any, status: int = 200) -> JSON:
 
 
 def pagination(request: Request, page: Page) -> dict[str, Any]:
-    """Fractal's paginator: links carry only `page`, on the request URL without its query."""
-    base = str(request.url.replace(query=""))
+    """Fractal's paginator: links carry only `page`, on the request path without its query. The scheme and
+    host are the configured APP_URL, never the request's Host header (hostile-inputs.md A7)."""
+    base = base_url() + request.url.path
     links: dict[str, str] = {}
     if page.page > 1:
         links["previous"] = f"{base}?page={page.page - 1}"

@@ -10,8 +10,10 @@ import httpx
 import pytest
 
 from app import ids
+from app.auth import hash_password
 from app.db import Db
 from app.main import create_app
+from app.services import accounts
 from app.settings import Settings
 
 XRW = {"X-Requested-With": "XMLHttpRequest"}
@@ -340,6 +342,27 @@ async def test_company_update_validation(api: httpx.AsyncClient, tenant_a: Any, 
     assert after == before
 
 
+async def test_company_secrets_are_masked_and_survive_a_round_trip(api: httpx.AsyncClient, anon: httpx.AsyncClient,
+                                                                   tenant_a: Any, db: Db) -> None:
+    r = await api.put(f"/api/v1/companies/{tenant_a.company_id}",
+                      json={"smtp_password": "hunter2", "smtp_username": "mailer",
+                            "settings": {"mailgun_secret": "key-123", "postmark_secret": ""}})
+    assert r.status_code == 200, r.text
+    company = r.json()["data"]
+    assert company["smtp_password"] == "********" and company["smtp_username"] == "********"
+    assert company["settings"]["mailgun_secret"] == "********" and company["settings"]["postmark_secret"] == ""
+    for text in (r.text, (await api.post("/api/v1/refresh")).text, (await login(anon)).text,
+                 (await api.get(f"/api/v1/companies/{tenant_a.company_id}")).text):
+        assert "hunter2" not in text and "key-123" not in text
+    # the web app PUTs the whole company back, masks included: the secrets stay
+    company["settings"]["name"] = "Round trip"
+    r = await api.put(f"/api/v1/companies/{tenant_a.company_id}", json=company)
+    assert r.status_code == 200, r.text
+    row = await db.fetchrow("SELECT settings, attributes FROM companies WHERE id = $1", ids.decode(tenant_a.company_id))
+    assert row["attributes"]["smtp_password"] == "hunter2" and row["attributes"]["smtp_username"] == "mailer"
+    assert row["settings"]["mailgun_secret"] == "key-123" and row["settings"]["name"] == "Round trip"
+
+
 async def test_company_update_ignores_read_only_attributes(api: httpx.AsyncClient, tenant_a: Any) -> None:
     r = await api.put(f"/api/v1/companies/{tenant_a.company_id}", json={"is_large": True, "id": "x",
                                                                         "company_key": "stolen"})
@@ -368,3 +391,85 @@ async def test_user_show_is_tenant_scoped(api: httpx.AsyncClient, tenant_a: Any,
     missing = await api.get(f"/api/v1/users/{ids.encode(999_999)}")
     assert foreign.status_code == missing.status_code == 404
     assert foreign.json() == missing.json() == {"message": "User not found", "errors": {}}
+
+
+# ---- members who are not admins, members of two companies, removed members ---------------------------
+
+async def add_member(db: Db, company_hashed: str, email: str, permissions: str = "", is_admin: bool = False,
+                     user_id: int | None = None) -> tuple[int, str]:
+    """A user (new, or `user_id`) joined to a company; returns (user id, a fresh API token)."""
+    company = ids.decode(company_hashed)
+    account = await db.fetchval("SELECT account_id FROM companies WHERE id = $1", company)
+    if user_id is None:
+        user_id = await db.fetchval("INSERT INTO users (account_id, email, password_hash, first_name) "
+                                    "VALUES ($1, $2, $3, 'Member') RETURNING id", account, email,
+                                    hash_password(PASSWORD))
+    await db.execute("INSERT INTO company_users (company_id, user_id, account_id, permissions, is_admin) "
+                     "VALUES ($1, $2, $3, $4, $5)", company, user_id, account, permissions, is_admin)
+    token, _ = await accounts.mint_token(db, company, user_id, account, "member", is_system=False)
+    return user_id, token
+
+
+async def test_member_without_permissions(anon: httpx.AsyncClient, api: httpx.AsyncClient, tenant_a: Any,
+                                          db: Db) -> None:
+    owned = (await api.post("/api/v1/clients", json={"name": "Owner's"})).json()["data"]
+    member_id, token = await add_member(db, tenant_a.company_id, "member@example.com")
+    headers = {"X-API-TOKEN": token}
+    denied = {"message": "This action is unauthorized.", "errors": {}}
+    r = await anon.post("/api/v1/clients", json={"name": "Member's"}, headers=headers)
+    assert r.status_code == 403 and r.json() == denied
+    r = await anon.put(f"/api/v1/clients/{owned['id']}", json={"name": "Changed"}, headers=headers)
+    assert r.status_code == 404 and r.json() == {"message": "Client not found", "errors": {}}
+    r = await anon.post("/api/v1/clients/bulk", json={"action": "delete", "ids": [owned["id"]]}, headers=headers)
+    assert r.status_code == 403 and r.json() == denied
+    r = await anon.put(f"/api/v1/companies/{tenant_a.company_id}", json={"settings": {"name": "Member Co"}},
+                       headers=headers)
+    assert r.status_code == 403 and r.json() == denied
+    # lists answer with the rows the member owns (none), not a 403
+    r = await anon.get("/api/v1/clients", headers=headers)
+    assert r.status_code == 200 and r.json()["data"] == []
+    row = await db.fetchrow("SELECT name, is_deleted FROM clients WHERE id = $1", ids.decode(owned["id"]))
+    assert (row["name"], row["is_deleted"]) == ("Owner's", False)
+    assert await db.fetchval("SELECT settings->>'name' FROM companies WHERE id = $1",
+                             ids.decode(tenant_a.company_id)) == f"Company of {EMAIL_A}"
+
+
+async def test_member_with_client_permissions(anon: httpx.AsyncClient, api: httpx.AsyncClient, tenant_a: Any,
+                                              db: Db) -> None:
+    owned = (await api.post("/api/v1/clients", json={"name": "Owner's"})).json()["data"]
+    _, token = await add_member(db, tenant_a.company_id, "clerk@example.com",
+                                permissions="view_client,create_client,edit_client")
+    headers = {"X-API-TOKEN": token}
+    r = await anon.post("/api/v1/clients", json={"name": "Clerk's"}, headers=headers)
+    assert r.status_code == 200, r.text
+    names = [c["name"] for c in (await anon.get("/api/v1/clients", headers=headers)).json()["data"]]
+    assert names == ["Owner's", "Clerk's"]
+    r = await anon.put(f"/api/v1/clients/{owned['id']}", json={"name": "Edited"}, headers=headers)
+    assert r.status_code == 200 and r.json()["data"]["name"] == "Edited"
+
+
+async def test_login_with_two_companies(anon: httpx.AsyncClient, tenant_a: Any, tenant_b: Any, db: Db) -> None:
+    await add_member(db, tenant_b.company_id, "", user_id=ids.decode(tenant_a.user_id), is_admin=True)
+    r = await login(anon)
+    assert r.status_code == 200, r.text
+    data = r.json()["data"]
+    assert [cu["company"]["id"] for cu in data] == [tenant_a.company_id, tenant_b.company_id]
+    assert data[0]["account"]["default_company_id"] == tenant_a.company_id
+    tokens = {cu["company"]["id"]: cu["token"]["token"] for cu in data}
+    assert len(set(tokens.values())) == 2
+    # each token acts in its own company only
+    r = await anon.post("/api/v1/clients", json={"name": "Made in B"}, headers={"X-API-TOKEN": tokens[tenant_b.company_id]})
+    assert r.status_code == 200
+    assert await db.fetchval("SELECT company_id FROM clients WHERE id = $1",
+                             ids.decode(r.json()["data"]["id"])) == ids.decode(tenant_b.company_id)
+    r = await anon.get(f"/api/v1/clients/{r.json()['data']['id']}", headers={"X-API-TOKEN": tokens[tenant_a.company_id]})
+    assert r.status_code == 404
+    refreshed = await anon.post("/api/v1/refresh", headers={"X-API-TOKEN": tokens[tenant_a.company_id]})
+    assert len(refreshed.json()["data"]) == 2
+
+
+async def test_removed_member_token_stops_working(api: httpx.AsyncClient, tenant_a: Any, db: Db) -> None:
+    await db.execute("UPDATE company_users SET deleted_at = now() WHERE company_id = $1 AND user_id = $2",
+                     ids.decode(tenant_a.company_id), ids.decode(tenant_a.user_id))
+    r = await api.get("/api/v1/ping")
+    assert r.status_code == 403 and r.json() == {"message": "Invalid token", "errors": {}}

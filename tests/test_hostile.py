@@ -106,6 +106,17 @@ async def test_a8_raw_token_is_only_in_the_login_response(anon: httpx.AsyncClien
     assert token not in repr(stored)
 
 
+async def test_a7_links_use_the_configured_base_url(api: httpx.AsyncClient, seeded: Any) -> None:
+    for headers in ({"Host": "evil.example"}, {"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "https"}):
+        r = await api.get("/api/v1/clients?per_page=1&page=2", headers=headers)
+        assert r.status_code == 200
+        links = r.json()["meta"]["pagination"]["links"]
+        assert links == {"previous": "http://testserver/api/v1/clients?page=1"}
+        contact = (await api.get(f"/api/v1/clients/{seeded['client']['id']}", headers=headers)).json()["data"]
+        assert contact["contacts"][0]["link"].startswith("http://testserver/")
+        assert "evil" not in r.text
+
+
 # ---- 2.5 malformed input ----------------------------------------------------------------------------
 
 BAD_JSON = [

@@ -282,3 +282,31 @@ async def test_b_sees_its_own_data_untouched(api: httpx.AsyncClient, api_b: http
     assert client["group_settings"]["name"] == "B group"
     download = await api_b.get(f"/api/v1/documents/{world.b_document['id']}/download")
     assert download.status_code == 200 and download.content == png()
+
+
+async def test_t2_member_of_both_companies_stays_in_the_token_company(anon: httpx.AsyncClient, tenant_a: Any,
+                                                                      tenant_b: Any, db: Db) -> None:
+    """User U belongs to A and B; with the token of A, U cannot reach what U itself created in B (IN#7879)."""
+    from app.services import accounts
+    user = ids.decode(tenant_a.user_id)
+    company_b = ids.decode(tenant_b.company_id)
+    account_b = await db.fetchval("SELECT account_id FROM companies WHERE id = $1", company_b)
+    await db.execute("INSERT INTO company_users (company_id, user_id, account_id, is_admin) VALUES ($1, $2, $3, true)",
+                     company_b, user, account_b)
+    token_b, _ = await accounts.mint_token(db, company_b, user, account_b, "U in B", is_system=False)
+    in_b = {"X-API-TOKEN": token_b}
+    in_a = {"X-API-TOKEN": tenant_a.token}
+    created = (await anon.post("/api/v1/clients", json={"name": "U's client in B"}, headers=in_b)).json()["data"]
+    group = (await anon.post("/api/v1/group_settings", json={"name": "U's group in B"}, headers=in_b)).json()["data"]
+    before = await snapshot(db, tenant_b.company_id)
+    missing = {"message": "Client not found", "errors": {}}
+    for r in (await anon.get(f"/api/v1/clients/{created['id']}", headers=in_a),
+              await anon.put(f"/api/v1/clients/{created['id']}", json={"name": "x"}, headers=in_a),
+              await anon.delete(f"/api/v1/clients/{created['id']}", headers=in_a)):
+        assert r.status_code == 404 and r.json() == missing
+    r = await anon.post("/api/v1/clients/bulk", json={"action": "archive", "ids": [created["id"]]}, headers=in_a)
+    assert r.status_code == 422
+    r = await anon.post("/api/v1/clients", json={"name": "x", "group_settings_id": group["id"]}, headers=in_a)
+    assert r.status_code == 422
+    assert (await anon.get("/api/v1/clients", headers=in_a)).json()["data"] == []
+    assert await snapshot(db, tenant_b.company_id) == before

@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping, Sequence
 
+import asyncpg
+
 from .. import ids, reference
 from ..auth import Principal, hash_password, random_key
 from ..crud.service import CrudService, Row
@@ -57,7 +59,30 @@ def _password_problem(password: str) -> str:
     return ""
 
 
+UNIQUE_INDEXES = {"clients_number": "number", "clients_id_number": "id_number"}
+
+
+def _taken(exc: asyncpg.UniqueViolationError) -> Invalid:
+    """A concurrent request took the number between our check and the write: the same 422 as the check."""
+    column = UNIQUE_INDEXES.get(getattr(exc, "constraint_name", "") or "")
+    if column is None:
+        raise exc
+    return Invalid({column: [f"The {column.replace('_', ' ')} has already been taken."]})
+
+
 class ClientService(CrudService):
+    async def create(self, who: Principal, data: Mapping[str, Any], include: str = "") -> Row:
+        try:
+            return await super().create(who, data, include)
+        except asyncpg.UniqueViolationError as exc:
+            raise _taken(exc) from None
+
+    async def update(self, who: Principal, entity_id: int, data: Mapping[str, Any], include: str = "") -> Row:
+        try:
+            return await super().update(who, entity_id, data, include)
+        except asyncpg.UniqueViolationError as exc:
+            raise _taken(exc) from None
+
     async def before_write(self, who: Principal, values: Row, current: Row | None, data: Mapping[str, Any]) -> None:
         self._codes(values, data)
         if "settings" in values or current is None:

@@ -43,6 +43,9 @@ ATTRIBUTES: dict[str, Any] = {
 READ_ONLY = frozenset({"is_large", "is_disabled", "use_credits_payment", "has_e_invoice_certificate",
                        "has_e_invoice_certificate_passphrase", "legal_entity_id"})
 SECRET = frozenset({"smtp_username", "smtp_password"})
+# settings that hold credentials of mail providers: masked the same way
+SECRET_SETTINGS = frozenset({"postmark_secret", "mailgun_secret", "brevo_secret"})
+MASK = "********"
 
 COMPANY_SQL = """
 SELECT id, company_key, settings, custom_fields, attributes, is_deleted,
@@ -55,10 +58,13 @@ FROM companies WHERE id = ANY($1::bigint[])
 def shape(row: Mapping[str, Any]) -> dict[str, Any]:
     attributes = {**copy.deepcopy(ATTRIBUTES), **row["attributes"]}
     for key in SECRET:   # never echoed back: upstream masks them
-        attributes[key] = "********" if attributes.get(key) else ""
+        attributes[key] = MASK if attributes.get(key) else ""
+    settings = dict(row["settings"])
+    for key in SECRET_SETTINGS & settings.keys():
+        settings[key] = MASK if settings[key] else ""
     return {
         "id": ids.encode(row["id"]), "company_key": row["company_key"],
-        "settings": row["settings"], "custom_fields": row["custom_fields"] or {},
+        "settings": settings, "custom_fields": row["custom_fields"] or {},
         **attributes,
         "is_deleted": row["is_deleted"], "created_at": row["created_at"], "updated_at": row["updated_at"],
         "archived_at": row["archived_at"], "documents": [],
@@ -142,6 +148,8 @@ async def update(db: Db, who: Principal, company_id: int, data: Mapping[str, Any
         raise Forbidden("This action is unauthorized.")
     attributes, errors = {}, {}
     for key, value in data.items():
+        if key in SECRET and value == MASK:
+            continue   # the masked value sent back (the web app PUTs the whole company) keeps the secret
         if key in ATTRIBUTES and key not in READ_ONLY:
             try:
                 attributes[key] = _clean_attribute(key, value)
@@ -151,6 +159,9 @@ async def update(db: Db, who: Principal, company_id: int, data: Mapping[str, Any
     if errors:
         raise Invalid(errors)
     settings = _clean_settings(data["settings"]) if "settings" in data else {}
+    for key in SECRET_SETTINGS & settings.keys():
+        if settings[key] == MASK:
+            del settings[key]
     custom_fields = data.get("custom_fields")
     if custom_fields == []:
         custom_fields = {}
