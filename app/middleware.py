@@ -31,7 +31,8 @@ ALLOW_HEADERS = ("X-API-COMPANY-KEY,X-API-SECRET,X-API-TOKEN,X-API-PASSWORD,DNT,
                  "X-HTTP-Method-Override")
 PREFLIGHT_HEADERS = "X-CLIENT-PLATFORM,X-CLIENT-VERSION," + ALLOW_HEADERS
 # Routes reached without a token (they authenticate by other means or need none).
-PUBLIC_PATHS = frozenset({"/api/v1/login", "/api/v1/login/precheck"})
+PRECHECK_PATH = "/api/v1/login/precheck"
+PUBLIC_PATHS = frozenset({"/api/v1/login", PRECHECK_PATH})
 BODY_TYPES = (b"application/json", b"multipart/form-data")
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
@@ -111,7 +112,9 @@ class HeaderContract:
     def _check_headers(self, scope: Scope, headers: dict[bytes, bytes]) -> None:
         if self.settings.require_x_requested_with and headers.get(b"x-requested-with") != b"XMLHttpRequest":
             raise Forbidden("Missing or invalid X-Requested-With header")
-        if self.secret and not hmac.compare_digest(headers.get(b"x-api-secret", b""), self.secret):
+        # precheck only says whether a secret is needed: the web app must reach it to show the field.
+        if self.secret and scope["path"] != PRECHECK_PATH and \
+                not hmac.compare_digest(headers.get(b"x-api-secret", b""), self.secret):
             # X-App-Version and X-Minimum-Client-Version come with every response (self.common)
             raise Forbidden("Invalid secret")
         method = scope["method"]

@@ -18,7 +18,7 @@ from app.entities.spec import Entity
 from app.errors import invalid
 from app.services import documents, service_for
 
-from .params import is_multipart, merged, path_id, read_body
+from .params import merged, path_id, read_body
 from .responses import JSON, collection, item
 
 Handler = Callable[[Request], Awaitable[Response]]

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from typing import Any
+from typing import Any, AsyncIterator
 
 from starlette.datastructures import UploadFile
+from starlette.formparsers import MultiPartException, MultiPartParser
 from starlette.requests import Request
 
 from app import ids
-from app.errors import BadRequest, TooLarge
+from app.errors import BadRequest, TooLarge, invalid
 from app.settings import active
 
 MAX_FORM_FILES = 20
@@ -70,16 +71,28 @@ async def _read_limited(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+async def _capped(request: Request, limit: int) -> AsyncIterator[bytes]:
+    """The body stream, stopped with a 413 once it passes `limit` (a chunked upload has no length)."""
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise TooLarge(f"The request body may not be larger than {limit} bytes.")
+        yield chunk
+
+
 async def _read_form(request: Request) -> tuple[dict[str, Any], list[UploadFile]]:
-    settings = active()
+    limit = active().max_body_bytes
     length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > settings.max_body_bytes:
-        raise TooLarge(f"The request body may not be larger than {settings.max_body_bytes} bytes.")
+    if length.isdigit() and int(length) > limit:
+        raise TooLarge(f"The request body may not be larger than {limit} bytes.")
+    # One file over the limit is parsed so that the count check below answers with a 422.
+    parser = MultiPartParser(request.headers, _capped(request, limit), max_files=MAX_FORM_FILES + 1,
+                             max_fields=MAX_FORM_FIELDS, max_part_size=active().max_json_bytes)
     try:
-        form = await request.form(max_files=MAX_FORM_FILES, max_fields=MAX_FORM_FIELDS,
-                                  max_part_size=settings.max_json_bytes)
-    except Exception as exc:  # multipart parser errors (malformed, too many parts)
-        raise BadRequest(f"The multipart body could not be read: {str(exc)[:120]}") from None
+        form = await parser.parse()
+    except MultiPartException as exc:
+        raise BadRequest(f"The multipart body could not be read: {exc.message[:120]}") from None
     fields: dict[str, Any] = {}
     files: list[UploadFile] = []
     for key, value in form.multi_items():
@@ -91,6 +104,8 @@ async def _read_form(request: Request) -> tuple[dict[str, Any], list[UploadFile]
             fields.setdefault(key[:-2], []).append(value)
         else:
             fields[key] = value
+    if len(files) > MAX_FORM_FILES:
+        raise invalid("documents", f"The documents may not have more than {MAX_FORM_FILES} items.")
     return fields, files
 
 

@@ -147,8 +147,6 @@ async def test_create_with_the_web_app_body(api: httpx.AsyncClient, tenant_a: An
     assert await activity_types(db, client["id"]) == [1]
 
 
-@pytest.mark.xfail(strict=True, reason="app/entities/crm.py client has no `locations` field; the web app's "
-                   "interfaces/client.ts (web-client-calls.md 5e) reads locations[] (lead's file; reported)")
 async def test_client_has_locations_list(api: httpx.AsyncClient) -> None:
     client = await create(api, name="Located")
     assert client["locations"] == []
@@ -617,8 +615,6 @@ async def test_bulk_update(api: httpx.AsyncClient, db: Db) -> None:
     assert stored["name"] == "C" and stored["balance"] == 0 and stored["country_id"] == 840
 
 
-@pytest.mark.xfail(strict=True, reason="app/crud/service.py resolve_ids compares len(set(decoded)) with "
-                   "len(decoded), so a repeated id is reported as invalid (lead's file; reported)")
 async def test_bulk_with_repeated_ids(api: httpx.AsyncClient, db: Db) -> None:
     client = await create(api, name="Twice")
     r = await bulk(api, "archive", [client["id"], client["id"]])
@@ -813,9 +809,6 @@ async def test_sort(api: httpx.AsyncClient, clients: Any, sort: str, expected: l
     assert await names(api, f"sort={sort}") == expected
 
 
-@pytest.mark.xfail(strict=True, reason="app/entities/crm.py client sorts use the raw column, so under a C/UTF-8 "
-                   "collation lower-case names sort after Z (upstream MySQL *_ci collation ignores case); "
-                   "lead's file, reported")
 async def test_sort_by_name_ignores_case(api: httpx.AsyncClient) -> None:
     for name in ("cherry", "apple", "Banana"):
         await create(api, name=name)

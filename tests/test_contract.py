@@ -165,7 +165,6 @@ async def test_api_secret_guards_every_route(tenant_a: Any, settings: Settings, 
             await raw.post("/api/v1/clients", headers=headers, json={"name": "Blocked"}),
             await raw.post("/api/v1/login", headers=headers,
                            json={"email": "owner-a@example.com", "password": "secret-password"}),
-            await raw.post("/api/v1/login/precheck", headers=headers, json={"email": "owner-a@example.com"}),
             await raw.get("/api/v1/ping", headers=headers),
             await raw.post("/graphql", headers=headers, json={"query": "{ ping }"}),
         ]
@@ -175,6 +174,16 @@ async def test_api_secret_guards_every_route(tenant_a: Any, settings: Settings, 
         assert r.headers["X-App-Version"] == APP_VERSION
         assert r.headers["X-Minimum-Client-Version"] == MINIMUM_CLIENT_VERSION
     assert await client_count(db) == 0
+
+
+@pytest.mark.parametrize("secret", [None, "wrong"])
+async def test_precheck_tells_the_web_app_a_secret_is_required(settings: Settings, db: Db, secret: str | None) -> None:
+    """The one exception: precheck answers without the secret, so the login form can ask for it."""
+    headers = {**XRW} if secret is None else {**XRW, "X-API-SECRET": secret}
+    async with variant(settings, db, api_secret="s3cret") as raw:
+        r = await raw.post("/api/v1/login/precheck", headers=headers, json={"email": "owner-a@example.com"})
+    assert r.status_code == 200, r.text
+    assert r.json() == {"methods": ["password"], "secret_required": True}
 
 
 async def test_right_api_secret_passes(tenant_a: Any, settings: Settings, db: Db) -> None:

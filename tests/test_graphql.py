@@ -154,7 +154,7 @@ async def test_single_client_with_nested_relations(api: httpx.AsyncClient) -> No
     assert data["client"] == {"groupSettingsId": "", "groupSettings": None}
 
 
-CORE_BUGS = {"user": "core: sql.select_page joins on t0.company_id, which users lack (GET /api/v1/users is a 500 too)"}
+CORE_BUGS: dict[str, str] = {}
 
 
 @pytest.mark.parametrize("entity", [pytest.param(e, marks=pytest.mark.xfail(reason=CORE_BUGS[e.name]))

@@ -554,9 +554,6 @@ async def test_r1_r2_on_other_lists_and_bulk(api: httpx.AsyncClient, seeded: Any
     assert r.json()["meta"]["pagination"]["total"] == 1
 
 
-@pytest.mark.xfail(strict=True, reason="app/entities/filters.py `eq` binds the raw query string; on integer columns "
-                   "(activities.activity_type_id in system.py, payment_terms.num_days in catalog.py) asyncpg "
-                   "refuses str for int4, so every such filter is a 500 (lead's files; reported)")
 async def test_integer_equality_filters(api: httpx.AsyncClient, seeded: Any) -> None:
     r = await api.get("/api/v1/activities?activity_type_id=1")
     assert r.status_code == 200 and len(r.json()["data"]) == 1

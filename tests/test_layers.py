@@ -15,8 +15,7 @@ APP = ROOT / "app"
 BANNED = ("starlette", "strawberry", "rest", "graph")
 EDGE_FILES = {"main.py", "middleware.py"}
 # files owned by other people with a known violation, reported to be fixed there
-KNOWN = {"services/documents.py": "imports starlette.concurrency.run_in_threadpool; asyncio.to_thread (or "
-                                  "anyio.to_thread.run_sync) does the same without the edge dependency"}
+KNOWN: dict[str, str] = {}
 
 
 def core_files() -> list[Path]:

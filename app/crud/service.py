@@ -143,12 +143,13 @@ class CrudService:
         if len(raw) > MAX_BULK_IDS:
             raise invalid("ids", f"The ids may not have more than {MAX_BULK_IDS} items.")
         decoded = [ids.decode_or_none(v) if isinstance(v, str) else None for v in raw]
-        wanted = {d for d in decoded if d is not None}
-        if len(wanted) != len(decoded):
+        if None in decoded:
             raise invalid("ids", "The selected ids is invalid.")
-        scope = self.entity.scope.replace("?", "$1").format(t="t0")
-        rows = await self.db.fetch(f"SELECT t0.id FROM {self.entity.table} t0 WHERE {scope} "
-                                   f"AND t0.id = ANY($2::bigint[])", who.company_id, list(wanted))
+        wanted = set(decoded)
+        # Only rows this caller may see count, so an invisible row answers like a missing one.
+        where, _, binds = render(self.entity, ListQuery(), who.company_id, self._own_only(who))
+        rows = await self.db.fetch(f"SELECT t0.id FROM {self.entity.table} t0 WHERE {where} "
+                                   f"AND t0.id = ANY(${len(binds) + 1}::bigint[])", *binds, list(wanted))
         if len(rows) != len(wanted):
             raise invalid("ids", "The selected ids is invalid.")
         return sorted(wanted)

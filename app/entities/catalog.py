@@ -48,7 +48,7 @@ payment_term = Entity(
         *standard(assigned=False), integer("num_days"),
         Field("name", "text", writable=False, expr="'Net ' || {t}.num_days"),
     ),
-    filters=(f.eq("num_days"), *f.common()),
+    filters=(f.int_eq("num_days"), *f.common()),
     sorts={"id": "{t}.id", "num_days": "{t}.num_days", "name": "{t}.num_days",
            "created_at": "{t}.created_at"},
 )

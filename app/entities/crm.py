@@ -57,6 +57,7 @@ client = Entity(
         boolean("has_valid_vat_number"), boolean("is_tax_exempt"), text("routing_id"),
         text("classification", choices=CLASSIFICATIONS),
         obj("tax_info", column="tax_data"), obj("e_invoice"),
+        Field("locations", "array", writable=False, expr="'[]'::jsonb"),
     ),
     search=CLIENT_SEARCH,
     filters=(
@@ -64,11 +65,12 @@ client = Entity(
         f.eq("number"), f.compare("balance"), f.between("between_balance", "balance"),
         f.ref_eq("client_id", "id"), f.ref_eq("group", "group_settings_id"), *f.common(),
     ),
-    sorts={"id": "{t}.id", "name": "{t}.name", "display_name": "{t}.name",
+    # Text sorts ignore case, as upstream's MySQL collation does.
+    sorts={"id": "{t}.id", "name": "lower({t}.name)", "display_name": "lower({t}.name)",
            "number": "NULLIF(regexp_replace({t}.number, '[^0-9]', '', 'g'), '')::numeric",
-           "balance": "{t}.balance", "paid_to_date": "{t}.paid_to_date", "id_number": "{t}.id_number",
+           "balance": "{t}.balance", "paid_to_date": "{t}.paid_to_date", "id_number": "lower({t}.id_number)",
            "created_at": "{t}.created_at", "updated_at": "{t}.updated_at", "archived_at": "{t}.deleted_at",
-           "website": "{t}.website", "city": "{t}.city", "country_id": "{t}.country_id",
+           "website": "lower({t}.website)", "city": "lower({t}.city)", "country_id": "{t}.country_id",
            "last_login": "{t}.last_login", "credit_balance": "{t}.credit_balance",
            "contacts": "(SELECT min(cc.first_name) FROM client_contacts cc WHERE cc.company_id = "
                        "{t}.company_id AND cc.client_id = {t}.id)",

@@ -17,6 +17,19 @@ def eq(param: str, column: str = "") -> Filter:
     return Filter(param, lambda v: (f"{{t}}.{col} = ?", (v,)))
 
 
+def int_eq(param: str, column: str = "") -> Filter:
+    """An integer column; a value that is not an int32 matches nothing."""
+    col = column or param
+
+    def build(v: str) -> Built:
+        try:
+            value = int(v.strip())
+        except ValueError:
+            return NOTHING
+        return (f"{{t}}.{col} = ?", (value,)) if -2**31 < value < 2**31 else NOTHING
+    return Filter(param, build)
+
+
 def like(param: str, column: str = "") -> Filter:
     col = column or param
 

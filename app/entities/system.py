@@ -89,7 +89,7 @@ activity = Entity(
         ts("created_at"), ts("updated_at"),
     ),
     filters=(f.ref_eq("client_id"), f.ref_eq("invoice_id"), f.ref_eq("payment_id"), f.ref_eq("credit_id"),
-             f.ref_eq("quote_id"), f.ref_eq("user_id"), f.eq("activity_type_id"), f.since("created_at")),
+             f.ref_eq("quote_id"), f.ref_eq("user_id"), f.int_eq("activity_type_id"), f.since("created_at")),
     sorts={"id": "{t}.id", "created_at": "{t}.created_at", "activity_type_id": "{t}.activity_type_id"},
 )
 

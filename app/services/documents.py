@@ -7,6 +7,8 @@ neither rows nor files behind.
 """
 from __future__ import annotations
 
+import asyncio
+
 import logging
 import os
 import re
@@ -18,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Iterable, Mapping, Sequence
 
-from starlette.concurrency import run_in_threadpool
 
 from ..auth import Principal
 from ..crud.service import CrudService, Row
@@ -246,10 +247,10 @@ def _write(company_id: int, checked: Sequence[Checked]) -> list[Path]:
 async def attach(db: Db, who: Principal, parent: Entity, parent_id: int, files: list[Any], is_public: Any) -> None:
     """Store `files` as documents of `parent_id` (already checked to be the caller's and editable)."""
     # Every file is checked before any is written; reading the heads happens off the event loop.
-    public, checked = await run_in_threadpool(_check_all, files, is_public)
+    public, checked = await asyncio.to_thread(_check_all, files, is_public)
     if not checked:
         return
-    written = await run_in_threadpool(_write, who.company_id, checked)
+    written = await asyncio.to_thread(_write, who.company_id, checked)
     try:
         async with db.transaction():
             for item in checked:
@@ -335,7 +336,7 @@ async def open_file(db: Db, who: Principal, document_id: int) -> tuple[Row, Bina
     if path is None:
         raise NotFound(f"{DOCUMENT.title} not found")
     try:
-        handle = await run_in_threadpool(open, path, "rb")
+        handle = await asyncio.to_thread(open, path, "rb")
     except OSError:
         log.warning("document %s has no file on disk", document_id)
         raise NotFound(f"{DOCUMENT.title} not found") from None
