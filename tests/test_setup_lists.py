@@ -26,6 +26,15 @@ async def test_tax_rate_create_list_and_tenant_isolation(api, api_b, db):
     assert await db.fetchval("SELECT name FROM tax_rates") == "GST"
 
 
+async def test_new_company_has_upstreams_payment_terms(api, api_b):
+    r = await api.get("/api/v1/payment_terms?per_page=1000&page=undefined&sort=id|asc&status=all")
+    assert [t["name"] for t in r.json()["data"]] == ["Net 0", "Net 7", "Net 10", "Net 14", "Net 15", "Net 30",
+                                                     "Net 60", "Net 90"]
+    mine = {t["id"] for t in r.json()["data"]}
+    theirs = {t["id"] for t in (await api_b.get("/api/v1/payment_terms")).json()["data"]}
+    assert mine.isdisjoint(theirs) and len(theirs) == 8
+
+
 async def test_payment_term_name_is_computed(api):
     r = await api.post("/api/v1/payment_terms", json={"num_days": 30, "name": "ignored"})
     assert r.json()["data"]["name"] == "Net 30"

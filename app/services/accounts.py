@@ -14,6 +14,8 @@ from ..errors import BadRequest, Unauthorized
 from . import companies
 
 USER = REGISTRY["user"]
+# Every new company starts with upstream's payment terms (days).
+DEFAULT_PAYMENT_TERMS = (0, 7, 10, 14, 15, 30, 60, 90)
 
 MEMBERSHIPS_SQL = """
 SELECT cu.company_id, cu.user_id, cu.account_id, cu.permissions, cu.notifications, cu.settings,
@@ -45,6 +47,8 @@ async def create_account(db: Db, email: str, password: str, company_name: str = 
             "VALUES ($1, $2, $3, 1, now()) RETURNING id", account_id, email.strip(), hash_password(password))
         await db.execute("INSERT INTO company_users (company_id, user_id, account_id, is_owner, is_admin) "
                          "VALUES ($1, $2, $3, true, true)", company_id, user_id, account_id)
+        await db.execute("INSERT INTO payment_terms (company_id, user_id, num_days) "
+                         "SELECT $1, $2, unnest($3::int[])", company_id, user_id, list(DEFAULT_PAYMENT_TERMS))
         token, _ = await mint_token(db, company_id, user_id, account_id, "API token", is_system=False)
     return {"account_id": ids.encode(account_id), "company_id": ids.encode(company_id),
             "user_id": ids.encode(user_id), "token": token}
