@@ -11,6 +11,7 @@ from starlette.routing import Route
 from . import ids
 from .auth import TokenCache
 from .db import Db
+from .idempotency import Idempotency
 from .middleware import HeaderContract
 from .settings import Settings, activate
 
@@ -39,7 +40,9 @@ def create_app(settings: Settings, db: Db | None = None) -> Starlette:
     gql = graphql_app(settings)
     app = Starlette(
         routes=[*routes(), Route("/graphql", gql, methods=["GET", "POST"])],
-        middleware=[Middleware(HeaderContract, settings=settings, db=database, tokens=tokens)],
+        # Idempotency runs inside the header contract: the principal (and so the company) is known.
+        middleware=[Middleware(HeaderContract, settings=settings, db=database, tokens=tokens),
+                    Middleware(Idempotency, settings=settings, db=database)],
         exception_handlers=HANDLERS,  # type: ignore[arg-type]
         lifespan=lifespan,
     )

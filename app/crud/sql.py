@@ -51,6 +51,11 @@ def _join(rel: Relation, parent: str, child: str) -> str:
     if rel.morph:
         return (f"{child}.company_id = {parent}.company_id AND {child}.documentable_type = '{rel.morph}'"
                 f" AND {child}.documentable_id = {parent}.id")
+    if rel.through:
+        table, up, down = rel.through
+        return (f"{child}.company_id = {parent}.company_id AND EXISTS (SELECT 1 FROM {table} j{child} WHERE "
+                f"j{child}.company_id = {parent}.company_id AND j{child}.{up} = {parent}.id "
+                f"AND j{child}.{down} = {child}.id)")
     return f"{child}.company_id = {parent}.company_id AND {child}.{rel.fk} = {parent}.id"
 
 
@@ -99,6 +104,13 @@ def select_related(entity: Entity, rel: Relation, tree: Includes) -> str:
     if rel.kind == "one":
         return (f"SELECT {cols}, t0.id AS _parent FROM {target.table} t0 "
                 f"WHERE t0.company_id = $1 AND t0.id = ANY($2::bigint[])")
+    if rel.through:
+        table, up, down = rel.through
+        extra = f" AND {rel.where.format(t='t0')}" if rel.where else ""
+        return (f"SELECT {cols}, j._parent FROM {target.table} t0 JOIN (SELECT DISTINCT company_id, {up} AS _parent, "
+                f"{down} AS _child FROM {table} WHERE company_id = $1 AND {up} = ANY($2::bigint[])) j "
+                f"ON t0.company_id = j.company_id AND t0.id = j._child WHERE t0.company_id = $1{extra} "
+                f"ORDER BY {rel.order.format(t='t0')}")
     if rel.morph:
         cond, key = f"t0.documentable_type = '{rel.morph}' AND t0.documentable_id = ANY($2::bigint[])", \
             "documentable_id"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from . import billing, catalog, crm, setup, system
+from . import billing, catalog, crm, payments, recurring, setup, system
 from .spec import Entity
 
 _ALL: tuple[Entity, ...] = (
@@ -11,6 +11,9 @@ _ALL: tuple[Entity, ...] = (
     system.document, system.activity, system.company_ledger, system.system_log, system.user,
     catalog.product, catalog.tax_rate, catalog.payment_term,
     billing.invoice, billing.invoice_invitation,
+    billing.quote, billing.quote_invitation, billing.credit, billing.credit_invitation,
+    payments.payment, payments.paymentable,
+    recurring.recurring_invoice, recurring.recurring_invoice_invitation,
     setup.design, setup.tag, setup.company_gateway, setup.bank_integration,
 )
 

@@ -151,8 +151,12 @@ invoice = Entity(
         Relation("documents", "document", morph="invoices"),
         Relation("client", "client", kind="one", local="client_id"),
         Relation("activities", "activity", fk="invoice_id", order="{t}.id DESC"),
+        Relation("payments", "payment", through=("paymentables", "invoice_id", "payment_id")),
+        Relation("paymentables", "paymentable", fk="invoice_id", where="{t}.deleted_at IS NULL"),
     ),
     default_includes=("invitations", "documents"),
+    bulk_actions=("archive", "restore", "delete", "mark_sent", "mark_paid", "cancel", "reverse", "email",
+                  "send_email", "clone_to_invoice", "clone_to_quote"),
     activity={"create": 4, "update": 5, "archive": 8, "delete": 9, "restore": 25},
 )
 
@@ -168,3 +172,79 @@ invoice_invitation = Entity(
     ),
     shape=_shape_invitation,
 )
+
+
+# ---- quotes and credits: the invoice's shape, their own statuses and client_status vocabularies ----------
+QUOTE_DRAFT, QUOTE_SENT, QUOTE_APPROVED, QUOTE_CONVERTED, QUOTE_EXPIRED = 1, 2, 3, 4, -1
+CREDIT_DRAFT, CREDIT_SENT, CREDIT_PARTIAL, CREDIT_APPLIED = 1, 2, 3, 4
+EXPIRED = "({t}.status_id = 2 AND {t}.is_deleted = false AND {t}.due_date <= CURRENT_DATE)"
+QUOTE_STATUS = {
+    "draft": "{t}.status_id = 1",
+    "sent": "({t}.status_id = 2 AND {t}.invoice_id IS NULL AND ({t}.due_date IS NULL OR {t}.due_date > CURRENT_DATE))",
+    "approved": "({t}.status_id = 3 AND {t}.invoice_id IS NULL)",
+    "expired": EXPIRED,
+    "upcoming": "({t}.status_id = 2 AND {t}.is_deleted = false AND {t}.due_date > CURRENT_DATE)",
+    "converted": "({t}.status_id = 4 OR {t}.invoice_id IS NOT NULL)",
+}
+CREDIT_STATUS = {"draft": "{t}.status_id = 1", "sent": "{t}.status_id = 2", "partial": "{t}.status_id = 3",
+                 "applied": "{t}.status_id = 4"}
+
+
+def _vocabulary(statuses: dict[str, str]) -> f.Filter:
+    def build(v: str) -> f.Built | None:
+        wanted = {s.strip().lower() for s in v.split(",")}
+        chosen = [statuses[s] for s in sorted(wanted) if s in statuses]
+        return None if "all" in wanted or not chosen else ("(" + " OR ".join(chosen) + ")", ())
+    return f.Filter("client_status", build)
+
+
+def _invitation(kind: str) -> Entity:
+    def shape_row(row: dict[str, Any]) -> None:
+        row["link"] = f"{base_url()}/client/{kind}/{row['key']}"
+    return Entity(f"{kind}_invitation", f"{kind}_invitations", label="Invitation", routes=False,
+                  soft_delete=False, fields=invoice_invitation.fields, shape=shape_row)
+
+
+def _document(kind: str, label: str, status: Field, invoice_ref: Field, statuses: dict[str, str],
+              activity: dict[str, int], actions: tuple[str, ...]) -> Entity:
+    """An invoice-shaped entity: the invoice's fields without recurring_id/auto_bill_enabled, plus invoice_id."""
+    replaced = {"status_id": status, "entity_type": Field("entity_type", "text", writable=False,
+                                                          expr=f"'{kind}'", default=kind),
+                "has_tasks": boolean("has_tasks", writable=False),
+                "has_expenses": boolean("has_expenses", writable=False)}
+    fields = tuple(replaced.get(x.name, x) for x in invoice.fields if x.name not in ("recurring_id", "auto_bill_enabled"))
+    return Entity(
+        kind, f"{kind}s", label=label, documents=True, number_counter=kind,
+        fields=(*fields, invoice_ref), search=INVOICE_SEARCH,
+        filters=(f.search(INVOICE_SEARCH), _vocabulary(statuses), f.Filter("status_id", _status_ids),
+                 f.eq("number"), f.ref_eq("client_id"), date_range("date_range", "date"),
+                 date_range("due_date_range", "due_date"),
+                 f.Filter("without_deleted_clients", _without_deleted_clients), *f.common()),
+        sorts=invoice.sorts,
+        relations=(
+            Relation("invitations", f"{kind}_invitation", fk=f"{kind}_id", where="{t}.deleted_at IS NULL"),
+            Relation("documents", "document", morph=f"{kind}s"),
+            Relation("client", "client", kind="one", local="client_id"),
+            Relation("activities", "activity", fk=f"{kind}_id", order="{t}.id DESC"),
+        ),
+        default_includes=("invitations", "documents"), activity=activity,
+        bulk_actions=("archive", "restore", "delete", *actions),
+    )
+
+
+quote_invitation = _invitation("quote")
+credit_invitation = _invitation("credit")
+quote = _document(
+    "quote", "Quote",
+    # upstream's accessor emits -1 (expired) for a sent quote whose valid-until date has come
+    Field("status_id", "code", writable=False, default="1",
+          expr=f"(CASE WHEN {EXPIRED} THEN '-1' ELSE {{t}}.status_id::text END)"),
+    Field("invoice_id", "ref", writable=False), QUOTE_STATUS,
+    {"create": 18, "update": 19, "archive": 22, "delete": 23, "restore": 24, "email": 20, "approve": 29},
+    ("mark_sent", "approve", "convert", "convert_to_invoice", "clone_to_invoice", "clone_to_quote", "email",
+     "send_email"))
+credit = _document(
+    "credit", "Credit", Field("status_id", "code", writable=False, default="1"),
+    ref("invoice_id", "invoice"), CREDIT_STATUS,
+    {"create": 14, "update": 15, "archive": 16, "delete": 17, "restore": 28},
+    ("mark_sent", "email", "send_email"))

@@ -98,7 +98,9 @@ class Filter:
 @dataclass(frozen=True)
 class Relation:
     """An include: `many` rows whose `fk` points at the parent, or `one` row the parent's `local` names.
-    `morph` is the documentable_type for polymorphic children (documents)."""
+    `morph` is the documentable_type for polymorphic children (documents). `through` = (pivot table, its
+    column naming the parent, its column naming the child): many rows reached through a pivot table
+    (invoice.payments through paymentables)."""
     name: str
     target: str
     kind: Literal["many", "one"] = "many"
@@ -107,6 +109,7 @@ class Relation:
     morph: str = ""
     order: str = "{t}.id"
     where: str = ""             # extra condition on the child rows, e.g. not soft-deleted
+    through: tuple[str, ...] = ()  # (pivot table, column naming the parent, column naming the child)
 
 
 @dataclass(frozen=True, eq=False)   # identity hash: specs are singletons, used as cache keys

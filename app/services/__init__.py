@@ -12,6 +12,13 @@ if TYPE_CHECKING:
 def service_for(entity: "Entity", db: "Db") -> "CrudService":
     from ..crud.service import CrudService
     from .clients import ClientService
-    from .invoices import InvoiceService
-    classes: dict[str, type[CrudService]] = {"client": ClientService, "invoice": InvoiceService}
+    from .credits import CreditService
+    from .invoice_actions import InvoiceActions
+    from .payments import PaymentService
+    from .quotes import QuoteService
+    from .recurring import RecurringInvoiceService
+    classes: dict[str, type[CrudService]] = {"client": ClientService, "invoice": InvoiceActions,
+                                             "quote": QuoteService, "credit": CreditService,
+                                             "payment": PaymentService}
+    classes["recurring_invoice"] = RecurringInvoiceService
     return classes.get(entity.name, CrudService)(entity, db)

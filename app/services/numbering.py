@@ -27,23 +27,25 @@ def format_number(pattern: str, counter: int, padding: int, today: date | None =
     return pattern
 
 
-async def next_number(db: Db, company_id: int, kind: str, table: str) -> str:
-    """Lock the company's counter, skip numbers already taken (e.g. typed in by hand), advance it."""
+async def next_number(db: Db, company_id: int, kind: str, table: str, counter: str = "") -> str:
+    """Lock the company's counter, skip numbers already taken (e.g. typed in by hand), advance it.
+    `counter` names another kind's counter to advance (quotes and credits may share the invoice counter:
+    shared_invoice_quote_counter / shared_invoice_credit_counter); the pattern stays `kind`'s own."""
     settings = await db.fetchval("SELECT settings FROM companies WHERE id = $1 FOR UPDATE", company_id)
-    counter_key = f"{kind}_number_counter"
+    counter_key = f"{counter or kind}_number_counter"
     try:
-        counter = max(1, int(settings.get(counter_key) or 1))
+        value = max(1, int(settings.get(counter_key) or 1))
         padding = int(settings.get("counter_padding", DEFAULT_PADDING))
     except (TypeError, ValueError):
-        counter, padding = 1, DEFAULT_PADDING
+        value, padding = 1, DEFAULT_PADDING
     pattern = str(settings.get(f"{kind}_number_pattern") or "")
     while True:
-        number = format_number(pattern, counter, padding)
+        number = format_number(pattern, value, padding)
         taken = await db.fetchval(f"SELECT 1 FROM {table} WHERE company_id = $1 AND number = $2",
                                   company_id, number)
-        counter += 1
+        value += 1
         if taken is None:
             break
     await db.execute("UPDATE companies SET settings = jsonb_set(settings, $2::text[], to_jsonb($3::int)) "
-                     "WHERE id = $1", company_id, [counter_key], counter)
+                     "WHERE id = $1", company_id, [counter_key], value)
     return number

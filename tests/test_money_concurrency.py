@@ -1,0 +1,239 @@
+"""Money under concurrency (hostile-inputs.md 2.8, 5.3) against a LIVE uvicorn on a real, committed PostgreSQL
+database of its own (not the rollback fixture): racing payments, split payments, the A/B - B/A deadlock probe,
+gapless numbers under 100 concurrent creates, duplicate PUTs racing a payment, idempotency_key races.
+Every loop is bounded in count and time; the invariants of tests/invariants.py hold after each scenario."""
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Iterator
+
+import httpx
+import pytest
+import uvicorn
+
+from app import ids
+from app.db import Db
+from app.main import create_app
+from app.schema import upgrade
+from app.services import accounts
+from app.settings import Settings
+from conftest import HEADERS, _fresh_database
+from invariants import assert_invariants
+from test_invoices import web_line
+
+ROUNDS_SECONDS = 20.0   # no scenario loops longer than this
+
+
+def _in_thread(work: Any) -> Any:
+    """Run a coroutine function to completion on a loop of its own (fixtures run outside the test loop)."""
+    out: dict[str, Any] = {}
+
+    def target() -> None:
+        out["value"] = asyncio.run(work())
+    t = threading.Thread(target=target)
+    t.start()
+    t.join(120)
+    return out.get("value")
+
+
+class Live:
+    def __init__(self, url: str, base: str) -> None:
+        self.url = url
+        self.base = base
+
+    def company(self) -> dict[str, str]:
+        async def work() -> dict[str, str]:
+            db = Db(self.url, min_size=1, max_size=1)
+            await db.connect()
+            try:
+                return await accounts.create_account(db, f"race-{uuid.uuid4().hex[:12]}@example.com",
+                                                     "secret-password", "Race Inc")
+            finally:
+                await db.disconnect()
+        return _in_thread(work)  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def live(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    url = _fresh_database(database_url, f"lightninja_live_{uuid.uuid4().hex[:10]}")
+
+    async def migrate() -> None:
+        db = Db(url, min_size=1, max_size=1)
+        await db.connect()
+        try:
+            await upgrade(db)
+        finally:
+            await db.disconnect()
+    _in_thread(migrate)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    upload: Path = tmp_path_factory.mktemp("live-docs")
+    settings = Settings(database_url=url, token_cache_seconds=0, upload_dir=upload, base_url="http://testserver",
+                        pool_min=2, pool_max=40)
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning",
+                                           lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "the live server did not start"
+    try:
+        yield Live(url, f"http://127.0.0.1:{port}")
+    finally:
+        server.should_exit = True
+        thread.join(30)
+
+
+class Session:
+    """A company on the live server: an HTTP client with its token and a Db for invariants."""
+
+    def __init__(self, live: Live) -> None:
+        info = live.company()
+        self.company_id = info["company_id"]
+        self.http = httpx.AsyncClient(base_url=live.base, timeout=60, headers={**HEADERS, "X-API-TOKEN": info["token"]},
+                                      limits=httpx.Limits(max_connections=120))
+        self.db = Db(live.url, min_size=1, max_size=2)
+
+    async def __aenter__(self) -> "Session":
+        await self.db.connect()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.http.aclose()
+        await self.db.disconnect()
+
+    async def client(self) -> str:
+        r = await self.http.post("/api/v1/clients", json={"name": "Racer", "contacts": [{"first_name": "R"}]})
+        assert r.status_code == 200, r.text
+        return r.json()["data"]["id"]  # type: ignore[no-any-return]
+
+    async def invoice(self, client_id: str, cost: float = 100) -> str:
+        r = await self.http.post("/api/v1/invoices?mark_sent=true",
+                                 json={"client_id": client_id, "line_items": [web_line(quantity=1, cost=cost)]})
+        assert r.status_code == 200, r.text
+        return r.json()["data"]["id"]  # type: ignore[no-any-return]
+
+    def pay(self, client_id: str, *entries: tuple[str, float], **body: Any) -> Any:
+        return self.http.post("/api/v1/payments", json={
+            "client_id": client_id, **body, "invoices": [{"invoice_id": i, "amount": a} for i, a in entries]})
+
+    async def balance(self, invoice_id: str) -> float:
+        return (await self.http.get(f"/api/v1/invoices/{invoice_id}")).json()["data"]["balance"]  # type: ignore
+
+
+def codes(responses: list[httpx.Response]) -> list[int]:
+    return sorted(r.status_code for r in responses)
+
+
+async def test_racing_full_payments_exactly_one_wins(live):
+    async with Session(live) as s:
+        client = await s.client()
+        started = time.monotonic()
+        for _ in range(3):
+            if time.monotonic() - started > ROUNDS_SECONDS:
+                break
+            inv = await s.invoice(client)
+            results = await asyncio.gather(*(s.pay(client, (inv, 100)) for _ in range(25)))
+            got = codes(results)
+            assert got.count(200) == 1, got
+            assert all(c in (200, 409, 422) for c in got), got
+            assert await s.balance(inv) == 0
+        await assert_invariants(s.db, s.company_id)
+
+
+async def test_split_payments_never_exceed_the_balance(live):
+    async with Session(live) as s:
+        client = await s.client()
+        inv = await s.invoice(client)
+        results = await asyncio.gather(*(s.pay(client, (inv, 15)) for _ in range(10)))
+        got = codes(results)
+        assert got.count(200) == 6 and got.count(422) == 4, got
+        assert await s.balance(inv) == 10
+        await assert_invariants(s.db, s.company_id)
+
+
+async def test_ab_ba_payments_do_not_deadlock(live):
+    async with Session(live) as s:
+        client = await s.client()
+        a, b = await s.invoice(client, 1000), await s.invoice(client, 1000)
+        started = time.monotonic()
+        for _ in range(20):
+            if time.monotonic() - started > ROUNDS_SECONDS:
+                break
+            results = await asyncio.gather(s.pay(client, (a, 1), (b, 1)), s.pay(client, (b, 1), (a, 1)),
+                                           s.pay(client, (a, 1), (b, 1)), s.pay(client, (b, 1), (a, 1)))
+            assert codes(results) == [200] * 4, [r.text for r in results if r.status_code != 200]
+        await assert_invariants(s.db, s.company_id)
+
+
+async def test_concurrent_creates_get_gapless_numbers(live):
+    async with Session(live) as s:
+        client = await s.client()
+        body = {"client_id": client, "line_items": [web_line(quantity=1, cost=5)]}
+        results = await asyncio.gather(*(s.http.post("/api/v1/invoices", json=body) for _ in range(100)))
+        assert codes(results) == [200] * 100, [r.text for r in results if r.status_code != 200][:3]
+        numbers = sorted(r.json()["data"]["number"] for r in results)
+        assert numbers == [f"{n:04d}" for n in range(1, 101)]
+        await assert_invariants(s.db, s.company_id)
+
+
+async def test_duplicate_puts_racing_a_payment_apply_once(live):
+    async with Session(live) as s:
+        client = await s.client()
+        inv = await s.invoice(client, 100)
+        put = {"line_items": [web_line(quantity=1, cost=150)]}
+        results = await asyncio.gather(*(s.http.put(f"/api/v1/invoices/{inv}", json=put) for _ in range(10)),
+                                       s.pay(client, (inv, 30)))
+        assert codes(results) == [200] * 11, [r.text for r in results if r.status_code != 200][:3]
+        got = (await s.http.get(f"/api/v1/invoices/{inv}")).json()["data"]
+        assert got["amount"] == 150 and got["balance"] == 120 and got["paid_to_date"] == 30
+        rows = await s.db.fetch("SELECT notes FROM company_ledgers WHERE notes LIKE 'Update Adjustment%'")
+        assert len(rows) == 1, rows
+        await assert_invariants(s.db, s.company_id)
+
+
+async def test_idempotency_key_race_makes_one_payment(live):
+    async with Session(live) as s:
+        client = await s.client()
+        inv = await s.invoice(client, 100)
+        results = await asyncio.gather(*(s.pay(client, (inv, 10), idempotency_key="same-key") for _ in range(10)))
+        got = codes(results)
+        assert got.count(200) == 1 and got.count(422) == 9, got
+        assert all(r.json()["errors"] == {"idempotency_key": ["The idempotency key has already been taken."]}
+                   for r in results if r.status_code == 422)
+        assert await s.db.fetchval("SELECT count(*) FROM payments WHERE idempotency_key = 'same-key'") == 1
+        assert await s.balance(inv) == 90
+        await assert_invariants(s.db, s.company_id)
+
+
+async def test_mark_paid_refund_and_delete_races_keep_invariants(live):
+    """C8: mark_paid racing a manual payment; a refund racing the payment's deletion; an edit racing both."""
+    async with Session(live) as s:
+        client = await s.client()
+        started = time.monotonic()
+        for _ in range(5):
+            if time.monotonic() - started > ROUNDS_SECONDS:
+                break
+            inv = await s.invoice(client, 100)
+            results = await asyncio.gather(s.http.get(f"/api/v1/invoices/{inv}/mark_paid"), s.pay(client, (inv, 100)),
+                                           s.http.get(f"/api/v1/invoices/{inv}/mark_paid"))
+            got = codes(results)
+            assert got.count(200) == 1 and all(c in (200, 400, 422) for c in got), got
+            assert await s.db.fetchval("SELECT count(*) FROM paymentables WHERE invoice_id = $1",
+                                       ids.decode(inv)) == 1
+            inv2 = await s.invoice(client, 100)
+            payment = (await s.pay(client, (inv2, 50))).json()["data"]["id"]
+            results = await asyncio.gather(
+                s.http.post("/api/v1/payments/refund", json={"id": payment,
+                                                             "invoices": [{"invoice_id": inv2, "amount": 20}]}),
+                s.http.delete(f"/api/v1/payments/{payment}"),
+                s.http.put(f"/api/v1/invoices/{inv2}", json={"line_items": [web_line(quantity=1, cost=120)]}))
+            assert all(r.status_code in (200, 422) for r in results), [r.text for r in results]
+            await assert_invariants(s.db, s.company_id)

@@ -1,0 +1,204 @@
+"""The official web app's flows (web-client-calls.md 5a-5g), call by call, against the ASGI app: every call
+answers 200 and carries the fields the app crashes without (section 6)."""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+from app.entities import REGISTRY
+
+WEB = {"X-Requested-With": "XMLHttpRequest", "X-React": "true"}
+EMAIL, PASSWORD = "owner-a@example.com", "secret-password"
+
+
+class Browser:
+    """The web app's axios: its headers, the token once logged in, and a check on every answer."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+        self.token = ""
+
+    async def call(self, method: str, url: str, body: Any = None) -> Any:
+        headers = {**WEB, **({"X-Api-Token": self.token} if self.token else {})}
+        r = await self.http.request(method, url, json=body, headers=headers)
+        assert r.status_code == 200, (method, url, r.status_code, r.text[:300])
+        return r.json()
+
+    async def page(self, url: str, **expect: Any) -> list[dict[str, Any]]:
+        """A DataTable list: meta.pagination.total and total_pages are read without optional chaining."""
+        body = await self.call("GET", url)
+        pagination = body["meta"]["pagination"]
+        assert isinstance(pagination["total"], int) and isinstance(pagination["total_pages"], int)
+        assert isinstance(pagination["links"], dict)
+        assert isinstance(body["data"], list)
+        return body["data"]  # type: ignore[no-any-return]
+
+
+def check_client(client: dict[str, Any]) -> None:
+    assert isinstance(client["settings"], dict)   # the app reads settings.currency_id
+    assert isinstance(client["vat_number"], str)
+    assert isinstance(client["contacts"], list)
+    assert isinstance(client["documents"], list)
+    for key in ("balance", "paid_to_date", "credit_balance", "payment_balance"):
+        assert isinstance(client[key], (int, float)), key
+    for key, value in client.items():
+        assert value is not None, key
+
+
+def exists(name: str) -> bool:
+    return name in REGISTRY
+
+
+@pytest.fixture
+async def browser(anon: httpx.AsyncClient, tenant_a: Any) -> Browser:
+    return Browser(anon)
+
+
+async def login(b: Browser) -> dict[str, Any]:
+    """5a: precheck (unwrapped), then login; the token of data[0] drives every later call."""
+    pre = await b.call("POST", "/api/v1/login/precheck", {"email": EMAIL})
+    assert "data" not in pre
+    assert isinstance(pre.get("methods", []), list)
+    body = await b.call("POST", "/api/v1/login", {"email": EMAIL, "password": PASSWORD})
+    company_user = check_company_users(body)
+    b.token = company_user["token"]["token"]
+    return company_user
+
+
+def check_company_users(body: dict[str, Any]) -> dict[str, Any]:
+    data = body["data"]
+    assert isinstance(data, list) and data
+    default = data[0]["account"]["default_company_id"]
+    current = next((cu for cu in data if cu["company"]["id"] == default), data[0])
+    assert current["user"]["id"]
+    assert isinstance(current["company"]["settings"]["pdf_variables"]["total_columns"], list)
+    assert current["company"]["settings"]["currency_id"]
+    assert current["is_admin"] or current["is_owner"] or "view_dashboard" in current["permissions"]
+    return current  # type: ignore[no-any-return]
+
+
+async def boot(b: Browser) -> None:
+    """5b: every full page load."""
+    check_company_users(await b.call("POST", f"/api/v1/refresh?updated_at={int(time.time())}"))
+    statics = await b.call("GET", "/api/v1/statics")
+    for key in ("currencies", "countries", "languages", "date_formats", "datetime_formats", "timezones"):
+        assert isinstance(statics[key], list) and statics[key], key
+    await b.call("GET", "/api/v1/health_check")
+    await b.page("/api/v1/company_gateways?sort=id|desc&status=active&per_page=100")
+    await b.page("/api/v1/bank_integrations?per_page=20&status=active")
+    await b.page("/api/v1/tax_rates?per_page=1000&page=undefined&sort=id|asc&status=all")
+    found = await b.call("POST", "/api/v1/search")
+    assert isinstance(found, dict)
+    await b.page("/api/v1/designs?template=true&status=active&sort=name|asc")
+    await b.page("/api/v1/group_settings?status=active&per_page=1000")
+    if exists("payment"):
+        assert isinstance((await b.call("GET", "/api/v1/payments/create"))["data"], dict)
+
+
+async def dashboard(b: Browser) -> None:
+    """5c."""
+    window = {"start_date": "2026-11-01", "end_date": "2026-11-30", "date_range": "this_month"}
+    totals = await b.call("POST", "/api/v1/charts/totals_v2?include_drafts=false", window)
+    assert isinstance(totals["currencies"], dict) and totals["currencies"]
+    for cid in totals["currencies"]:
+        assert {"invoices", "revenue", "outstanding", "expenses"} <= set(totals[cid])
+    summary = await b.call("POST", "/api/v1/charts/chart_summary_v2?include_drafts=false", window)
+    for cid in totals["currencies"]:
+        if cid in summary:
+            for part in ("invoices", "outstanding", "payments", "expenses"):
+                assert isinstance(summary[cid][part], list), (cid, part)
+    assert isinstance((await b.call("GET", "/api/v1/activities?reactv2"))["data"], list)
+    if exists("payment"):
+        await b.page("/api/v1/payments?include=client,invoices&sort=date|desc&per_page=50&without_deleted_clients=true"
+                     "&page=1&filter=&status=active")
+    for extra in ("upcoming=true", "overdue=true&sort=due_date|asc"):
+        await b.page(f"/api/v1/invoices?include=client.group_settings&{extra}&without_deleted_clients=true"
+                     "&per_page=50&page=1&filter=&status=active")
+    if exists("quote"):
+        for status in ("expired", "upcoming"):
+            await b.page(f"/api/v1/quotes?include=client&client_status={status}&without_deleted_clients=true"
+                         "&per_page=50&page=1&filter=&status=active")
+    if exists("recurring_invoice"):
+        rows = await b.page("/api/v1/recurring_invoices?include=client&client_status=active&without_deleted_clients"
+                            "=true&per_page=50&page=1&filter=&status=active&sort=next_send_date_client|asc")
+        for row in rows:
+            assert row["next_send_date"] is not None and isinstance(row["line_items"], list)
+
+
+async def clients_flow(b: Browser) -> str:
+    """5d and 5e: the list, the create form, the save, the view page."""
+    for row in await b.page("/api/v1/clients?include=group_settings&sort=id|desc&tag_ids=&per_page=10&page=1"
+                            "&filter=&status=active"):
+        check_client(row)
+    await b.call("GET", "/api/v1/clients/create")
+    await b.page("/api/v1/tags?entity_type=client&sort=name|asc&per_page=1000")
+    await b.page("/api/v1/group_settings?status=active&per_page=20")
+    await b.page("/api/v1/users?status=active&sort=created_at|desc&filter=")
+    saved = await b.call("POST", "/api/v1/clients", {
+        "group_settings_id": "", "name": "ACME Probe Ltd",
+        "contacts": [{"first_name": "Wile", "last_name": "Coyote", "email": "wile@acme.test", "phone": "",
+                      "send_email": False, "cc_only": False}]})
+    client_id = saved["data"]["id"]
+    assert client_id
+    view = await b.call("GET", f"/api/v1/clients/{client_id}?include=group_settings,activities.history")
+    check_client(view["data"])
+    await b.page(f"/api/v1/invoices?include=client.group_settings,project&client_id={client_id}&sort=id|desc"
+                 "&per_page=10&page=1&filter=&status=active")
+    await b.page("/api/v1/designs?template=true&status=active&sort=name|asc")
+    if exists("payment"):
+        await b.call("GET", "/api/v1/payments/create")
+    listed = await b.page("/api/v1/clients?include=group_settings&sort=id|desc&tag_ids=&per_page=10&page=1"
+                          "&filter=&status=active")
+    assert client_id in [row["id"] for row in listed]
+    return client_id  # type: ignore[no-any-return]
+
+
+async def invoices_flow(b: Browser, client_id: str) -> None:
+    """5f and 5g: the list, the create form, picking the client, saving, the edit page."""
+    await b.page("/api/v1/invoices?include=client.group_settings,project&without_deleted_clients=true&sort=id|desc"
+                 "&tag_ids=&per_page=10&page=1&filter=&status=active")
+    blank = (await b.call("GET", "/api/v1/invoices/create"))["data"]
+    assert blank["client_id"] == "" and blank["line_items"] == []
+    await b.call("GET", "/api/v1/clients/create")
+    await b.page("/api/v1/payment_terms?per_page=1000&page=undefined&sort=id|asc&status=all")
+    await b.page("/api/v1/tags?entity_type=invoice&sort=name|asc&per_page=1000")
+    await b.page("/api/v1/group_settings?status=active&per_page=1000")
+    picker = await b.page("/api/v1/clients?sort=display_name|asc&status=active&filter=")
+    assert all(isinstance(row["display_name"], str) for row in picker)
+    await b.page("/api/v1/tax_rates?per_page=1000&page=undefined&sort=id|asc&status=active")
+    client = (await b.call("GET", f"/api/v1/clients/{client_id}?include=group_settings"))["data"]
+    check_client(client)
+    await b.call("GET", "/api/v1/products/create")
+    line = {"_id": "9b2f7d2e-55a3-4bd8-9d5e-0c1f0a6e0b11", "quantity": 2, "cost": 25, "product_key": "",
+            "product_cost": 0, "net_cost": 25, "notes": "Probe line item", "discount": 0, "is_amount_discount": False,
+            "tax_name1": "", "tax_rate1": 0, "tax_name2": "", "tax_rate2": 0, "tax_name3": "", "tax_rate3": 0,
+            "sort_id": 0, "line_total": 50, "tax_amount": 0, "gross_line_total": 50, "date": "",
+            "custom_value1": "", "custom_value2": "", "custom_value3": "", "custom_value4": "", "type_id": "1",
+            "tax_id": "1", "income_account_id": ""}
+    body = {**blank, "client_id": client_id, "line_items": [line], "amount": 50, "balance": 50,
+            "invitations": [{"client_contact_id": c["id"]} for c in client["contacts"] if c["send_email"]]}
+    saved = (await b.call("POST", "/api/v1/invoices?", body))["data"]
+    assert saved["id"] and saved["amount"] == 50
+    edit = (await b.call("GET", f"/api/v1/invoices/{saved['id']}?include=paymentables,payments,client.group_settings"
+                                "&show_schedule=true&is_locked=true"))["data"]
+    assert edit["client_id"] == client_id and edit["client"]["id"] == client_id
+    check_client(edit["client"])
+    if exists("payment"):
+        await b.page(f"/api/v1/payments?client_id={client_id}&client_status=partially_unapplied")
+    await b.page("/api/v1/designs?template=true&status=active&sort=name|asc")
+    found = await b.call("POST", "/api/v1/search", {"search": "ACME Probe"})
+    assert found["clients"][0]["id"] == client_id
+
+
+async def test_the_web_app_flows(browser: Browser) -> None:
+    await login(browser)
+    await boot(browser)
+    await dashboard(browser)
+    client_id = await clients_flow(browser)
+    await boot(browser)
+    await invoices_flow(browser, client_id)
+    await boot(browser)
+    await dashboard(browser)   # again, now with data
