@@ -15,21 +15,27 @@ from .sql import Includes
 
 
 @lru_cache(maxsize=None)
-def _plan(entity: Entity) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _plan(entity: Entity) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     refs = tuple(f.name for f in entity.fields if f.kind in ("id", "ref"))
     internal = tuple(f.name for f in entity.fields if f.internal)
-    return refs, internal
+    money = tuple(f.name for f in entity.fields if f.kind == "money" and not f.internal)
+    return refs, internal, money
 
 
-def shape(entity: Entity, row: Mapping[str, Any], tree: Includes = ()) -> dict[str, Any]:
+def shape(entity: Entity, row: Mapping[str, Any], tree: Includes = (), nested: bool = False) -> dict[str, Any]:
+    """`nested` rows come from JSON built by PostgreSQL, where a float8 20.0 is written `20`: money is
+    made a float again so every amount reads like upstream's (20.0), at any depth."""
     out = dict(row)
     out.pop("_total", None)
     out.pop("_parent", None)
-    refs, internal = _plan(entity)
+    refs, internal, money = _plan(entity)
     encode = ids.encode
     for name in refs:
         value = out[name]
         out[name] = "" if value is None else encode(value)
+    if nested:
+        for name in money:
+            out[name] = float(out[name])
     for name, subtree in tree:
         rel = entity.relation(name)
         assert rel is not None
@@ -39,9 +45,9 @@ def shape(entity: Entity, row: Mapping[str, Any], tree: Includes = ()) -> dict[s
             if value is None:
                 del out[name]   # upstream omits an item include that resolves to nothing
             else:
-                out[name] = shape(target, value, subtree)
+                out[name] = shape(target, value, subtree, nested=True)
         else:
-            out[name] = [shape(target, child, subtree) for child in value]
+            out[name] = [shape(target, child, subtree, nested=True) for child in value]
     if entity.shape is not None:
         entity.shape(out)
     for name in internal:
