@@ -19,7 +19,7 @@ from app import ids
 from app import settings as settings_module
 from app.auth import Principal
 from app.entities import REGISTRY
-from app.services import documents
+from app.services import documents, uploads
 from app.settings import Settings
 
 MAX_UPLOAD = 64 * 1024
@@ -525,12 +525,12 @@ async def test_another_companys_document_is_not_found(api, api_b, upload_dir, db
 
 # ---- pieces -------------------------------------------------------------------------------------
 def test_clean_name_and_dimension_parsing():
-    assert documents.clean_name("../x/\u200bsecret\u202e.pdf") == "x-secret.pdf"
-    assert documents.clean_name("\x00\x01") == ""
-    assert documents.extension("archive.TAR.GZ") == "gz" and documents.extension(".hidden") == ""
+    assert uploads.clean_name("../x/\u200bsecret\u202e.pdf") == "x-secret.pdf"
+    assert uploads.clean_name("\x00\x01") == ""
+    assert uploads.extension("archive.TAR.GZ") == "gz" and uploads.extension(".hidden") == ""
     broken = io.BytesIO(b"\xff\xd8\xff\xe0\x00\x01junk")
-    assert documents._jpeg_size(broken) == (0, 0)   # noqa: SLF001 - malformed input must not raise
-    assert documents._jpeg_size(io.BytesIO(jpeg(1, 65535))) == (1, 65535)   # noqa: SLF001
+    assert uploads._jpeg_size(broken) == (0, 0)   # noqa: SLF001 - malformed input must not raise
+    assert uploads._jpeg_size(io.BytesIO(jpeg(1, 65535))) == (1, 65535)   # noqa: SLF001
 
 
 async def test_client_filter_covers_documents_of_the_clients_invoices(api, upload_dir):
