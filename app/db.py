@@ -38,10 +38,18 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
                                   decoder=orjson.loads, schema="pg_catalog")
 
 
+async def _release(conn: asyncpg.Connection) -> None:
+    """What the pool runs when a connection comes back. The app keeps no session state (no SET, LISTEN,
+    prepared cursors or session advisory locks: only transaction-scoped ones), so instead of asyncpg's
+    RESET ALL / UNLISTEN / CLOSE ALL round trip on every release, only a stray transaction is ended."""
+    if conn.is_in_transaction():
+        await conn.execute("ROLLBACK")
+
+
 class Db:
     def __init__(self, url: str, *, force_rollback: bool = False, min_size: int = 2, max_size: int = 10) -> None:
         clean_url, options = split_socket_host(url)
-        options.update(min_size=min_size, max_size=max_size, init=_init_connection,
+        options.update(min_size=min_size, max_size=max_size, init=_init_connection, reset=_release,
                        statement_cache_size=1024)
         self.url = url
         self.database = databases.Database(clean_url, force_rollback=force_rollback, **options)
