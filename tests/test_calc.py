@@ -69,3 +69,21 @@ def test_large_unit_cost_precision():
 def test_task_rounding_precision_three():
     doc = Document([line(25, c) for c in ("0.333", "0.333", "1.333", "0.267", "0.05")])
     assert calculate(doc).amount == D("57.92")
+
+
+def test_amount_mode_without_discount_still_counts_unnamed_line_taxes():
+    # upstream re-runs the line taxes whenever is_amount_discount is set, even with no discount, and that
+    # pass maps every non-zero tax whatever its name: a nameless 10 % line tax is charged
+    t = calculate(Document([line(1, 10, tax_name1="", tax_rate1=10)], is_amount_discount=True))
+    assert t.amount == D("11.00") and t.total_taxes == D("1.00")
+    t = calculate(Document([line(1, 10, tax_name1="", tax_rate1=10)], is_amount_discount=False))
+    assert t.amount == D("10.00") and t.total_taxes == D("0")   # percent mode: names under 2 chars are dropped
+
+
+def test_inclusive_amount_mode_line_tax_is_not_rounded_to_currency_precision():
+    # the amount-discount pass sums the 2-decimal taxes as they are, also for a 0-decimal currency
+    t = calculate(Document([line(1, 10, tax_name1="VAT", tax_rate1=10)], uses_inclusive_taxes=True, precision=0))
+    assert t.line_items[0]["tax_amount"] == D("0.91") and t.total_taxes == D("0.91") and t.amount == D("10")
+    t = calculate(Document([line(1, 10, tax_name1="VAT", tax_rate1=10)], uses_inclusive_taxes=True,
+                           is_amount_discount=False, precision=0))
+    assert t.line_items[0]["tax_amount"] == D("1")   # percent mode keeps the line pass, rounded to 0 places

@@ -51,7 +51,14 @@ class Totals:
 
 
 def _line_taxes(item: dict[str, Any], base: Decimal, inclusive: bool, precision: int,
-                taxes: dict[str, Decimal], any_name: bool) -> Decimal:
+                taxes: dict[str, Decimal], spread: bool) -> Decimal:
+    """A line's tax on `base`, adding each tax to the tax map.
+
+    First pass (`spread=False`): a tax enters the map only if its name has > 1 character, and an inclusive
+    line sums the taxes rounded to the currency precision. Amount-discount pass (`spread=True`, upstream's
+    calcTaxesWithAmountDiscount): every non-zero tax enters the map whatever its name, and the line's tax
+    is the plain sum of the 2-decimal taxes in both modes.
+    """
     total = ZERO
     for k in (1, 2, 3):
         rate = item.get(f"tax_rate{k}", ZERO) or ZERO
@@ -60,11 +67,11 @@ def _line_taxes(item: dict[str, Any], base: Decimal, inclusive: bool, precision:
             amount = F(base - base / (1 + rate / HUNDRED), 2) if rate != -HUNDRED else ZERO
         else:
             amount = F(base * rate / HUNDRED, 2)
-        total += F(amount, precision) if inclusive else amount
-        if (any_name and amount != 0) or (not any_name and len(name) > 1):
+        total += F(amount, precision) if inclusive and not spread else amount
+        if (spread and amount != 0) or (not spread and len(name) > 1):
             key = f"{name} {rate.normalize():f}%"
             taxes[key] = taxes.get(key, ZERO) + amount
-    return F(total, precision) if inclusive else total
+    return F(total, precision) if inclusive and not spread else total
 
 
 def calculate(doc: Document) -> Totals:
@@ -83,7 +90,7 @@ def calculate(doc: Document) -> Totals:
         else:
             lt = F(lt - lt * line_discount / HUNDRED, P)
         base = lt * (1 - D / HUNDRED)
-        tax = _line_taxes(item, base, inclusive, P, taxes, any_name=False)
+        tax = _line_taxes(item, base, inclusive, P, taxes, spread=False)
         item["line_total"] = lt
         item["tax_amount"] = tax
         item["gross_line_total"] = lt if inclusive else lt + tax
@@ -109,13 +116,13 @@ def calculate(doc: Document) -> Totals:
                             if taxed), ZERO)
                 total_taxes += tax
     total += sum(doc.surcharges, ZERO)
-    if AMT and D:
+    if AMT:   # upstream re-runs this whenever the discount is an amount, even a zero one
         taxes = {}
         for item, lt in zip(lines, nets):
             if lt == 0:
                 continue
             base = lt - lt * D / sub_total if sub_total else lt
-            tax = _line_taxes(item, base, inclusive, P, taxes, any_name=True)
+            tax = _line_taxes(item, base, inclusive, P, taxes, spread=True)
             item["tax_amount"] = tax
             item["gross_line_total"] = lt if inclusive else lt + tax
     map_total = sum(taxes.values(), ZERO)
