@@ -58,7 +58,7 @@ def dec(text: str) -> int | None:
 def make_shaper(entity: Entity, tree: app_sql.Includes) -> Shaper:
     """Row -> contract dict, planned once per (entity, includes): hashed refs, nested includes, hooks."""
     refs = tuple(f.name for f in entity.fields if f.kind in ("id", "ref"))
-    internal = tuple(f.name for f in entity.fields if f.internal) + ("_total",)
+    internal = tuple(f.name for f in entity.fields if f.internal)
     hook = entity.shape
     kids = []
     for name, subtree in tree:
@@ -110,7 +110,7 @@ def compiled_list(company: int, entity: Entity, params: dict[str, str]) -> tuple
         tree = app_sql.parse_includes(entity, q.include)
         where, order, binds = render(entity, q, company)
         statement = app_sql.select_page(entity, tree, where, order, len(binds) + 1)
-        count = f"SELECT count(*) FROM {entity.table} t0 WHERE {where}"
+        count = app_sql.count_rows(entity, where)
         hit = _list[key] = (statement, binds, count, make_shaper(entity, tree), q.per_page)
     return hit
 
@@ -208,12 +208,10 @@ async def index(scope: dict[str, Any], send: Any, company: int, entity: Entity, 
     page = positive_int(params.get("page"), 1, 10**9)
     assert pool is not None
     rows = await pool.fetch(statement, *binds, per_page, (page - 1) * per_page)
-    if rows:
-        total = rows[0]["_total"]
-    elif page > 1:
-        total = await pool.fetchval(count, *binds)
+    if page == 1 and len(rows) < per_page:
+        total = len(rows)
     else:
-        total = 0
+        total = await pool.fetchval(count, *binds)
     pages = max(1, -(-total // per_page))
     host = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"host"), "127.0.0.1")
     base = f"{scope.get('scheme', 'http')}://{host}{scope['path']}"

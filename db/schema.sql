@@ -430,8 +430,8 @@ CREATE TABLE invoices (
 CREATE UNIQUE INDEX invoices_number ON invoices (company_id, number) WHERE number IS NOT NULL;
 CREATE INDEX invoices_client ON invoices (company_id, client_id);
 CREATE INDEX invoices_status ON invoices (company_id, status_id);
-CREATE INDEX invoices_date ON invoices (company_id, date);
-CREATE INDEX invoices_due_date ON invoices (company_id, due_date);
+CREATE INDEX invoices_date ON invoices (company_id, date NULLS FIRST, id);
+CREATE INDEX invoices_due_date ON invoices (company_id, due_date NULLS FIRST, id);
 
 -- One invitation per contact that receives the invoice; `key` is the client-portal link token.
 CREATE TABLE invoice_invitations (
@@ -530,8 +530,8 @@ CREATE TABLE quotes (
 CREATE UNIQUE INDEX quotes_number ON quotes (company_id, number) WHERE number IS NOT NULL;
 CREATE INDEX quotes_client ON quotes (company_id, client_id);
 CREATE INDEX quotes_status ON quotes (company_id, status_id);
-CREATE INDEX quotes_date ON quotes (company_id, date);
-CREATE INDEX quotes_due_date ON quotes (company_id, due_date);
+CREATE INDEX quotes_date ON quotes (company_id, date NULLS FIRST, id);
+CREATE INDEX quotes_due_date ON quotes (company_id, due_date NULLS FIRST, id);
 CREATE INDEX quotes_invoice ON quotes (company_id, invoice_id) WHERE invoice_id IS NOT NULL;
 
 CREATE TABLE quote_invitations (
@@ -628,8 +628,8 @@ CREATE TABLE credits (
 CREATE UNIQUE INDEX credits_number ON credits (company_id, number) WHERE number IS NOT NULL;
 CREATE INDEX credits_client ON credits (company_id, client_id);
 CREATE INDEX credits_status ON credits (company_id, status_id);
-CREATE INDEX credits_date ON credits (company_id, date);
-CREATE INDEX credits_due_date ON credits (company_id, due_date);
+CREATE INDEX credits_date ON credits (company_id, date NULLS FIRST, id);
+CREATE INDEX credits_due_date ON credits (company_id, due_date NULLS FIRST, id);
 CREATE INDEX credits_invoice ON credits (company_id, invoice_id) WHERE invoice_id IS NOT NULL;
 
 CREATE TABLE credit_invitations (
@@ -812,6 +812,7 @@ CREATE UNIQUE INDEX payments_number ON payments (company_id, number) WHERE numbe
 CREATE UNIQUE INDEX payments_idempotency_key ON payments (company_id, idempotency_key)
     WHERE idempotency_key IS NOT NULL;
 CREATE INDEX payments_client ON payments (company_id, client_id);
+CREATE INDEX payments_date ON payments (company_id, date NULLS FIRST, id);
 
 CREATE TABLE paymentables (
     company_id            bigint NOT NULL REFERENCES companies (id),

@@ -50,7 +50,7 @@ async def test_client_list_statements_do_not_grow_with_the_page(db: Db, api: htt
     assert len(body_small["data"]) == 20 and len(body_large["data"]) == CLIENTS
     assert all(len(c["contacts"]) == 2 for c in body_large["data"])
     assert small == large, (small, large)
-    assert large <= 2       # the token, then one statement for rows, includes and the total
+    assert large <= 3       # the token, one statement for the rows with their includes, one count
 
 
 async def test_included_data_is_really_loaded(db: Db, api: httpx.AsyncClient, many: list[int]) -> None:
@@ -65,7 +65,8 @@ async def test_filtered_and_sorted_lists_are_constant_too(db: Db, api: httpx.Asy
     query = "filter=client&status=active&sort=name|desc&balance=-1:gt&include=contacts,activities"
     small, _ = await count(db, api, f"/api/v1/clients?per_page=10&{query}")
     large, body = await count(db, api, f"/api/v1/clients?per_page=5000&{query}")
-    assert len(body["data"]) == CLIENTS and small == large
+    # never more statements for a bigger page (a first page that is not full even skips the count)
+    assert len(body["data"]) == CLIENTS and large <= small <= 3
 
 
 async def test_page_past_the_end(db: Db, api: httpx.AsyncClient, many: list[int]) -> None:
@@ -86,7 +87,7 @@ async def test_other_lists_are_constant(db: Db, api: httpx.AsyncClient, many: li
     for path in ("/api/v1/activities", "/api/v1/group_settings"):
         small, _ = await count(db, api, f"{path}?per_page=5")
         large, _ = await count(db, api, f"{path}?per_page=500")
-        assert small == large, path
+        assert large <= small <= 3, path   # a first page that is not full skips the count
 
 
 async def test_bulk_statements_do_not_grow_with_the_ids(db: Db, api: httpx.AsyncClient, many: list[int]) -> None:

@@ -100,8 +100,8 @@ def render(entity: Entity, q: ListQuery, company_id: int, own_user: int | None =
             narrowed = f"({narrowed}) OR " + b.add("t0.id = ?", (pinned,))
         conditions.append(f"({narrowed})")
     order = _order(entity, q.params.get("sort", ""))
-    if pinned is not None:
-        order = b.add("(t0.id = ?) DESC, ", (pinned,)) + order
+    if pinned is not None:   # an int decoded from a hashid: inlined, so every bind belongs to `where`
+        order = f"(t0.id = {int(pinned)}) DESC, " + order
     return " AND ".join(conditions), order, b.values
 
 
@@ -114,5 +114,7 @@ def _order(entity: Entity, sort: str) -> str:
     if expr is None:
         default = entity.default_order.format(t="t0")
         return default if default.endswith("t0.id") or "t0.id " in default else f"{default}, t0.id"
-    dir_sql = "ASC" if direction.strip().lower() == "asc" else "DESC"
-    return f"{expr.format(t='t0')} {dir_sql} NULLS LAST, t0.id {dir_sql}"
+    # NULLs sort lowest, as in upstream's MySQL; one (company_id, col NULLS FIRST, id) index serves both ways.
+    if direction.strip().lower() == "asc":
+        return f"{expr.format(t='t0')} ASC NULLS FIRST, t0.id ASC"
+    return f"{expr.format(t='t0')} DESC NULLS LAST, t0.id DESC"

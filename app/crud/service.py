@@ -34,12 +34,10 @@ class CrudService:
         where, order, binds = render(self.entity, q, who.company_id, self._own_only(who))
         statement = sql.select_page(self.entity, tree, where, order, len(binds) + 1)
         rows = await self.db.fetch(statement, *binds, q.per_page, q.offset)
-        if rows:
-            total = rows[0]["_total"]
-        elif q.page > 1:   # past the end: the window count saw no rows, so count separately
-            total = await self.db.fetchval(f"SELECT count(*) FROM {self.entity.table} t0 WHERE {where}", *binds)
+        if q.page == 1 and len(rows) < q.per_page:
+            total = len(rows)   # a first page that is not full is the whole list: no count needed
         else:
-            total = 0
+            total = await self.db.fetchval(sql.count_rows(self.entity, where), *binds)
         return Page([dict(r) for r in rows], total, q.page, q.per_page)
 
     async def find(self, who: Principal, entity_id: int, include: str = "") -> Row | None:

@@ -26,7 +26,6 @@ def shape(entity: Entity, row: Mapping[str, Any], tree: Includes = (), nested: b
     """`nested` rows come from JSON built by PostgreSQL, where a float8 20.0 is written `20`: money is
     made a float again so every amount reads like upstream's (20.0), at any depth."""
     out = dict(row)
-    out.pop("_total", None)
     out.pop("_parent", None)
     refs, internal, money = _plan(entity)
     encode = ids.encode

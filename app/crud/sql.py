@@ -84,15 +84,19 @@ def page_columns(entity: Entity, tree: Includes) -> str:
 
 
 def select_page(entity: Entity, tree: Includes, where: str, order: str, n: int) -> str:
-    """A page: the inner query picks ids (and the total) with LIMIT/OFFSET; only those rows get their
-    includes computed. `where` and `order` use t0 and binds $1..$n-1; $n and $n+1 are limit, offset."""
+    """A page: the inner query picks ids with LIMIT/OFFSET (an index walk in sort order), and only those rows
+    get their includes computed. `where`/`order` use t0 and binds $1..$n-1; $n and $n+1 are limit, offset.
+    The total is a separate count (`count_rows`): a window count would read every matching row per page."""
     keys = "t0.company_id, t0.id" if entity.tenant_keyed else "t0.id"
-    inner = (f"SELECT {keys}, count(*) OVER () AS _total, row_number() OVER "
-             f"(ORDER BY {order}) AS _pos FROM {entity.table} t0 WHERE {where} "
-             f"ORDER BY {order} LIMIT ${n} OFFSET ${n + 1}")
+    inner = (f"SELECT {keys}, row_number() OVER (ORDER BY {order}) AS _pos FROM {entity.table} t0 "
+             f"WHERE {where} ORDER BY {order} LIMIT ${n} OFFSET ${n + 1}")
     key = "t0.company_id = p.company_id AND t0.id = p.id" if entity.tenant_keyed else "t0.id = p.id"
-    return (f"SELECT {page_columns(entity, tree)}, p._total FROM ({inner}) p "
+    return (f"SELECT {page_columns(entity, tree)} FROM ({inner}) p "
             f"JOIN {entity.table} t0 ON {key} ORDER BY p._pos")
+
+
+def count_rows(entity: Entity, where: str) -> str:
+    return f"SELECT count(*) FROM {entity.table} t0 WHERE {where}"
 
 
 @lru_cache(maxsize=512)
