@@ -6,10 +6,9 @@ coercion) pass through unchanged: they carry no internals.
 from __future__ import annotations
 
 import logging
-from typing import Any, Iterator
+from typing import Any
 
 from graphql import GraphQLError
-from strawberry.extensions import SchemaExtension
 
 from app.errors import AppError
 
@@ -40,12 +39,3 @@ def convert(error: GraphQLError) -> GraphQLError:
     log.error("unhandled error in GraphQL field %s", ".".join(map(str, error.path or ())) or "-",
               exc_info=(type(cause), cause, cause.__traceback__))
     return _rebuild(error, "Server Error", dict(SERVER_ERROR))
-
-
-class ErrorMapping(SchemaExtension):
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
-        errors = getattr(result, "errors", None)
-        if errors:
-            result.errors = [convert(e) for e in errors]  # type: ignore[union-attr]

@@ -15,7 +15,7 @@ from strawberry.types import ExecutionContext
 
 from .context import read
 from .crud import mutation_fields, query_fields
-from .errors import ErrorMapping
+from .errors import convert
 from .scalars import SCALARS
 
 CACHE_SIZE = 512
@@ -27,8 +27,10 @@ Mutation = create_type("Mutation", _mutations) if _mutations else None
 
 class Schema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
-        """Strawberry would log every error with its traceback, expected ones (404, 422) included;
-        ErrorMapping logs the unexpected ones instead."""
+        """Errors become the contract's (see graph/errors.py), in place: this list is the result's own.
+        Done here rather than in an extension, which would cost a hook on every operation. Strawberry's
+        default would log every error with its traceback, expected ones (404, 422) included."""
+        errors[:] = [convert(e) for e in errors]
 
 
 def config() -> StrawberryConfig:
@@ -51,7 +53,6 @@ def build_schema(max_depth: int = 10, max_aliases: int = 30, max_tokens: int = 2
         partial(AddValidationRules, tuple(rules)),
         partial(ParserCache, maxsize=CACHE_SIZE),
         partial(ValidationCache, maxsize=CACHE_SIZE),
-        ErrorMapping,
     ]
     return Schema(query=Query, mutation=Mutation, config=config(), extensions=extensions)
 
