@@ -4,7 +4,8 @@ Query:    `<plural>(filter, status, sort, page, perPage, <entity filters>)` -> `
           `<singular>(id: HashID!)` -> `<Type>` (CrudService.get)
 Mutation: `create<Type>(input: JSON!)`, `update<Type>(id: HashID!, input: JSON!)` (the REST body, validated
           by the service), `bulk<Plural>(action: String!, ids: [HashID!]!, input: JSON)` (resolve_ids +
-          bulk, answering the affected rows) for every writable routed entity.
+          bulk, answering the affected rows) for every writable routed entity; `<singular>Action(id, action)`
+          where the service performs single-document actions, and `refundPayment(input: JSON!)`.
 """
 from __future__ import annotations
 
@@ -136,6 +137,35 @@ def _bulk_field(entity: Entity) -> StrawberryField:
                   f"the extra body fields some actions read.")
 
 
+def _action_field(entity: Entity) -> StrawberryField:
+    """GET /api/v1/<plural>/{id}/{action}: the same service call; answers `{message}` (e.g. email sent) or
+    `{entity, data}` with the shaped row the action produced (the document itself, a clone, a payment)."""
+    async def resolve(info: strawberry.Info, id: str, action: str) -> Any:
+        ctx: Context = info.context
+        svc = service_for(entity, ctx.db)
+        entity_id = _decode(entity, id)
+        await svc.get(ctx.principal, entity_id)   # missing or foreign: the same 404 as REST
+        result = await svc.perform(ctx.principal, entity_id, action.strip())  # type: ignore[attr-defined]
+        if isinstance(result, str):
+            return {"message": result}
+        target, row_id = result
+        row = await service_for(target, ctx.db).get(ctx.principal, row_id)
+        return {"entity": target.name, "data": to_node(target, row).data}
+    return _field(f"{entity.name}_action", resolve, {"id": HashID, "action": str}, JSON,
+                  f"GET /api/v1/{entity.path}/{{id}}/{{action}}: `{{message}}` or `{{entity, data}}`.")
+
+
+def _refund_field() -> StrawberryField:
+    payment = REGISTRY["payment"]
+
+    async def resolve(info: strawberry.Info, input: Any) -> Any:
+        ctx: Context = info.context
+        row = await service_for(payment, ctx.db).refund(ctx.principal, _body(input))  # type: ignore[attr-defined]
+        return to_node(payment, row)
+    return _field("refund_payment", resolve, {"input": JSON}, Optional[object_type(payment)],
+                  "POST /api/v1/payments/refund: `input` is the REST body.")
+
+
 # ---- assembly --------------------------------------------------------------------------------------
 def routed() -> list[Entity]:
     return [e for e in REGISTRY.values() if e.routes]
@@ -155,6 +185,10 @@ def mutation_fields() -> list[StrawberryField]:
     for entity in routed():
         if entity.writable and entity.field("id") is not None:
             fields += [_create_field(entity), _update_field(entity), _bulk_field(entity)]
+        if hasattr(type(service_for(entity, None)), "perform"):   # type: ignore[arg-type]
+            fields.append(_action_field(entity))
+    if "payment" in REGISTRY:
+        fields.append(_refund_field())
     return fields
 
 

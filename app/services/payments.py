@@ -227,6 +227,14 @@ class PaymentService(CrudService):
         await self._apply(who, payment["id"], invs, invoices, credits, setting)
         await money.refresh_payment_balance(self.db, who.company_id, client_id)
 
+    async def refund(self, who: Principal, data: Mapping[str, Any], include: str = "") -> Row:
+        """POST /payments/refund (R4.3), for both edges: one transaction, then the refunded payment."""
+        from . import payment_undo   # it builds on this module's entry parsing
+        self._require(who, "edit")   # a refund edits the payment
+        async with self.db.transaction():
+            payment_id = await payment_undo.refund(self.db, who, data)
+        return await self.get(who, payment_id, include)
+
     async def record(self, who: Principal, action: str, entity_id: int) -> None:
         type_id = self.entity.activity.get(action)
         if type_id is not None:

@@ -1,0 +1,66 @@
+"""Document actions and refunds through GraphQL: the same service calls, rules and tenant scoping as REST."""
+from __future__ import annotations
+
+from typing import Any
+
+from tests.invariants import assert_invariants
+
+ACTION = "mutation($id: HashID!, $a: String!) { invoiceAction(id: $id, action: $a) }"
+REFUND = "mutation($in: JSON!) { refundPayment(input: $in) { id refunded applied statusId } }"
+
+
+async def gql(client: Any, query: str, **variables: Any) -> dict[str, Any]:
+    r = await client.post("/graphql", json={"query": query, "variables": variables})
+    assert r.status_code == 200, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+async def draft_invoice(api: Any, cost: int = 100) -> tuple[str, str]:
+    client = (await api.post("/api/v1/clients", json={"name": "GQL Co"})).json()["data"]["id"]
+    body = {"client_id": client, "line_items": [{"quantity": 1, "cost": cost}]}
+    invoice = (await api.post("/api/v1/invoices", json=body)).json()["data"]["id"]
+    return client, invoice
+
+
+async def test_invoice_action_marks_sent_and_moves_the_client_balance(api, db, tenant_a):
+    client, invoice = await draft_invoice(api)
+    out = await gql(api, ACTION, id=invoice, a="mark_sent")
+    result = out["data"]["invoiceAction"]
+    assert result["entity"] == "invoice" and result["data"]["status_id"] == "2" and result["data"]["balance"] == 100
+    rest = (await api.get(f"/api/v1/clients/{client}")).json()["data"]
+    assert rest["balance"] == 100
+    await assert_invariants(db, tenant_a.company_id)
+
+
+async def test_invoice_action_email_answers_a_message(api, db, tenant_a):
+    _, invoice = await draft_invoice(api)
+    out = await gql(api, ACTION, id=invoice, a="email")
+    assert out["data"]["invoiceAction"] == {"message": "email sent"}
+
+
+async def test_unknown_action_and_foreign_ids_answer_like_rest(api, api_b, db):
+    _, invoice = await draft_invoice(api)
+    out = await gql(api, ACTION, id=invoice, a="explode")
+    assert out["errors"][0]["extensions"]["status"] == 400
+    foreign = await gql(api_b, ACTION, id=invoice, a="mark_sent")
+    missing = await gql(api_b, ACTION, id="xxxxxxxxxx", a="mark_sent")
+    assert foreign["errors"][0]["message"] == missing["errors"][0]["message"] == "Invoice not found"
+    assert foreign["errors"][0]["extensions"]["status"] == 404
+    assert await db.fetchval("SELECT status_id FROM invoices") == 1   # still a draft
+
+
+async def test_refund_payment_through_graphql(api, api_b, db, tenant_a):
+    client, invoice = await draft_invoice(api)
+    await api.get(f"/api/v1/invoices/{invoice}/mark_sent")
+    body = {"client_id": client, "amount": 100, "invoices": [{"invoice_id": invoice, "amount": 100}]}
+    payment = (await api.post("/api/v1/payments", json=body)).json()["data"]["id"]
+    refund = {"id": payment, "invoices": [{"invoice_id": invoice, "amount": 40}]}
+    theirs = await gql(api_b, REFUND, **{"in": refund})
+    assert theirs["errors"][0]["extensions"]["status"] in (404, 422)
+    out = await gql(api, REFUND, **{"in": refund})
+    assert out["data"]["refundPayment"]["refunded"] == 40
+    assert (await api.get(f"/api/v1/invoices/{invoice}")).json()["data"]["balance"] == 40
+    too_much = await gql(api, REFUND, **{"in": {"id": payment, "invoices": [{"invoice_id": invoice, "amount": 500}]}})
+    assert too_much["errors"][0]["extensions"]["status"] == 422
+    assert await db.fetchval("SELECT refunded FROM payments") == 40
+    await assert_invariants(db, tenant_a.company_id)
