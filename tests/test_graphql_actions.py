@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.invariants import assert_invariants
+from invariants import assert_invariants
 
 ACTION = "mutation($id: HashID!, $a: String!) { invoiceAction(id: $id, action: $a) }"
 REFUND = "mutation($in: JSON!) { refundPayment(input: $in) { id refunded applied statusId } }"
