@@ -129,7 +129,7 @@ async def bulk(request: Request) -> Response:
     if not isinstance(action, str) or not action.strip():
         raise invalid("action", "The action field is required.")
     action = action.strip()
-    if action not in ("delete", "download"):
+    if action not in documents.DOCUMENT.bulk_actions:
         raise invalid("action", "The selected action is invalid.")
     db, who = request.app.state.db, principal(request)
     document_ids = await documents.resolve(db, who, body.get("ids"))

@@ -307,8 +307,6 @@ async def test_t2_member_of_both_companies_cannot_reach_own_b_rows_with_a_token(
 
 
 def bulk_actions(entity: Entity) -> list[str]:
-    if entity.name == "document":   # rest/documents.py serves bulk with its own two actions
-        return ["delete", "download"]
     return list(entity.bulk_actions)
 
 

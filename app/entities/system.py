@@ -55,6 +55,7 @@ def _document_client(v: str) -> f.Built:
 document = Entity(
     "document", "documents", label="Document", shape=_shape_document,
     writable=False,   # uploads create them; rest/documents.py serves update, delete, bulk and download
+    bulk_actions=("delete", "download"),
     fields=(
         *standard(),
         Field("project_id", "text", writable=False, expr="''"),
