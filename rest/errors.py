@@ -10,6 +10,8 @@ VERB_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 from app.errors import AppError
 
+from .routing import flat
+
 from .responses import JSON
 
 
@@ -32,7 +34,7 @@ def _allow(request: Request, exc: HTTPException) -> str:
     """Every verb some route serves at this path (Starlette names only the first route that matched,
     so `DELETE /clients` would claim only GET although POST creates). OPTIONS is always answered."""
     verbs: set[str] = {"OPTIONS"}
-    for route in getattr(request.app, "routes", ()):
+    for route in flat(getattr(request.app, "routes", [])):
         methods = getattr(route, "methods", None)
         if methods and route.matches(request.scope)[0] is not Match.NONE:
             verbs |= set(methods)

@@ -7,6 +7,7 @@ from app.entities import REGISTRY
 
 from . import company_users, doc_actions, documents, endpoints, invoice_actions, session
 from . import dashboard
+from .routing import grouped
 
 
 def routes() -> list[BaseRoute]:
@@ -18,4 +19,4 @@ def routes() -> list[BaseRoute]:
     for entity in REGISTRY.values():
         if entity.routes:
             out += endpoints.build(entity)
-    return out
+    return grouped(out)
