@@ -225,7 +225,8 @@ def main(argv: list[str] | None = None) -> int:
         for t in everything:
             t.wait_ready()
         log("started: " + ", ".join(f"{t.name} :{t.port}" for t in everything))
-        results["targets"] = {t.name: {"command": shlex.join(t.command), "kind": t.kind} for t in timed}
+        results["targets"] = {t.name: {"command": shlex.join(t.command).replace(f"{ROOT}/", ""), "kind": t.kind}
+                              for t in timed}   # paths relative to the checkout, whatever machine ran it
 
         ctx = Context(dataset, extra)
         requests = {sc.key: sc.build(ctx, random.Random(sum(map(ord, sc.key)))) for sc in scenarios}
