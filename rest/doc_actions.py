@@ -1,10 +1,11 @@
-"""`GET /api/v1/quotes/{id}/{action}` and `GET /api/v1/credits/{id}/{action}` (upstream performAction):
-the item envelope of the affected row (for convert/clone: the new invoice or quote), `{"message":"email
-sent"}` for email, 400 for an action that does not exist. Bulk variants go through the generic
-`POST /{entity}/bulk` into the same services. Create/update also take upstream's query flags."""
+"""`GET /api/v1/{invoices|quotes|credits}/{id}/{action}` (upstream performAction): the item envelope of the
+affected row (for convert/clone: the new invoice or quote), `{"message":"email sent"}` for email, 400 for an
+action that does not exist. Bulk variants go through the generic `POST /{entity}/bulk` into the same
+services. Create/update also take upstream's query flags, handed to the service in a context variable."""
 from __future__ import annotations
 
-from typing import Any
+from contextvars import ContextVar
+from typing import Any, Mapping
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -21,8 +22,10 @@ from .endpoints import principal, service, shaped
 from .params import path_id
 from .responses import JSON, item
 
+Flags = ContextVar[Mapping[str, str]]
 
-def _action_route(entity: Entity) -> Route:
+
+def action_route(entity: Entity) -> Route:
     async def perform(request: Request) -> Response:
         action = request.path_params["action"]
         if action == "upload":   # the document upload path exists for PUT/POST only
@@ -41,27 +44,29 @@ def _action_route(entity: Entity) -> Route:
     return Route(f"/api/v1/{entity.path}/{{id}}/{{action}}", perform, methods=["GET"])
 
 
-def _flag_routes(entity: Entity) -> list[Route]:
+def flag_routes(entity: Entity, flags: Flags = FLAGS, names: tuple[str, ...] = FLAG_NAMES) -> list[Route]:
     """The generic store/update handlers, run with the query flags (`?mark_sent=true`, `?send_email=true`,
-    quotes also `?approve=true`) in a context variable the service reads inside the same transaction."""
+    quotes also `?approve=true`; invoices `?paid`, `?amount_paid`) in a context variable the service reads
+    inside the same transaction."""
     base = f"/api/v1/{entity.path}"
     generic = [r for r in endpoints.build(entity) if isinstance(r, Route)]
     out = [r for r in generic if r.path in (f"{base}/bulk", f"{base}/create")]   # literal paths before {id}
     for route in generic:
         if route.methods and ({"POST", "PUT"} & route.methods) and route.path in (base, f"{base}/{{id}}"):
-            out.append(Route(route.path, _with_flags(route.endpoint), methods=sorted(route.methods - {"HEAD"})))
+            handler = _with_flags(route.endpoint, flags, names)
+            out.append(Route(route.path, handler, methods=sorted(route.methods - {"HEAD"})))
     return out
 
 
-def _with_flags(handler: Any) -> Any:
+def _with_flags(handler: Any, flags: Flags, names: tuple[str, ...]) -> Any:
     async def run(request: Request) -> Response:
-        token = FLAGS.set({k: request.query_params[k] for k in FLAG_NAMES if k in request.query_params})
+        token = flags.set({k: request.query_params[k] for k in names if k in request.query_params})
         try:
             return await handler(request)  # type: ignore[no-any-return]
         finally:
-            FLAGS.reset(token)
+            flags.reset(token)
     return run
 
 
-ROUTES = [_action_route(REGISTRY["quote"]), _action_route(REGISTRY["credit"]),
-          *_flag_routes(REGISTRY["quote"]), *_flag_routes(REGISTRY["credit"])]
+ROUTES = [action_route(REGISTRY["quote"]), action_route(REGISTRY["credit"]),
+          *flag_routes(REGISTRY["quote"]), *flag_routes(REGISTRY["credit"])]

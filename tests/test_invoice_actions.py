@@ -246,3 +246,17 @@ async def test_amount_paid_above_the_balance_leaves_the_rest_unapplied(api, db, 
         r = await api.post(f"{INV}?amount_paid={junk}", json={"client_id": client["id"]})
         assert r.status_code == 200 and r.json()["data"]["status_id"] == "1"
     await assert_invariants(db, tenant_a.company_id)
+
+
+async def test_query_flags_also_apply_to_a_form_override_of_put(api, db, tenant_a):
+    """`POST /invoices/{id}?mark_sent=true` with `_method=PUT` (how PHP clients send uploads) honours the flag."""
+    client = (await api.post("/api/v1/clients", json={"name": "Override Co"})).json()["data"]["id"]
+    invoice = (await api.post("/api/v1/invoices", json={"client_id": client,
+                                                         "line_items": [{"quantity": 1, "cost": 30}]})).json()["data"]
+    r = await api.post(f"/api/v1/invoices/{invoice['id']}?mark_sent=true", data={"_method": "PUT", "po_number": "PO-1"},
+                       files={"documents[]": ("a.txt", b"hello", "text/plain")})
+    assert r.status_code == 200, r.text
+    body = r.json()["data"]
+    assert body["status_id"] == "2" and body["po_number"] == "PO-1" and body["balance"] == 30
+    assert (await api.get(f"/api/v1/clients/{client}")).json()["data"]["balance"] == 30
+    await assert_invariants(db, tenant_a.company_id)
