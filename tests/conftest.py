@@ -21,7 +21,7 @@ from app.settings import Settings
 HEADERS = {"X-Requested-With": "XMLHttpRequest"}
 
 
-def _fresh_database(admin_url: str, name: str) -> str:
+def fresh_database(admin_url: str, name: str) -> str:
     async def work() -> None:
         db = Db(admin_url, min_size=1, max_size=1)
         await db.connect()
@@ -43,7 +43,7 @@ def database_url() -> Iterator[str]:
     server = None
     tmp = None
     if given:
-        url = _fresh_database(given, name)
+        url = fresh_database(given, name)
     else:
         from app.embedded import start
         tmp = Path(tempfile.mkdtemp(prefix="lightninja-pg-"))

@@ -6,13 +6,13 @@ import json
 import os
 import subprocess
 import sys
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
 from app.auth import digest
 from app.db import Db
 from app.schema import EXPECTED_VERSION, current_version
+from conftest import fresh_database
 
 
 def _run(url: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -24,19 +24,7 @@ def _run(url: str, *args: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def empty_database(database_url: str) -> str:
     """A second, empty database on the same server (the CLI commits, so not the rollback one)."""
-    name = f"lightninja_cli_{os.getpid()}"
-
-    async def create() -> None:
-        db = Db(database_url, min_size=1, max_size=1)
-        await db.connect()
-        try:
-            await db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await db.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await db.disconnect()
-    asyncio.run(create())
-    parts = urlsplit(database_url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
+    return fresh_database(database_url, f"lightninja_cli_{os.getpid()}")
 
 
 def _query(url: str, sql: str, *args: object) -> object:

@@ -22,7 +22,7 @@ from app.main import create_app
 from app.schema import upgrade
 from app.services import accounts
 from app.settings import Settings
-from conftest import HEADERS, _fresh_database
+from conftest import HEADERS, fresh_database
 from invariants import assert_invariants
 from test_invoices import web_line
 
@@ -60,7 +60,7 @@ class Live:
 
 @pytest.fixture(scope="module")
 def live(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    url = _fresh_database(database_url, f"lightninja_live_{uuid.uuid4().hex[:10]}")
+    url = fresh_database(database_url, f"lightninja_live_{uuid.uuid4().hex[:10]}")
 
     async def migrate() -> None:
         db = Db(url, min_size=1, max_size=1)
