@@ -41,7 +41,8 @@ def to_nodes(entity: Entity, rows: Iterable[Row], tree: sql.Includes = ()) -> li
 def read(obj: Any, name: str) -> Any:
     """The schema's default resolver: plain fields read the shaped dict (or a plain dict)."""
     if type(obj) is Node:
-        return obj.data.get(name)
+        # a key a shape hook leaves out (a paymentable has invoice_id or credit_id) is an unset reference: ""
+        return obj.data.get(name, "")
     if type(obj) is dict:
         return obj.get(name)
     return getattr(obj, name)

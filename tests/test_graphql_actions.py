@@ -64,3 +64,21 @@ async def test_refund_payment_through_graphql(api, api_b, db, tenant_a):
     assert too_much["errors"][0]["extensions"]["status"] == 422
     assert await db.fetchval("SELECT refunded FROM payments") == 40
     await assert_invariants(db, tenant_a.company_id)
+
+
+async def test_paymentables_of_invoices_and_credits_read_through_graphql(api, db, tenant_a):
+    client, invoice = await draft_invoice(api, cost=100)
+    await api.get(f"/api/v1/invoices/{invoice}/mark_sent")
+    credit = (await api.post("/api/v1/credits?mark_sent=true",
+                             json={"client_id": client, "line_items": [{"quantity": 1, "cost": 30}]})).json()["data"]
+    body = {"client_id": client, "amount": 70, "invoices": [{"invoice_id": invoice, "amount": 100}],
+            "credits": [{"credit_id": credit["id"], "amount": 30}]}
+    r = await api.post("/api/v1/payments", json=body)
+    assert r.status_code == 200, r.text
+    payment = r.json()["data"]["id"]
+    out = await gql(api, "query($id: HashID!) { payment(id: $id) { paymentables { invoiceId creditId amount } } }",
+                    id=payment)
+    assert "errors" not in out, out
+    rows = {(p["invoiceId"], p["creditId"]): p["amount"] for p in out["data"]["payment"]["paymentables"]}
+    assert rows == {(invoice, ""): 100.0, ("", credit["id"]): 30.0}
+    await assert_invariants(db, tenant_a.company_id)
