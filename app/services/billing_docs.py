@@ -15,8 +15,7 @@ from ..auth import Principal
 from ..crud.service import CrudService, Row
 from ..errors import invalid
 from . import activities, client_balance, invitations, numbering
-from .invoices import STORED_SQL, TAKEN, InvoiceService, _today
-from .line_items import clean_lines
+from .invoices import TAKEN, InvoiceService, on
 
 COPIED_TEXT = ("po_number", "public_notes", "private_notes", "tax_name1", "tax_name2", "tax_name3",
                "custom_value1", "custom_value2", "custom_value3", "custom_value4")
@@ -31,10 +30,6 @@ FLAGS: contextvars.ContextVar[Mapping[str, str]] = contextvars.ContextVar("docum
 FLAG_NAMES = ("mark_sent", "send_email", "approve")
 
 
-def on(setting: Any) -> bool:
-    return setting is True or str(setting).strip().lower() in ("1", "true")
-
-
 def flagged(name: str) -> bool:
     return FLAGS.get().get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
@@ -44,39 +39,9 @@ class DocumentService(InvoiceService):
 
     shared_setting = ""   # e.g. "shared_invoice_quote_counter": number from the invoice counter when on
 
-    @property
-    def kind(self) -> str:
-        return self.entity.name
-
-    @property
-    def table(self) -> str:
-        return self.entity.table
-
-    async def _stored(self, who: Principal, doc_id: int) -> dict[str, Any]:
-        """The row as stored, exact, locked in the order client, then document."""
-        client_id = await self.db.fetchval(f"SELECT client_id FROM {self.table} WHERE company_id = $1 AND id = $2",
-                                           who.company_id, doc_id)
-        await client_balance.lock(self.db, who.company_id, client_id)
-        row = dict(await self.db.fetchrow(STORED_SQL.replace("FROM invoices", f"FROM {self.table}"),
-                                          who.company_id, doc_id))
-        row["line_items"] = clean_lines(json.loads(row["line_items"], parse_float=Decimal))
-        self.stored = row
-        return row
-
     @staticmethod
     def _locked(state: dict[str, Any], ctx: dict[str, Any]) -> bool:
         return False   # lock_invoices is about invoices only
-
-    def _fill_defaults(self, values: Row, data: Mapping[str, Any], ctx: dict[str, Any]) -> None:
-        setting = ctx["setting"]
-        if values.get("date") is None:
-            values["date"] = _today(setting("timezone_id", "1"))
-        if "uses_inclusive_taxes" not in data:
-            values["uses_inclusive_taxes"] = on(setting("inclusive_taxes", False))
-        for column, source in (("terms", setting(f"{self.kind}_terms")), ("footer", setting(f"{self.kind}_footer")),
-                               ("public_notes", ctx["public_notes"])):
-            if not values.get(column) and isinstance(source, str):
-                values[column] = source[:65535]
 
     def numbered_on_save(self, ctx: dict[str, Any]) -> bool:
         return True

@@ -35,7 +35,7 @@ STORED_SQL = (
     "SELECT client_id, status_id, number, amount, balance, paid_to_date, partial, discount, is_amount_discount, "
     "uses_inclusive_taxes, tax_name1, tax_name2, tax_name3, tax_rate1, tax_rate2, tax_rate3, "
     f"{', '.join(SURCHARGES)}, date, due_date, partial_due_date, line_items::text AS line_items "
-    "FROM invoices WHERE company_id = $1 AND id = $2 FOR UPDATE")
+    "FROM {table} WHERE company_id = $1 AND id = $2 FOR UPDATE")
 CONTEXT_SQL = (
     "SELECT c.settings AS client, g.settings AS grp, co.settings AS company, co.attributes, c.public_notes "
     "FROM clients c JOIN companies co ON co.id = c.company_id LEFT JOIN group_settings g "
@@ -52,13 +52,14 @@ def _too_big(x: Decimal) -> bool:
     return abs(x) >= MONEY_LIMIT
 
 
-def _on(setting: Any) -> bool:
+def on(setting: Any) -> bool:
     """A boolean setting; client and group overrides are free-form, so "true" and 1 count too."""
     return setting is True or str(setting).strip().lower() in ("1", "true")
 
 
 # ---- the service ---------------------------------------------------------------------------------
 class InvoiceService(CrudService):
+    terms_setting = ""   # settings prefix of the default terms and footer; the entity's own by default
     async def create(self, who: Principal, data: Mapping[str, Any], include: str = "") -> Row:
         try:
             return await super().create(who, data, include)
@@ -106,14 +107,24 @@ class InvoiceService(CrudService):
             await upsert_products(self.db, who.company_id, who.user_id, lines)
 
     # ---- context and defaults ----------------------------------------------------------------
-    async def _stored(self, who: Principal, invoice_id: int) -> dict[str, Any]:
-        """The invoice as stored, exact, locked: its client row first, then the invoice (the lock order of
-        every money movement)."""
-        client_id = await self.db.fetchval("SELECT client_id FROM invoices WHERE company_id = $1 AND id = $2",
-                                           who.company_id, invoice_id)
+    @property
+    def kind(self) -> str:
+        """invoice, quote, credit, recurring_invoice: names its table, counter, invitations, activities."""
+        return self.entity.name
+
+    @property
+    def table(self) -> str:
+        return self.entity.table
+
+    async def _stored(self, who: Principal, doc_id: int) -> dict[str, Any]:
+        """The document as stored, exact, locked: its client row first, then the document (the lock order
+        of every money movement). Kept as `self.stored` for the after-write rules."""
+        client_id = await self.db.fetchval(f"SELECT client_id FROM {self.table} WHERE company_id = $1 AND id = $2",
+                                           who.company_id, doc_id)
         await client_balance.lock(self.db, who.company_id, client_id)
-        row = dict(await self.db.fetchrow(STORED_SQL, who.company_id, invoice_id))
+        row = dict(await self.db.fetchrow(STORED_SQL.format(table=self.table), who.company_id, doc_id))
         row["line_items"] = clean_lines(json.loads(row["line_items"], parse_float=Decimal))
+        self.stored = row
         return row
 
     async def _context(self, who: Principal, client_id: int) -> dict[str, Any]:
@@ -151,8 +162,9 @@ class InvoiceService(CrudService):
         if values.get("date") is None:
             values["date"] = _today(setting("timezone_id", "1"))
         if "uses_inclusive_taxes" not in data:
-            values["uses_inclusive_taxes"] = _on(setting("inclusive_taxes", False))
-        for column, source in (("terms", setting("invoice_terms")), ("footer", setting("invoice_footer")),
+            values["uses_inclusive_taxes"] = on(setting("inclusive_taxes", False))
+        prefix = self.terms_setting or self.kind
+        for column, source in (("terms", setting(f"{prefix}_terms")), ("footer", setting(f"{prefix}_footer")),
                                ("public_notes", ctx["public_notes"])):
             if not values.get(column) and isinstance(source, str):
                 values[column] = source[:65535]
@@ -194,7 +206,7 @@ class InvoiceService(CrudService):
         if _too_big(totals.amount) or _too_big(totals.total_taxes):
             raise invalid("amount", "The invoice total must be below 10^14.")
         amount = totals.amount
-        if _on(ctx["setting"]("enable_rappen_rounding", False)):   # Swiss 5-cent rounding
+        if on(ctx["setting"]("enable_rappen_rounding", False)):   # Swiss 5-cent rounding
             amount = R(amount / NICKEL, 0) * NICKEL
         values["line_items"] = [stored_line(line, m["is_amount_discount"]) for line in totals.line_items]
         values["amount"], values["total_taxes"] = amount, totals.total_taxes

@@ -17,7 +17,8 @@ from ..entities.billing import QUOTE_APPROVED, QUOTE_CONVERTED, QUOTE_DRAFT, QUO
 from ..entities.spec import Entity
 from ..errors import BadRequest
 from . import client_balance
-from .billing_docs import DocumentService, flagged, on
+from .billing_docs import DocumentService, flagged
+from .invoices import on
 
 EMAIL_QUOTE, APPROVE_QUOTE, UPDATE_QUOTE = 20, 29, 19
 UNAPPROVABLE = "Unable to approve this quote as it has expired."

@@ -19,7 +19,7 @@ from ..auth import Principal
 from ..crud.service import Row
 from ..entities.recurring import ACTIVE, AUTO_BILL, COMPLETED, DRAFT, FREQUENCIES, PAUSED
 from ..errors import invalid
-from .billing_docs import DocumentService, on
+from .billing_docs import DocumentService
 from .invoices import _today
 
 DUE_DATE_WORDS = ("terms", "on_receipt")
@@ -50,6 +50,7 @@ def _due_date_days(value: str) -> str:
 
 
 class RecurringInvoiceService(DocumentService):
+    terms_setting = "invoice"   # recurring invoices take the invoice terms and footer
     async def before_write(self, who: Principal, values: Row, current: Row | None, data: Mapping[str, Any]) -> None:
         if current is None and data.get("frequency_id") in (None, ""):
             raise invalid("frequency_id", "The frequency id field is required.")
@@ -97,17 +98,6 @@ class RecurringInvoiceService(DocumentService):
         """The invoice's calculation, without the invoice's status rules (2..4 mean other things here)."""
         super()._totals(values, {**m, "status_id": DRAFT}, lines, ctx)
         values["balance"] = values["amount"]
-
-    def _fill_defaults(self, values: Row, data: Mapping[str, Any], ctx: dict[str, Any]) -> None:
-        setting = ctx["setting"]
-        if values.get("date") is None:
-            values["date"] = _today(setting("timezone_id", "1"))
-        if "uses_inclusive_taxes" not in data:
-            values["uses_inclusive_taxes"] = on(setting("inclusive_taxes", False))
-        for column, source in (("terms", setting("invoice_terms")), ("footer", setting("invoice_footer")),
-                               ("public_notes", ctx["public_notes"])):
-            if not values.get(column) and isinstance(source, str):
-                values[column] = source[:65535]
 
     async def bulk_other(self, who: Principal, action: str, entity_ids: Sequence[int],
                          data: Mapping[str, Any]) -> None:
