@@ -189,7 +189,7 @@ async def test_login_window_expires(anon: httpx.AsyncClient, tenant_a: Any, db: 
 # ---- refresh, logout -----------------------------------------------------------------------------
 
 async def test_refresh_has_the_login_shape_without_token(api: httpx.AsyncClient, tenant_a: Any) -> None:
-    r = await api.post(f"/api/v1/refresh?updated_at=0")
+    r = await api.post("/api/v1/refresh?updated_at=0")
     assert r.status_code == 200, r.text
     chosen = assert_company_users(r.json(), with_token=False)
     assert chosen["company"]["id"] == tenant_a.company_id

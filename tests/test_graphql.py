@@ -154,11 +154,7 @@ async def test_single_client_with_nested_relations(api: httpx.AsyncClient) -> No
     assert data["client"] == {"groupSettingsId": "", "groupSettings": None}
 
 
-CORE_BUGS: dict[str, str] = {}
-
-
-@pytest.mark.parametrize("entity", [pytest.param(e, marks=pytest.mark.xfail(reason=CORE_BUGS[e.name]))
-                                    if e.name in CORE_BUGS else e for e in REGISTRY.values() if e.routes], ids=str)
+@pytest.mark.parametrize("entity", [e for e in REGISTRY.values() if e.routes], ids=str)
 async def test_every_list_field_serves_every_field(api: httpx.AsyncClient, entity: Any) -> None:
     """Generated from the registry: each routed entity's list answers all its fields and relations
     without an error (non-null fields really are never null)."""

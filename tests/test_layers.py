@@ -14,8 +14,6 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app"
 BANNED = ("starlette", "strawberry", "rest", "graph")
 EDGE_FILES = {"main.py", "middleware.py"}
-# files owned by other people with a known violation, reported to be fixed there
-KNOWN: dict[str, str] = {}
 
 
 def core_files() -> list[Path]:
@@ -48,14 +46,7 @@ def banned_imports(path: Path, depth: int | None = None) -> list[str]:
     return found
 
 
-def _param(path: Path) -> object:
-    rel = path.relative_to(APP).as_posix()
-    if rel in KNOWN:
-        return pytest.param(rel, marks=pytest.mark.xfail(strict=True, reason=f"app/{rel} {KNOWN[rel]}"), id=rel)
-    return pytest.param(rel, id=rel)
-
-
-@pytest.mark.parametrize("rel", [_param(p) for p in core_files()])
+@pytest.mark.parametrize("rel", [p.relative_to(APP).as_posix() for p in core_files()])
 def test_core_module_does_not_import_an_edge(rel: str) -> None:
     assert banned_imports(APP / rel) == []
 
@@ -86,8 +77,7 @@ def test_importing_the_core_loads_no_edge() -> None:
     modules = ["app." + ".".join(p.relative_to(APP).with_suffix("").parts).removesuffix(".__init__")
                for p in core_files()]
     modules = [m.removesuffix(".__init__") for m in modules if m.split(".")[-1] not in skip]
-    known = {"app." + k.removesuffix(".py").replace("/", ".") for k in KNOWN}
-    code = ("import sys\n" + "".join(f"import {m}\n" for m in modules if m not in known) +
+    code = ("import sys\n" + "".join(f"import {m}\n" for m in modules) +
             f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({BANNED!r})))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]

@@ -30,8 +30,6 @@ ENTITIES = sorted(REGISTRY)
 FILTERS = [(e, flt.param) for e in ENTITIES for flt in REGISTRY[e].filters]
 SORTS = [(e, key) for e in ENTITIES for key in REGISTRY[e].sorts]
 RELATIONS = [(e, rel.name) for e in ENTITIES for rel in REGISTRY[e].relations]
-# registry entries known to be broken, reported to the owner of app/entities (see the test ids)
-KNOWN_BAD_FILTERS: set[tuple[str, str]] = set()
 
 
 async def columns(db: Db) -> dict[str, dict[str, dict[str, Any]]]:
@@ -48,12 +46,6 @@ async def compiles(db: Db, statement: str, *binds: Any) -> None:
     failure does not poison the test transaction."""
     async with db.transaction():
         await db.fetch(statement, *binds)
-
-
-def _param(pair: tuple[str, str], known: set[tuple[str, str]], why: str) -> Any:
-    if pair in known:
-        return pytest.param(*pair, marks=pytest.mark.xfail(strict=True, reason=why), id="-".join(pair))
-    return pytest.param(*pair, id="-".join(pair))
 
 
 # ---- tables and fields -------------------------------------------------------------------------------
@@ -108,9 +100,7 @@ async def test_field_declarations(name: str) -> None:
 
 # ---- filters and sorts -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name,param", [_param(p, KNOWN_BAD_FILTERS, "app/entities/filters.py `eq` binds a str for "
-                                                                    "an integer column (lead's file; reported)")
-                                        for p in FILTERS])
+@pytest.mark.parametrize("name,param", FILTERS, ids=["-".join(p) for p in FILTERS])
 async def test_filter_compiles(db: Db, name: str, param: str) -> None:
     entity = REGISTRY[name]
     flt = next(x for x in entity.filters if x.param == param)
