@@ -11,7 +11,7 @@ import pytest
 from app import ids
 from app.auth import Principal
 from app.errors import Invalid
-from app.services.client_balance import lock as lock_client
+from app.services.money import lock_client
 from app.services.credits import apply_credit, lock_credits
 
 from test_invoices import UPSTREAM_KEYS, count, make_client

@@ -14,7 +14,7 @@ from .. import ids
 from ..auth import Principal
 from ..crud.service import CrudService, Row
 from ..errors import invalid
-from . import activities, client_balance, invitations, numbering
+from . import activities, invitations, money, numbering
 from .invoices import TAKEN, InvoiceService, on
 
 COPIED_TEXT = ("po_number", "public_notes", "private_notes", "tax_name1", "tax_name2", "tax_name3",
@@ -88,7 +88,7 @@ class DocumentService(InvoiceService):
         """Client row, then the document row, FOR UPDATE (the lock order of every money movement)."""
         client_id = await self.db.fetchval(f"SELECT client_id FROM {self.table} WHERE company_id = $1 AND id = $2",
                                            who.company_id, doc_id)
-        await client_balance.lock(self.db, who.company_id, client_id)
+        await money.lock_client(self.db, who.company_id, client_id)
         row = await self.db.fetchrow(f"SELECT *, line_items::text AS lines FROM {self.table} WHERE company_id = $1 "
                                      "AND id = $2 FOR UPDATE", who.company_id, doc_id)
         return dict(row)

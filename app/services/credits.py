@@ -21,7 +21,7 @@ from ..entities import REGISTRY
 from ..entities.billing import CREDIT_APPLIED, CREDIT_DRAFT, CREDIT_PARTIAL, CREDIT_SENT
 from ..entities.spec import Entity
 from ..errors import invalid
-from . import activities, client_balance
+from . import activities, money
 from .billing_docs import DocumentService, flagged
 from .calc import ZERO
 from .line_items import MAX_LINES, clean_lines, stored_line
@@ -36,7 +36,7 @@ class CreditService(DocumentService):
 
     async def before_write(self, who: Principal, values: Row, current: Row | None, data: Mapping[str, Any]) -> None:
         if current is None and values.get("client_id") is not None:   # the client before the company counter
-            await client_balance.lock(self.db, who.company_id, values["client_id"])
+            await money.lock_client(self.db, who.company_id, values["client_id"])
         if current is not None and "invoice_id" in values:   # it decided the create's effects; fixed after
             if values.pop("invoice_id") != current["invoice_id"]:
                 raise invalid("invoice_id", "The invoice id cannot be changed.")
@@ -114,7 +114,7 @@ class CreditService(DocumentService):
                 "SELECT DISTINCT client_id FROM credits WHERE company_id = $1 AND id = ANY($2::bigint[]) "
                 "ORDER BY client_id", who.company_id, list(entity_ids))
             for c in clients:
-                await client_balance.lock(self.db, who.company_id, c["client_id"])
+                await money.lock_client(self.db, who.company_id, c["client_id"])
             rows = await self.db.fetch(
                 "SELECT id, client_id, balance, invoice_id FROM credits WHERE company_id = $1 AND "
                 "id = ANY($2::bigint[]) AND is_deleted = $3 ORDER BY id FOR UPDATE",
@@ -202,10 +202,8 @@ async def apply_credit(db: Db, who: Principal, credit_row_locked: Mapping[str, A
         CREDIT_APPLIED if remaining == 0 else CREDIT_PARTIAL, bool(extra),
         [stored_line(line, True)])
     await _credit_balance(db, who, client_id, -amount)
-    balance = await db.fetchval("SELECT balance FROM clients WHERE company_id = $1 AND id = $2",
-                                who.company_id, client_id)
-    await client_balance.ledger(db, who, client_id, "credit", credit_id, ZERO, balance,
-                                f"Credit payment applied to Invoice {number}", LEDGER_CREDIT_ACTIVITY)
+    await money.ledger(db, who, client_id, "credit", credit_id, ZERO, f"Credit payment applied to Invoice {number}",
+                       LEDGER_CREDIT_ACTIVITY)
     await activities.record(db, who, UPDATE_CREDIT, notes=note, client_id=client_id, credit_id=credit_id,
                             invoice_id=invoice_id)
 

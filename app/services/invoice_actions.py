@@ -17,6 +17,7 @@ from ..entities.billing import STATUS_DRAFT, STATUS_PAID
 from ..entities.spec import Entity
 from ..errors import BadRequest, invalid
 from . import activities, invoice_ops, money
+from .billing_docs import DocumentService
 from .invoices import InvoiceService, _today
 
 EMAIL_INVOICE, CREATE_PAYMENT, PAID_INVOICE = 6, 10, 54
@@ -190,7 +191,6 @@ class InvoiceActions(InvoiceService):
     async def clone(self, who: Principal, inv: dict[str, Any], target: Entity) -> int:
         """A new draft (invoice or quote) with the invoice's content and a fresh number."""
         from . import service_for
-        from .billing_docs import DocumentService
         helper = DocumentService(REGISTRY["invoice"], self.db)
         row = await self.db.fetchrow("SELECT *, line_items::text AS lines FROM invoices WHERE company_id = $1 "
                                      "AND id = $2", who.company_id, inv["id"])

@@ -12,7 +12,7 @@ from ..db import Db
 from ..entities.billing import STATUS_CANCELLED, STATUS_DRAFT, STATUS_PAID, STATUS_PARTIAL, STATUS_REVERSED, \
     STATUS_SENT
 from . import activities, numbering
-from .money import LEDGER_INVOICE, LEDGER_PAYMENT, ZERO, dec, derived_status, move_balance
+from .money import LEDGER_INVOICE, LEDGER_PAYMENT, ZERO, dec, derived_status, move_balance, refresh_payment_balance
 
 UPDATE_INVOICE, DELETE_INVOICE, RESTORE_INVOICE, REVERSED, CANCELLED = 5, 9, 25, 58, 59
 Row = dict[str, Any]
@@ -124,7 +124,6 @@ async def reverse(db: Db, who: Principal, inv: Row) -> bool:
     await move_balance(db, who, inv["client_id"], "invoice", inv["id"], -balance,
                        f"Credit for reversal of {inv['number'] or ''}")
     await activities.record(db, who, REVERSED, invoice_id=inv["id"], client_id=inv["client_id"])
-    from .money import refresh_payment_balance
     await refresh_payment_balance(db, who.company_id, inv["client_id"])
     return True
 
@@ -164,7 +163,6 @@ async def delete_effects(db: Db, who: Principal, inv: Row) -> None:
     if await db.fetchval("SELECT to_regclass('quotes') IS NOT NULL"):
         await db.execute("UPDATE quotes SET invoice_id = NULL, status_id = 2, updated_at = now() WHERE company_id = $1 "
                          "AND invoice_id = $2", who.company_id, inv["id"])
-    from .money import refresh_payment_balance
     await refresh_payment_balance(db, who.company_id, inv["client_id"])
 
 
@@ -191,6 +189,5 @@ async def restore_effects(db: Db, who: Principal, inv: Row) -> bool:
     balance = dec(inv["balance"]) if inv["status_id"] in (STATUS_SENT, STATUS_PARTIAL) else ZERO
     await move_balance(db, who, inv["client_id"], "invoice", inv["id"], balance,
                        f"Restored invoice {inv['number'] or ''}", LEDGER_INVOICE, paid=paid)
-    from .money import refresh_payment_balance
     await refresh_payment_balance(db, who.company_id, inv["client_id"])
     return True

@@ -21,7 +21,7 @@ from ..crud.service import CrudService, Row
 from ..crud.validate import MONEY_LIMIT
 from ..entities.billing import STATUS_CANCELLED, STATUS_DRAFT, STATUS_PAID, STATUS_PARTIAL, STATUS_SENT
 from ..errors import Invalid, invalid
-from . import activities, client_balance, invitations, numbering
+from . import activities, invitations, money, numbering
 from .calc import ZERO, Document, R, Totals, calculate
 from .line_items import clean_lines, stored_line, upsert_products
 
@@ -121,7 +121,7 @@ class InvoiceService(CrudService):
         of every money movement). Kept as `self.stored` for the after-write rules."""
         client_id = await self.db.fetchval(f"SELECT client_id FROM {self.table} WHERE company_id = $1 AND id = $2",
                                            who.company_id, doc_id)
-        await client_balance.lock(self.db, who.company_id, client_id)
+        await money.lock_client(self.db, who.company_id, client_id)
         row = dict(await self.db.fetchrow(STORED_SQL.format(table=self.table), who.company_id, doc_id))
         row["line_items"] = clean_lines(json.loads(row["line_items"], parse_float=Decimal))
         self.stored = row
@@ -253,7 +253,7 @@ class InvoiceService(CrudService):
         if current is not None and int(current["status_id"] or STATUS_DRAFT) != STATUS_DRAFT:
             number = await self.db.fetchval("SELECT COALESCE(number, '') FROM invoices WHERE company_id = $1 "
                                             "AND id = $2", who.company_id, entity_id)
-            await client_balance.recompute_after_invoice_update(self.db, who, current["client_id"], entity_id, number)
+            await money.recompute_balance(self.db, who, current["client_id"], entity_id, number)
         raw = data.get("invitations")
         if current is None or (isinstance(raw, list) and raw):
             await invitations.sync(self.db, who, "invoice", entity_id, raw, current is None)

@@ -84,6 +84,24 @@ async def move_balance(db: Db, who: Principal, client_id: int, owner: str, owner
         await ledger(db, who, client_id, owner, owner_id, adjustment, notes, activity_id)
 
 
+async def open_balance(db: Db, company_id: int, client_id: int) -> Decimal:
+    """What the client's balance must be (R6): Σ balance of its non-deleted Sent or Partial invoices."""
+    return dec(await db.fetchval(
+        "SELECT COALESCE(sum(balance), 0) FROM invoices WHERE company_id = $1 AND client_id = $2 "
+        "AND status_id IN (2, 3) AND is_deleted = false", company_id, client_id))
+
+
+async def recompute_balance(db: Db, who: Principal, client_id: int, invoice_id: int, number: str) -> None:
+    """A saved non-draft invoice: the client balance recomputed; a change leaves an "Update Adjustment"
+    ledger row carrying the new balance."""
+    old = dec(await db.fetchval("SELECT balance FROM clients WHERE company_id = $1 AND id = $2",
+                                who.company_id, client_id))
+    diff = await open_balance(db, who.company_id, client_id) - old
+    if diff:
+        await move_balance(db, who, client_id, "invoice", invoice_id, diff,
+                           f"Update Adjustment Invoice # {number} => {diff.normalize():f}")
+
+
 async def refresh_payment_balance(db: Db, company_id: int, client_id: int) -> None:
     """payment_balance = unapplied money of the client's live payments (pending, completed, refunded ones).
     Refunds made against invoices do not count twice (upstream subtracts them again and goes negative)."""

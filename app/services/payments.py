@@ -16,9 +16,11 @@ from .. import ids
 from ..auth import Principal
 from ..crud.service import CrudService, Row, raise_deleted
 from ..crud.validate import clean, clean_decimal
+from ..entities import REGISTRY
 from ..errors import Invalid, invalid
 from . import activities, invoice_ops, money
-from .invoices import _today
+from .credits import apply_credit, lock_credits
+from .invoices import InvoiceService, _today
 
 CREATE_PAYMENT, UPDATE_PAYMENT = 10, 11
 KEY_TAKEN = "The idempotency key has already been taken."
@@ -117,8 +119,6 @@ class PaymentService(CrudService):
         return payment_id
 
     async def _setting(self, who: Principal, client_id: int) -> Any:
-        from .invoices import InvoiceService
-        from ..entities import REGISTRY
         return (await InvoiceService(REGISTRY["invoice"], self.db)._context(who, client_id))["setting"]
 
     async def _check_invoices(self, who: Principal, client_id: int, invoices: list[Entry]) -> dict[int, Row]:
@@ -143,7 +143,6 @@ class PaymentService(CrudService):
                              total_inv: Decimal) -> Decimal:
         if not credits:
             return Decimal(0)
-        from .credits import lock_credits
         rows = {r["id"]: r for r in await lock_credits(self.db, who.company_id, [c for c, _ in credits])}
         errors: dict[str, list[str]] = {}
         for n, (credit_id, amount) in enumerate(credits):
@@ -170,7 +169,6 @@ class PaymentService(CrudService):
             await money.paymentable(self.db, who.company_id, payment_id, amount, invoice_id=invoice_id)
             await invoice_ops.apply_payment(self.db, who, invs[invoice_id], amount, payment_id, setting=setting)
         if credits:
-            from .credits import apply_credit
             for credit_id, amount in sorted(credits):
                 if amount == 0:
                     continue

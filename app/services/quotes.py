@@ -16,7 +16,7 @@ from ..entities import REGISTRY
 from ..entities.billing import QUOTE_APPROVED, QUOTE_CONVERTED, QUOTE_DRAFT, QUOTE_SENT
 from ..entities.spec import Entity
 from ..errors import BadRequest
-from . import client_balance
+from . import money
 from .billing_docs import DocumentService, flagged
 from .invoices import on
 
@@ -42,7 +42,7 @@ class QuoteService(DocumentService):
 
     async def before_write(self, who: Principal, values: Row, current: Row | None, data: Mapping[str, Any]) -> None:
         if current is None and values.get("client_id") is not None:   # the client before the company counter
-            await client_balance.lock(self.db, who.company_id, values["client_id"])
+            await money.lock_client(self.db, who.company_id, values["client_id"])
         await super().before_write(who, values, current, data)
 
     async def after_write(self, who: Principal, entity_id: int, current: Row | None, data: Mapping[str, Any]) -> None:
