@@ -71,6 +71,7 @@ def _taken(exc: asyncpg.UniqueViolationError) -> Invalid:
 
 
 class ClientService(CrudService):
+    _company: dict[str, Any] | None = None
     async def create(self, who: Principal, data: Mapping[str, Any], include: str = "") -> Row:
         try:
             return await super().create(who, data, include)
@@ -102,9 +103,14 @@ class ClientService(CrudService):
         if current is None or "contacts" in data:
             await self._sync_contacts(who, entity_id, data.get("contacts"), current is None)
 
+    async def _company_settings(self, who: Principal) -> dict[str, Any]:
+        """Read once per service (one request): a create needs both the currency and the country."""
+        if self._company is None:
+            self._company = await self.db.fetchval("SELECT settings FROM companies WHERE id = $1", who.company_id)
+        return self._company
+
     async def _company_country(self, who: Principal) -> int | None:
-        settings = await self.db.fetchval("SELECT settings FROM companies WHERE id = $1", who.company_id)
-        country = str(settings.get("country_id") or "")
+        country = str((await self._company_settings(who)).get("country_id") or "")
         return int(country) if country.isdigit() else None
 
     @staticmethod
@@ -163,8 +169,7 @@ class ClientService(CrudService):
             if candidate in reference.CURRENCIES:
                 base["currency_id"] = currency = candidate
         if not currency:
-            company = await self.db.fetchval("SELECT settings FROM companies WHERE id = $1", who.company_id)
-            base["currency_id"] = str(company.get("currency_id") or "1")
+            base["currency_id"] = str((await self._company_settings(who)).get("currency_id") or "1")
         return base
 
     async def _unique(self, who: Principal, values: Row, current: Row | None) -> None:
