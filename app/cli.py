@@ -15,6 +15,7 @@ from .settings import ROOT
 
 DEMO_EMAIL = "demo@example.com"
 DEMO_FILE = ROOT / ".data" / "demo.json"
+SHUTDOWN_SECONDS = 10
 
 
 def database_url() -> tuple[str, Any]:
@@ -75,7 +76,9 @@ def serve(args: argparse.Namespace) -> None:
     os.environ["DATABASE_URL"] = url
     import uvicorn
     uvicorn.run("app.asgi:app", host=args.host, port=args.port, workers=args.workers,
-                log_level=args.log_level, access_log=args.access_log, proxy_headers=False)
+                log_level=args.log_level, access_log=args.access_log, proxy_headers=False,
+                # in-flight requests get this long to finish on SIGTERM; then the worker closes them
+                timeout_graceful_shutdown=SHUTDOWN_SECONDS)
 
 
 def db_upgrade(args: argparse.Namespace) -> None:

@@ -1,13 +1,24 @@
-"""The only module that touches `databases`.
+"""The only module that touches `databases` and asyncpg.
 
-`databases` owns the pool, task-local connections and transactions (with savepoints when nested, and
-`force_rollback` for tests). Statements go straight to the asyncpg connection underneath with `$n`
-parameters: asyncpg prepares and caches them, while `databases` would recompile every string through
-SQLAlchemy first.
+`databases` builds and closes the asyncpg pool; this module owns everything between: which connection a
+request holds, transactions and savepoints, and what happens when a connection dies. That lifecycle is ours
+because a killed backend must never cost a pool slot: every lease ends in `pool.release` (asyncpg terminates
+and replaces a broken connection there), a rollback on a dead connection is not an error of its own, and
+waiting for a free connection is bounded (`Unavailable`, a 503 with Retry-After, instead of a hang).
+
+A request's statements share one lease, taken lazily at the first statement and handed back as soon as the
+response starts (`hand_back`), so no connection waits on a slow client. Statements go straight to asyncpg
+with `$n` parameters: asyncpg prepares and caches them.
+
+`force_rollback` (tests) runs everything on one connection inside a transaction that is never committed;
+transactions inside it are savepoints.
 """
 from __future__ import annotations
 
+import asyncio
+import logging
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any, AsyncIterator, Sequence
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -15,7 +26,16 @@ import asyncpg
 import databases
 import orjson
 
+from .errors import Unavailable
+
 Record = asyncpg.Record
+log = logging.getLogger("lightninja")
+
+# Errors that mean "the connection or the server is gone", not "the statement is wrong".
+LOST = (OSError, asyncpg.PostgresConnectionError, asyncpg.exceptions.AdminShutdownError,
+        asyncpg.exceptions.CrashShutdownError, asyncpg.exceptions.CannotConnectNowError,
+        asyncpg.exceptions.ConnectionDoesNotExistError, asyncio.TimeoutError)
+RELEASE_TIMEOUT = 2.0
 
 
 def split_socket_host(url: str) -> tuple[str, dict[str, Any]]:
@@ -38,7 +58,7 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
                                   decoder=orjson.loads, schema="pg_catalog")
 
 
-async def _release(conn: asyncpg.Connection) -> None:
+async def _reset(conn: asyncpg.Connection) -> None:
     """What the pool runs when a connection comes back. The app keeps no session state (no SET, LISTEN,
     prepared cursors or session advisory locks: only transaction-scoped ones), so instead of asyncpg's
     RESET ALL / UNLISTEN / CLOSE ALL round trip on every release, only a stray transaction is ended."""
@@ -46,65 +66,220 @@ async def _release(conn: asyncpg.Connection) -> None:
         await conn.execute("ROLLBACK")
 
 
+class _Lease:
+    """The connection one unit of work (a request, a CLI command) holds, with its transaction depth.
+    Tasks spawned inside it (GraphQL resolvers run concurrently) share it; `lock` keeps asyncpg to one
+    statement at a time. `broken` marks a transaction whose connection died: its statements fail until
+    the outermost transaction has ended, instead of silently going on outside it."""
+
+    __slots__ = ("conn", "lock", "depth", "broken")
+
+    def __init__(self, conn: asyncpg.Connection | None = None, depth: int = 0) -> None:
+        self.conn = conn
+        self.lock = asyncio.Lock()
+        self.depth = depth
+        self.broken = False
+
+
 class Db:
-    def __init__(self, url: str, *, force_rollback: bool = False, min_size: int = 2, max_size: int = 10) -> None:
+    def __init__(self, url: str, *, force_rollback: bool = False, min_size: int = 2, max_size: int = 10,
+                 acquire_timeout: float = 2.0, close_timeout: float = 5.0) -> None:
         clean_url, options = split_socket_host(url)
-        options.update(min_size=min_size, max_size=max_size, init=_init_connection, reset=_release,
+        options.update(min_size=min_size, max_size=max_size, init=_init_connection, reset=_reset,
                        statement_cache_size=1024)
         self.url = url
-        self.database = databases.Database(clean_url, force_rollback=force_rollback, **options)
+        self.database = databases.Database(clean_url, **options)
+        self.force_rollback = force_rollback
+        self.acquire_timeout = acquire_timeout
+        self.close_timeout = close_timeout
         self.queries = 0  # statements sent; tests read it to prove a constant query count
+        self._pool: asyncpg.Pool | None = None
+        self._shared: _Lease | None = None   # the one connection of force_rollback mode
+        self._current: ContextVar[_Lease | None] = ContextVar(f"lease-{id(self)}", default=None)
 
     async def connect(self) -> None:
         await self.database.connect()
+        # databases 0.9 keeps the asyncpg pool it built on its backend; only its creation is borrowed.
+        self._pool = self.database._backend._pool  # noqa: SLF001
+        if self.force_rollback:
+            conn = await self._acquire()
+            await conn.execute("BEGIN")
+            self._shared = _Lease(conn, depth=1)
 
     async def disconnect(self) -> None:
+        """Bounded: connections still out after `close_timeout` are terminated, so shutdown never hangs."""
+        pool = self._pool
+        if pool is None:
+            return
+        shared, self._shared = self._shared, None
+        if shared is not None and shared.conn is not None:
+            if not shared.conn.is_closed():
+                try:
+                    await shared.conn.execute("ROLLBACK")   # the test's changes are never kept
+                except Exception:
+                    shared.conn.terminate()
+            await self._give_back(shared.conn)
+        try:
+            await asyncio.wait_for(pool.close(), self.close_timeout)
+        except (asyncio.TimeoutError, Exception):
+            pool.terminate()
         await self.database.disconnect()
+        self._pool = None
+
+    # -- leases ---------------------------------------------------------------------------------------
+
+    async def _acquire(self) -> asyncpg.Connection:
+        assert self._pool is not None, "Db.connect() first"
+        try:
+            return await self._pool.acquire(timeout=self.acquire_timeout)
+        except asyncio.TimeoutError:
+            raise Unavailable() from None
+        except LOST as exc:   # the server refuses or is unreachable (a restart): a retry will do
+            raise Unavailable() from exc
+
+    async def _give_back(self, conn: asyncpg.Connection) -> None:
+        """Return `conn` to the pool whatever state it is in; asyncpg replaces a dead one."""
+        assert self._pool is not None
+        try:
+            await self._pool.release(conn, timeout=RELEASE_TIMEOUT)
+        except Exception:   # a reset that failed or timed out: asyncpg has terminated it, make sure
+            conn.terminate()
+            log.warning("a database connection was discarded on release", exc_info=True)
+        except BaseException:
+            conn.terminate()   # the pool gets the slot back through the termination
+            raise
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[None]:
-        """Hold one pooled connection for a whole request, so its statements don't re-acquire."""
-        async with self.database.connection():
+        """One lease for a whole request (or any unit of work), taken at its first statement."""
+        if self._shared is not None or self._current.get() is not None:
             yield
+            return
+        lease = _Lease()
+        token = self._current.set(lease)
+        try:
+            yield
+        finally:
+            self._current.reset(token)
+            if lease.conn is not None:
+                conn, lease.conn = lease.conn, None
+                await self._give_back(conn)
+
+    async def hand_back(self) -> None:
+        """Return the current lease's connection early (the response is starting); a later statement of the
+        same session takes a new one. Inside a transaction nothing is handed back."""
+        lease = self._current.get()
+        if lease is None or lease.depth or lease.conn is None:
+            return
+        async with lease.lock:
+            conn, lease.conn = lease.conn, None
+            if conn is not None:
+                await self._give_back(conn)
+
+    async def _connection(self, lease: _Lease) -> asyncpg.Connection:
+        """The lease's connection (called under its lock), replaced when it died outside a transaction."""
+        if lease.broken:
+            raise Unavailable()
+        conn = lease.conn
+        if conn is not None and conn.is_closed() and lease.depth == 0 and lease is not self._shared:
+            lease.conn = None
+            await self._give_back(conn)
+            conn = None
+        if conn is None:
+            conn = lease.conn = await self._acquire()
+        return conn
+
+    def _lost(self, lease: _Lease | None, conn: asyncpg.Connection, exc: BaseException) -> bool:
+        if not (isinstance(exc, LOST) or conn.is_closed()):
+            return False
+        if lease is not None and lease.depth:
+            lease.broken = True
+        return True
+
+    async def _run(self, method: str, sql: str, args: Sequence[Any]) -> Any:
+        lease = self._shared or self._current.get()
+        if lease is None:   # no session: a lease for this one statement
+            conn = await self._acquire()
+            try:
+                return await getattr(conn, method)(sql, *args)
+            except Exception as exc:
+                if self._lost(None, conn, exc):
+                    raise Unavailable() from exc
+                raise
+            finally:
+                await self._give_back(conn)
+        async with lease.lock:
+            conn = await self._connection(lease)
+            try:
+                return await getattr(conn, method)(sql, *args)
+            except Exception as exc:
+                if self._lost(lease, conn, exc):
+                    raise Unavailable() from exc
+                raise
+
+    # -- transactions ---------------------------------------------------------------------------------
 
     @asynccontextmanager
-    async def raw(self) -> AsyncIterator[asyncpg.Connection]:
-        """The asyncpg connection of this task, serialised with `databases`' own per-connection lock
-        (tests share one connection across tasks, and asyncpg allows one statement at a time)."""
-        async with self.database.connection() as conn:
-            async with conn._query_lock:  # noqa: SLF001 - the lock databases itself uses per query
-                yield conn.raw_connection
+    async def transaction(self) -> AsyncIterator[None]:
+        """A transaction on this unit of work's lease; nested calls become savepoints."""
+        lease = self._shared or self._current.get()
+        if lease is None:
+            async with self.session(), self.transaction():
+                yield
+            return
+        depth = lease.depth
+        await self._run("execute", "BEGIN" if depth == 0 else f"SAVEPOINT s{depth}", ())
+        lease.depth = depth + 1
+        try:
+            yield
+        except BaseException:
+            lease.depth = depth
+            await self._undo(lease, depth)
+            raise
+        lease.depth = depth
+        try:
+            await self._run("execute", "COMMIT" if depth == 0 else f"RELEASE SAVEPOINT s{depth}", ())
+        finally:
+            if depth == 0:
+                lease.broken = False
 
-    def transaction(self) -> Any:
-        """A transaction on this task's connection; nested calls become savepoints."""
-        return self.database.transaction()
+    async def _undo(self, lease: _Lease, depth: int) -> None:
+        """Roll back to where `depth` began. On a connection that died the server has already rolled
+        back: the failure that got us here is the one worth raising, so this one is swallowed."""
+        try:
+            if not lease.broken:
+                await self._run("execute", "ROLLBACK" if depth == 0 else f"ROLLBACK TO SAVEPOINT s{depth}", ())
+        except Exception:
+            lease.broken = bool(depth)
+            conn = lease.conn
+            if conn is not None and not conn.is_closed():
+                conn.terminate()   # never hand a connection back in an unknown transaction state
+        finally:
+            if depth == 0:
+                lease.broken = False
+
+    # -- statements -----------------------------------------------------------------------------------
 
     async def fetch(self, sql: str, *args: Any) -> list[Record]:
         self.queries += 1
-        async with self.raw() as conn:
-            return await conn.fetch(sql, *args)
+        return await self._run("fetch", sql, args)  # type: ignore[no-any-return]
 
     async def fetchrow(self, sql: str, *args: Any) -> Record | None:
         self.queries += 1
-        async with self.raw() as conn:
-            return await conn.fetchrow(sql, *args)
+        return await self._run("fetchrow", sql, args)  # type: ignore[no-any-return]
 
     async def fetchval(self, sql: str, *args: Any) -> Any:
         self.queries += 1
-        async with self.raw() as conn:
-            return await conn.fetchval(sql, *args)
+        return await self._run("fetchval", sql, args)
 
     async def execute(self, sql: str, *args: Any) -> str:
         self.queries += 1
-        async with self.raw() as conn:
-            return await conn.execute(sql, *args)
+        return await self._run("execute", sql, args)  # type: ignore[no-any-return]
 
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         self.queries += 1
-        async with self.raw() as conn:
-            await conn.executemany(sql, rows)
+        await self._run("executemany", sql, (rows,))
 
     async def script(self, sql: str) -> None:
         """Run a multi-statement script (schema, migrations): simple protocol, no parameters."""
-        async with self.raw() as conn:
-            await conn.execute(sql)
+        await self._run("execute", sql, ())

@@ -49,6 +49,11 @@ class TooLarge(AppError):
     code = "too_large"
 
 
+class RequestTimeout(AppError):
+    status = 408
+    code = "request_timeout"
+
+
 class UnsupportedMediaType(AppError):
     status = 415
     code = "unsupported_media_type"
@@ -57,6 +62,16 @@ class UnsupportedMediaType(AppError):
 class TooManyRequests(AppError):
     status = 429
     code = "too_many_requests"
+
+
+class Unavailable(AppError):
+    """503: the database is out of reach for now (pool exhausted, connection lost); worth a retry."""
+
+    status = 503
+    code = "unavailable"
+
+    def __init__(self, message: str = "Server busy", retry_after: int = 1) -> None:
+        super().__init__(message, headers={"Retry-After": str(retry_after)})
 
 
 class Invalid(AppError):

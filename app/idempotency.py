@@ -19,10 +19,12 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from decimal import Decimal
 from typing import Any
 
+from . import bodies
+from .bodies import Body
 from .db import Db
+from .errors import BadRequest
 from .middleware import ASGIApp, Receive, Scope, Send, respond
 from .settings import Settings
 
@@ -51,25 +53,33 @@ PURGE_SQL = (f"DELETE FROM idempotency_keys WHERE ctid = ANY(ARRAY(SELECT ctid F
              f"WHERE created_at < now() - interval '{KEEP}' LIMIT {PURGE_BATCH}))")
 
 
-def canonical(body: bytes, content_type: bytes) -> bytes:
-    """A JSON body in one canonical spelling; anything else (or broken JSON) as it came."""
-    if not content_type.split(b";")[0].strip().lower().endswith(b"json") or not body.strip():
-        return body
+def canonical(body: Body, content_type: bytes) -> bytes | None:
+    """A JSON body in one canonical spelling (parsed once: the handler reuses the tree); None for anything
+    else, or broken JSON, which is hashed as it came."""
+    if not content_type.split(b";")[0].strip().lower().endswith(b"json") or not body.bytes().strip():
+        return None
     try:
-        tree = json.loads(body.decode("utf-8"), parse_float=Decimal,
-                          object_pairs_hook=lambda pairs: {"\x00o": sorted(pairs, key=lambda p: p[0])})
-        return json.dumps(tree, separators=(",", ":"), ensure_ascii=False,
+        tree = body.json()
+        return json.dumps(tree, separators=(",", ":"), ensure_ascii=False, sort_keys=True,
                           default=lambda d: {"\x00d": str(d)}).encode("utf-8")
-    except (ValueError, UnicodeDecodeError, RecursionError, TypeError):
-        return body
+    except (BadRequest, ValueError, RecursionError, TypeError):
+        return None
 
 
-def request_hash(scope: Scope, user_id: int, body: bytes, content_type: bytes) -> bytes:
+def request_hash(scope: Scope, user_id: int, body: Body | None, content_type: bytes) -> bytes:
     h = hashlib.sha256()
     for part in (scope["method"].encode(), scope["path"].encode("utf-8", "surrogateescape"),
-                 scope.get("query_string", b""), str(user_id).encode(), canonical(body, content_type)):
+                 scope.get("query_string", b""), str(user_id).encode()):
         h.update(len(part).to_bytes(8, "big"))
         h.update(part)
+    spelled = canonical(body, content_type) if body is not None else b""
+    if spelled is not None:
+        h.update(len(spelled).to_bytes(8, "big"))
+        h.update(spelled)
+    else:   # byte for byte, in chunks: an upload is not copied into memory to be hashed
+        assert body is not None
+        h.update(body.size.to_bytes(8, "big"))
+        body.digest_into(h)
     return h.digest()
 
 
@@ -77,7 +87,6 @@ class Idempotency:
     def __init__(self, app: ASGIApp, settings: Settings, db: Db) -> None:
         self.app = app
         self.db = db
-        self.limit = settings.max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         principal = scope.get("principal")
@@ -94,38 +103,17 @@ class Idempotency:
                 f"The idempotency key may not be greater than {MAX_KEY} characters." if len(key) > MAX_KEY
                 else "The idempotency key must not contain NUL characters."]}})
             return
-        body, complete = await self._read(receive)
-        replay = _replaying(body, complete, receive)
-        if not complete:   # beyond the body limit: let the app refuse it (413), nothing is stored
-            await self.app(scope, replay, send)
-            return
         headers = dict(scope["headers"])
-        digest = request_hash(scope, principal.user_id, body, headers.get(b"content-type", b""))
+        digest = request_hash(scope, principal.user_id, bodies.of(scope), headers.get(b"content-type", b""))
         company = principal.company_id
         await self.db.execute(EXPIRE_SQL, company, key)
         claimed = await self.db.fetchval(CLAIM_SQL, company, key, digest)
         if claimed is None:
-            await self._answer_existing(send, company, key, digest, scope, replay)
+            await self._answer_existing(send, company, key, digest, scope, receive)
             return
         if random.random() < PURGE_CHANCE:
             await self.db.execute(PURGE_SQL)
-        await self._run(scope, replay, send, company, key, digest)
-
-    async def _read(self, receive: Receive) -> tuple[bytes, bool]:
-        """-> (what was read, whether that is the whole body). Stops reading beyond the body limit."""
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":   # a disconnect: nothing more will come
-                return b"".join(chunks), True
-            chunk = message.get("body", b"")
-            chunks.append(chunk)
-            size += len(chunk)
-            if not message.get("more_body", False):
-                return b"".join(chunks), True
-            if size > self.limit:
-                return b"".join(chunks), False
+        await self._run(scope, receive, send, company, key, digest)
 
     async def _answer_existing(self, send: Send, company: int, key: str, digest: bytes, scope: Scope,
                                replay: Receive) -> None:
@@ -171,17 +159,4 @@ class Idempotency:
             return
         headers = [[k.decode("latin-1"), v.decode("latin-1")] for k, v in start.get("headers", ())]
         await self.db.execute(STORE_SQL, company, key, digest, status, headers, b"".join(parts))
-
-
-def _replaying(body: bytes, complete: bool, receive: Receive) -> Receive:
-    """A receive that hands the app the body already read, then the connection's own messages."""
-    sent = False
-
-    async def inner() -> dict[str, Any]:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": not complete}
-        return await receive()
-    return inner
 

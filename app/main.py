@@ -23,7 +23,8 @@ def create_app(settings: Settings, db: Db | None = None) -> Starlette:
 
     activate(settings)
     ids.configure(settings.hash_salt)
-    database = db or Db(settings.database_url, min_size=settings.pool_min, max_size=settings.pool_max)
+    database = db or Db(settings.database_url, min_size=settings.pool_min, max_size=settings.pool_max,
+                        acquire_timeout=settings.pool_timeout)
     owns_db = db is None
     tokens = TokenCache(settings.token_cache_seconds)
 

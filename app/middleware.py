@@ -12,7 +12,7 @@ from typing import Any, Awaitable, Callable
 
 import orjson
 
-from . import APP_VERSION, MINIMUM_CLIENT_VERSION
+from . import APP_VERSION, MINIMUM_CLIENT_VERSION, bodies
 from .auth import TokenCache, authenticate
 from .db import Db
 from .errors import AppError, Forbidden, UnsupportedMediaType
@@ -82,6 +82,10 @@ class HeaderContract:
         path = scope["path"]
         try:
             await self._guard(scope, receive, send_with_headers)
+        except AppError as exc:   # raised outside the routes (the idempotency layer's statements: a 503)
+            if started:
+                raise
+            await respond(send_with_headers, exc.status, exc.body(), exc.headers)
         except Exception:   # masked: the detail goes to the log, never to the client
             log.exception("unhandled error on %s %s", scope["method"], path)
             if started:
@@ -89,25 +93,51 @@ class HeaderContract:
             await respond(send_with_headers, 500, {"message": "Server Error", "errors": {}})
 
     async def _guard(self, scope: Scope, receive: Receive, send_with_headers: Send) -> None:
+        """Headers, then the token (a connection only for the lookup, returned at once), then the whole
+        body (no connection held while a client sends it), then the app with one lazily taken connection
+        that goes back to the pool as soon as the response starts (none held while a client reads it)."""
         path = scope["path"]
         if not _guarded(path):
             await self.app(scope, receive, send_with_headers)
             return
         headers = dict(scope["headers"])
+        body = None
         try:
             self._check_headers(scope, headers)
-        except AppError as exc:
-            await respond(send_with_headers, exc.status, exc.body(), exc.headers)
-            return
-        async with self.db.session():
             if path not in PUBLIC_PATHS:
                 token = headers.get(b"x-api-token", b"").decode("latin-1")
-                try:
-                    scope["principal"] = await authenticate(self.db, token, self.tokens)
-                except AppError as exc:
-                    await respond(send_with_headers, exc.status, exc.body(), exc.headers)
+                scope["principal"] = await authenticate(self.db, token, self.tokens)
+            if scope["method"] in BODY_METHODS and _has_body(headers):
+                body = await self._receive_body(receive, headers)
+                if body is None:   # the client went away mid-body: nobody to answer
                     return
-            await self.app(scope, receive, send_with_headers)
+        except AppError as exc:
+            await respond(send_with_headers, exc.status, _envelope(path, exc), exc.headers)
+            return
+        if body is not None:
+            scope[bodies.SCOPE_KEY] = body
+            receive = body.receive(receive)
+
+        async def send_releasing(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                await self.db.hand_back()
+            await send_with_headers(message)
+
+        try:
+            async with self.db.session():
+                await self.app(scope, receive, send_releasing)
+        finally:
+            if body is not None:
+                body.close()
+
+    async def _receive_body(self, receive: Receive, headers: dict[bytes, bytes]) -> bodies.Body | None:
+        settings = self.settings
+        multipart = headers.get(b"content-type", b"").lower().startswith(b"multipart/form-data")
+        limit = settings.max_body_bytes if multipart else settings.max_json_bytes
+        length = headers.get(b"content-length", b"").strip()
+        if length.isdigit() and int(length) > limit:
+            raise bodies.too_large(limit)
+        return await bodies.receive_body(receive, limit, settings.body_timeout, settings.body_idle_timeout)
 
     def _check_headers(self, scope: Scope, headers: dict[bytes, bytes]) -> None:
         if self.settings.require_x_requested_with and headers.get(b"x-requested-with") != b"XMLHttpRequest":
@@ -137,6 +167,14 @@ class HeaderContract:
                     (b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"2")]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": b"OK"})
+
+
+def _envelope(path: str, exc: AppError) -> dict[str, Any]:
+    """GraphQL clients get a body refused (413, 408) in GraphQL's error shape; the rest get the REST one."""
+    if path.startswith("/graphql") and exc.status in (408, 413):
+        return {"data": None, "errors": [{"message": exc.message, "extensions": {
+            "code": exc.code, "status": exc.status, "errors": {}}}]}
+    return exc.body()
 
 
 def _has_body(headers: dict[bytes, bytes]) -> bool:

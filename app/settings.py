@@ -27,6 +27,8 @@ class Settings:
     extra_upload_extensions: tuple[str, ...] = ()
     max_body_bytes: int = 110 * 1024 * 1024
     max_json_bytes: int = 2 * 1024 * 1024
+    body_timeout: float = 30.0        # a request body must arrive within this many seconds in all...
+    body_idle_timeout: float = 10.0   # ...with no gap longer than this between two chunks (else 408)
     login_attempts: int = 5
     login_window_seconds: int = 60
     token_cache_seconds: float = 5.0
@@ -37,6 +39,7 @@ class Settings:
     base_url: str = "http://127.0.0.1:8000"
     pool_min: int = 2
     pool_max: int = 10
+    pool_timeout: float = 2.0         # seconds to wait for a free database connection before a 503
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -57,6 +60,9 @@ class Settings:
             graphql_introspection=_flag("GRAPHQL_INTROSPECTION", True),
             base_url=os.environ.get("APP_URL", "http://127.0.0.1:8000").rstrip("/"),
             pool_max=int(os.environ.get("DB_POOL_MAX", "10")),
+            pool_timeout=float(os.environ.get("DB_POOL_TIMEOUT", "2")),
+            body_timeout=float(os.environ.get("BODY_TIMEOUT", "30")),
+            body_idle_timeout=float(os.environ.get("BODY_IDLE_TIMEOUT", "10")),
         )
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]

@@ -11,10 +11,10 @@ import orjson
 from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
-from app.errors import AppError, TooLarge
+from app.errors import AppError
 from app.settings import Settings
 
 from .context import Context
@@ -39,10 +39,6 @@ def error_response(message: str, status: int, code: str) -> Response:
 
 
 class GraphQLApp(GraphQL[Context, None]):
-    def __init__(self, schema: Schema, max_body_bytes: int, **options: Any) -> None:
-        super().__init__(schema, **options)
-        self.max_body_bytes = max_body_bytes
-
     async def get_context(self, request: Any, response: Any) -> Context:
         return Context(request.scope["principal"], request.app.state.db)
 
@@ -54,25 +50,12 @@ class GraphQLApp(GraphQL[Context, None]):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """HTTP only (no websockets). A request strawberry refuses (bad JSON, a batch, a mutation over GET)
-        or a body over the limit answers with a GraphQL error body instead of plain text."""
+        answers with a GraphQL error body instead of plain text."""
         if scope["type"] != "http":
             return
-        limit = self.max_body_bytes
-        seen = 0
-
-        async def limited() -> Message:
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > limit:
-                raise TooLarge(f"The request body may not be larger than {limit} bytes.")
-            return message
-
-        request = Request(scope, limited)
+        # the header contract has received the body already, within the size limit (app.bodies)
+        request = Request(scope, receive)
         try:
-            length = request.headers.get("content-length", "")
-            if length.isdigit() and int(length) > limit:
-                raise TooLarge(f"The request body may not be larger than {limit} bytes.")
             response = await self.run(request)
         except AppError as exc:
             response = error_response(exc.message, exc.status, exc.code)
@@ -85,5 +68,5 @@ class GraphQLApp(GraphQL[Context, None]):
 def build(settings: Settings) -> GraphQLApp:
     schema = build_schema(settings.graphql_max_depth, settings.graphql_max_aliases, settings.graphql_max_tokens,
                           settings.graphql_introspection)
-    return GraphQLApp(schema, settings.max_json_bytes, allow_queries_via_get=True, multipart_uploads_enabled=False,
+    return GraphQLApp(schema, allow_queries_via_get=True, multipart_uploads_enabled=False,
                       graphql_ide="graphiql" if settings.graphql_introspection else None)

@@ -108,10 +108,11 @@ async def test_a_pending_key_is_409(api, db, tenant_a):
     k = key()
     body = b'{"name":"Busy"}'
     # a first request still running: its pending row, with the hash this request will have
+    from app.bodies import Body
     from app.idempotency import request_hash
     scope = {"method": "POST", "path": CLIENTS, "query_string": b""}
     digest = request_hash(scope, int(await db.fetchval("SELECT id FROM users WHERE email = 'owner-a@example.com'")),
-                          body, b"application/json")
+                          Body.from_bytes(body), b"application/json")
     company = int(await db.fetchval("SELECT company_id FROM company_users cu JOIN users u ON u.id = cu.user_id "
                                      "WHERE u.email = 'owner-a@example.com'"))
     await db.execute("INSERT INTO idempotency_keys (company_id, key, request_hash) VALUES ($1, $2, $3)",

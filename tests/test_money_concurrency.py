@@ -75,7 +75,9 @@ def live(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         port = s.getsockname()[1]
     upload: Path = tmp_path_factory.mktemp("live-docs")
     settings = Settings(database_url=url, token_cache_seconds=0, upload_dir=upload, base_url="http://testserver",
-                        pool_min=2, pool_max=40)
+                        # 100 racing creates serialise on one company's lock: they may queue for a
+                        # connection longer than the default wait before a 503
+                        pool_min=2, pool_max=40, pool_timeout=30)
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning",
                                            lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)

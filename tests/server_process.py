@@ -1,0 +1,104 @@
+"""A real server process for the fault tests: `uvicorn app.asgi:app` on a committed database of its own, so a
+test can kill its backends, starve its pool, read its memory and send it SIGTERM. Every wait is bounded."""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from app.db import Db
+from app.schema import upgrade
+from app.services import accounts
+from conftest import HEADERS, fresh_database
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def in_thread(work: Any) -> Any:
+    """Run a coroutine function on a loop of its own (a test's loop may already be running)."""
+    out: dict[str, Any] = {}
+
+    def target() -> None:
+        out["value"] = asyncio.run(work())
+    t = threading.Thread(target=target)
+    t.start()
+    t.join(120)
+    return out.get("value")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def prepared_database(url: str) -> dict[str, str]:
+    """Migrate `url` and create one account on it; -> create_account's answer (company_id, token, ...)."""
+    async def work() -> dict[str, str]:
+        db = Db(url, min_size=1, max_size=1)
+        await db.connect()
+        try:
+            await upgrade(db)
+            return await accounts.create_account(db, f"fault-{uuid.uuid4().hex[:10]}@example.com",
+                                                 "secret-password", "Fault Inc")
+        finally:
+            await db.disconnect()
+    return in_thread(work)  # type: ignore[no-any-return]
+
+
+def new_database(admin_url: str) -> tuple[str, dict[str, str]]:
+    url = fresh_database(admin_url, f"lightninja_fault_{uuid.uuid4().hex[:10]}")
+    return url, prepared_database(url)
+
+
+class ServerProcess:
+    def __init__(self, url: str, upload_dir: Path, **env: str) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        environ = {**os.environ, "DATABASE_URL": url, "UPLOAD_DIR": str(upload_dir), "APP_URL": self.base, **env}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "app.asgi:app", "--host", "127.0.0.1", "--port", str(self.port),
+             "--log-level", "warning", "--timeout-graceful-shutdown", "5"],
+            cwd=ROOT, env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+            try:
+                httpx.get(f"{self.base}/api/v1/ping", headers=HEADERS, timeout=1)
+                return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("server did not start")
+
+    def memory_kb(self, field: str = "VmHWM") -> int:
+        """Peak (VmHWM) or current (VmRSS) resident memory of the server process, in kB."""
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+        raise LookupError(field)
+
+    def stop(self, timeout: float = 20) -> float:
+        """SIGTERM, then wait; -> seconds the shutdown took (SIGKILL and an error past `timeout`)."""
+        started = time.monotonic()
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+                raise AssertionError(f"the server did not shut down within {timeout} s") from None
+        return time.monotonic() - started
+
