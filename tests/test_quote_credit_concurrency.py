@@ -1,4 +1,4 @@
-"""Quotes and credits under concurrency, against the live server of test_money_concurrency (a committed
+"""Quotes and credits under concurrency, against the live server of live_server.py (a committed
 database of its own): racing mark_sent moves credit_balance once, racing conversions create one invoice,
 racing payments that spend one credit spend it once, concurrent creates get distinct numbers."""
 from __future__ import annotations
@@ -7,7 +7,7 @@ import asyncio
 
 from app import ids
 from invariants import assert_invariants
-from test_money_concurrency import Session, live  # noqa: F401 - the module-scoped live server fixture
+from live_server import Session, live  # noqa: F401 - the module-scoped live server fixture
 
 
 async def credit_balance(s: Session, client_id: str) -> float:

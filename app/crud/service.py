@@ -109,6 +109,11 @@ class CrudService:
             await self.record(who, "create", new_id)
         return await self.get(who, new_id, include)
 
+    async def lock_row(self, who: Principal, entity_id: int) -> None:
+        """Take the row lock an update writes under (subclasses first lock what the lock order puts before it)."""
+        await self.db.execute(f"SELECT 1 FROM {self.entity.table} WHERE company_id = $1 AND id = $2 FOR UPDATE",
+                              who.company_id, entity_id)
+
     async def update(self, who: Principal, entity_id: int, data: Mapping[str, Any], include: str = "") -> Row:
         current = await self.get(who, entity_id)
         self._require(who, "edit")
@@ -117,6 +122,12 @@ class CrudService:
         values = clean(self.entity, data, creating=False)
         await self.check_refs(who, values)
         async with self.db.transaction():
+            # Read again under the lock: the hooks decide on the row as it is when written over, not as it was
+            # before a concurrent action (mark sent, pay, cancel, delete) committed.
+            await self.lock_row(who, entity_id)
+            current = await self.get(who, entity_id)
+            if current.get("is_deleted"):
+                raise_deleted()
             await self.before_write(who, values, current, data)
             if values:
                 b = Binder()

@@ -43,6 +43,10 @@ class DocumentService(InvoiceService):
     def _locked(state: dict[str, Any], ctx: dict[str, Any]) -> bool:
         return False   # lock_invoices is about invoices only
 
+    @staticmethod
+    def _closed(state: dict[str, Any]) -> bool:
+        return False   # statuses 5 and 6 are the invoice's cancelled and reversed only
+
     def numbered_on_save(self, ctx: dict[str, Any]) -> bool:
         return True
 

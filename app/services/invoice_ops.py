@@ -3,6 +3,7 @@ locked (client first, then invoices in id order) inside its own transaction. Eac
 row (a dict from money.lock_invoices) and keeps it current in place."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -16,6 +17,7 @@ from .money import LEDGER_INVOICE, LEDGER_PAYMENT, ZERO, dec, derived_status, mo
 
 UPDATE_INVOICE, DELETE_INVOICE, RESTORE_INVOICE, REVERSED, CANCELLED = 5, 9, 25, 58, 59
 Row = dict[str, Any]
+DELETED_SUFFIX = re.compile(r"_Deleted(_[0-9]+)?$")
 
 
 async def _save(db: Db, who: Principal, inv: Row, **changes: Any) -> None:
@@ -191,3 +193,24 @@ async def restore_effects(db: Db, who: Principal, inv: Row) -> bool:
                        f"Restored invoice {inv['number'] or ''}", LEDGER_INVOICE, paid=paid)
     await refresh_payment_balance(db, who.company_id, inv["client_id"])
     return True
+
+
+async def renumber(db: Db, who: Principal, invoice_id: int, number: str, deleting: bool) -> None:
+    """Delete frees the number ("0001" -> "0001_Deleted", "_Deleted_1", ...); restore takes it back, or a
+    fresh one when it was reused meanwhile."""
+    async def free(candidate: str) -> bool:
+        return await db.fetchval("SELECT 1 FROM invoices WHERE company_id = $1 AND number = $2 AND id <> $3",
+                                 who.company_id, candidate, invoice_id) is None
+    if deleting:
+        candidate, n = f"{number}_Deleted", 0
+        while not await free(candidate):
+            n += 1
+            candidate = f"{number}_Deleted_{n}"
+    else:
+        candidate = DELETED_SUFFIX.sub("", number)
+        if candidate == number:
+            return
+        if not candidate or not await free(candidate):
+            candidate = await numbering.next_number(db, who.company_id, "invoice", "invoices")
+    await db.execute("UPDATE invoices SET number = $3 WHERE company_id = $1 AND id = $2",
+                     who.company_id, invoice_id, candidate)

@@ -3,11 +3,11 @@ every save, numbering, invitations, an immutable client. Client-sent totals and 
 
 Saving a non-draft invoice follows R1.4: balance from the new amount, status re-derived, client balance
 recomputed with an "Update Adjustment" ledger row. Drafts never touch the client (mark_sent does).
+Cancelled and reversed invoices are final, and no total may fall below what has been paid (both 422).
 """
 from __future__ import annotations
 
 import json
-import re
 from datetime import date as Date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal, DecimalException
 from typing import Any, Mapping, Sequence
@@ -19,14 +19,16 @@ from .. import reference
 from ..auth import Principal
 from ..crud.service import CrudService, Row
 from ..crud.validate import MONEY_LIMIT
-from ..entities.billing import STATUS_CANCELLED, STATUS_DRAFT, STATUS_PAID, STATUS_PARTIAL, STATUS_SENT
+from ..entities.billing import STATUS_CANCELLED, STATUS_DRAFT, STATUS_PAID, STATUS_PARTIAL, STATUS_REVERSED, \
+    STATUS_SENT
 from ..errors import Invalid, invalid
-from . import activities, invitations, money, numbering
+from . import activities, invitations, invoice_ops, money, numbering
 from .calc import ZERO, Document, R, Totals, calculate
 from .line_items import clean_lines, stored_line, upsert_products
 
 TAKEN = "The number has already been taken."
-DELETED_SUFFIX = re.compile(r"_Deleted(_[0-9]+)?$")
+LOCKED = "This invoice is locked and unable to be modified."
+BELOW_PAID = "Invoice balance cannot go negative"
 SURCHARGES = ("custom_surcharge1", "custom_surcharge2", "custom_surcharge3", "custom_surcharge4")
 DOCUMENT_MONEY = ("discount", "partial", "exchange_rate", "tax_rate1", "tax_rate2", "tax_rate3", *SURCHARGES)
 SIX = Decimal("0.000001")
@@ -78,15 +80,17 @@ class InvoiceService(CrudService):
                 raise invalid("client_id", "The client id field is required.")
             state = dict(NEW_DEFAULTS, client_id=values["client_id"])
         else:
-            state = await self._stored(who, current["id"])
+            state = self.stored   # read under the update's lock (lock_row)
             given = values.pop("client_id", None)
             if given is not None and given != state["client_id"]:
                 raise invalid("client_id", "The client id cannot be changed.")
+            if self._closed(state):
+                raise invalid("status_id", LOCKED)
             if str(data.get("status_id", "")).strip() == str(STATUS_CANCELLED):
                 raise invalid("status_id", "The selected status id is invalid.")
         ctx = await self._context(who, state["client_id"])
         if current is not None and self._locked(state, ctx):
-            raise invalid("number", "This invoice is locked and unable to be modified.")
+            raise invalid("number", LOCKED)
         lines = clean_lines(data["line_items"]) if "line_items" in data else state["line_items"]
         if current is None:
             self._fill_defaults(values, data, ctx)
@@ -116,9 +120,12 @@ class InvoiceService(CrudService):
     def table(self) -> str:
         return self.entity.table
 
+    async def lock_row(self, who: Principal, entity_id: int) -> None:
+        await self._stored(who, entity_id)
+
     async def _stored(self, who: Principal, doc_id: int) -> dict[str, Any]:
         """The document as stored, exact, locked: its client row first, then the document (the lock order
-        of every money movement). Kept as `self.stored` for the after-write rules."""
+        of every money movement). Kept as `self.stored` for the rules of the write."""
         client_id = await self.db.fetchval(f"SELECT client_id FROM {self.table} WHERE company_id = $1 AND id = $2",
                                            who.company_id, doc_id)
         await money.lock_client(self.db, who.company_id, client_id)
@@ -142,6 +149,11 @@ class InvoiceService(CrudService):
         return {"setting": setting, "attributes": row["attributes"] or {}, "public_notes": row["public_notes"],
                 "company": row["company"] or {},
                 "precision": int(currency.get("precision", 2))}
+
+    @staticmethod
+    def _closed(state: dict[str, Any]) -> bool:
+        """Cancelled and reversed invoices are final: upstream refuses their edits (status_id not_in:5)."""
+        return state["status_id"] in (STATUS_CANCELLED, STATUS_REVERSED)
 
     @staticmethod
     def _locked(state: dict[str, Any], ctx: dict[str, Any]) -> bool:
@@ -208,9 +220,12 @@ class InvoiceService(CrudService):
         amount = totals.amount
         if on(ctx["setting"]("enable_rappen_rounding", False)):   # Swiss 5-cent rounding
             amount = R(amount / NICKEL, 0) * NICKEL
+        status = m["status_id"]
+        if status not in (STATUS_DRAFT, STATUS_CANCELLED) and m["paid_to_date"] > 0 and amount < m["paid_to_date"]:
+            # money already received stays applied: a total below it would leave a negative balance
+            raise invalid("amount", BELOW_PAID)
         values["line_items"] = [stored_line(line, m["is_amount_discount"]) for line in totals.line_items]
         values["amount"], values["total_taxes"] = amount, totals.total_taxes
-        status = m["status_id"]
         if status == STATUS_CANCELLED:
             values["balance"] = ZERO
         elif status != STATUS_DRAFT:
@@ -269,25 +284,7 @@ class InvoiceService(CrudService):
                 who.company_id, list(entity_ids), action == "restore")
             await super().bulk(who, action, entity_ids, data)
             for row in rows:
-                await self._renumber(who, row["id"], row["number"], action == "delete")
-
-    async def _renumber(self, who: Principal, invoice_id: int, number: str, deleting: bool) -> None:
-        async def free(candidate: str) -> bool:
-            return await self.db.fetchval("SELECT 1 FROM invoices WHERE company_id = $1 AND number = $2 AND id <> $3",
-                                          who.company_id, candidate, invoice_id) is None
-        if deleting:
-            candidate, n = f"{number}_Deleted", 0
-            while not await free(candidate):
-                n += 1
-                candidate = f"{number}_Deleted_{n}"
-        else:
-            candidate = DELETED_SUFFIX.sub("", number)
-            if candidate == number:
-                return
-            if not candidate or not await free(candidate):
-                candidate = await numbering.next_number(self.db, who.company_id, "invoice", "invoices")
-        await self.db.execute("UPDATE invoices SET number = $3 WHERE company_id = $1 AND id = $2",
-                              who.company_id, invoice_id, candidate)
+                await invoice_ops.renumber(self.db, who, row["id"], row["number"], action == "delete")
 
     async def record(self, who: Principal, action: str, entity_id: int) -> None:
         type_id = self.entity.activity.get(action)
