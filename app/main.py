@@ -13,6 +13,7 @@ from .auth import TokenCache
 from .db import Db
 from .idempotency import Idempotency
 from .middleware import HeaderContract
+from .services import throttle
 from .settings import Settings, activate
 
 
@@ -32,7 +33,8 @@ def create_app(settings: Settings, db: Db | None = None) -> Starlette:
         if owns_db:
             await database.connect()
         try:
-            yield
+            async with throttle.purging(database):
+                yield
         finally:
             if owns_db:
                 await database.disconnect()
