@@ -13,6 +13,7 @@ from .auth import TokenCache
 from .db import Db
 from .idempotency import Idempotency
 from .middleware import HeaderContract
+from .revocation import Listener
 from .services import throttle
 from .settings import Settings, activate
 
@@ -27,13 +28,14 @@ def create_app(settings: Settings, db: Db | None = None) -> Starlette:
     database = db or Db(settings.database_url, min_size=settings.pool_min, max_size=settings.pool_max)
     owns_db = db is None
     tokens = TokenCache(settings.token_cache_seconds)
+    listener = Listener(database, tokens)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if owns_db:
             await database.connect()
         try:
-            async with throttle.purging(database):
+            async with listener, throttle.purging(database):
                 yield
         finally:
             if owns_db:
@@ -50,5 +52,6 @@ def create_app(settings: Settings, db: Db | None = None) -> Starlette:
     )
     app.state.db = database
     app.state.tokens = tokens
+    app.state.revocation = listener
     app.state.settings = settings
     return app

@@ -1,5 +1,6 @@
 """Authentication under attack, against LIVE servers on a committed database: concurrent wrong-password logins
-stay within the throttle."""
+stay within the throttle, a token revoked through one process stops working on another within a second, and
+a process whose revocation listener is cut off stops trusting its token cache."""
 from __future__ import annotations
 
 import asyncio
@@ -88,3 +89,79 @@ async def test_concurrent_wrong_logins_check_the_password_only_up_to_the_limit(p
     async with client(a) as http:
         right = await http.post("/api/v1/login", json={"email": email, "password": "secret-password"})
     assert right.status_code == 429
+
+
+async def test_revocation_reaches_the_other_process_within_a_second(pair: Any) -> None:
+    a, b = pair
+    a.company("revoked@example.com")
+    async with client(a) as on_a:
+        login = await on_a.post("/api/v1/login", json={"email": "revoked@example.com", "password": "secret-password"})
+        session = login.json()["data"][0]["token"]["token"]
+    async with client(a) as on_a, client(b, session) as on_b:
+        await cache_on(b, on_b, session)
+        assert (await on_a.post("/api/v1/logout", headers={"X-API-TOKEN": session})).status_code == 200
+        assert await refused_after(on_b) < PROMISE_SECONDS
+
+
+
+async def test_changed_rights_reach_the_other_process_within_a_second(pair: Any, raw: Db) -> None:
+    a, b = pair
+    owner = a.company("admin@example.com")
+    member, clerk = await add_member(raw, owner["company_id"], "clerk@example.com",
+                                     permissions="view_client,create_client")
+    async with client(a, owner["token"]) as on_a, client(b, clerk) as on_b:
+        await cache_on(b, on_b, clerk)
+        assert (await on_b.post("/api/v1/clients", json={"name": "Before"})).status_code == 200
+        demoted = await on_a.put(f"/api/v1/company_users/{ids.encode(member)}",
+                                 json={"company_user": {"permissions": "view_client"}})
+        assert demoted.status_code == 200, demoted.text
+        started = time.monotonic()
+        while (await on_b.post("/api/v1/clients", json={"name": "After"})).status_code != 403:
+            assert time.monotonic() - started < PROMISE_SECONDS, "B still uses the old rights"
+            await asyncio.sleep(0.02)
+
+
+async def test_a_dropped_listener_stops_the_cache_until_it_reconnects(pair: Any, raw: Db) -> None:
+    a, b = pair
+    token = a.company()["token"]
+    listener, tokens = b.app.state.revocation, b.app.state.tokens
+    async with client(b, token) as on_b:
+        await cache_on(b, on_b, token)
+        dropped = listener.pid
+        assert dropped
+        assert await raw.fetchval("SELECT pg_terminate_backend($1, 5000)", dropped)
+        # Revoked with no notification, as if one had been missed while the listener was gone: B must not
+        # answer from its cache (5 s) any more.
+        await raw.execute("UPDATE company_tokens SET is_deleted = true WHERE token_hash = $1", digest(token))
+        assert await refused_after(on_b) < PROMISE_SECONDS
+    # ... and the listener comes back on a new connection, trusted again, evicting again
+    started = time.monotonic()
+    while not (listener.pid not in (None, dropped) and tokens.trusted):
+        assert time.monotonic() - started < 10, "the listener did not reconnect"
+        await asyncio.sleep(0.05)
+    fresh = a.company()["token"]
+    async with client(a, fresh) as on_a, client(b, fresh) as on_b:
+        await cache_on(b, on_b, fresh)
+        assert (await on_a.post("/api/v1/logout")).status_code == 200
+        assert await refused_after(on_b) < PROMISE_SECONDS
+
+
+def test_a_lookup_that_raced_an_eviction_is_not_cached() -> None:
+    cache = TokenCache(60)
+    cache.trust(time.monotonic() + 60)
+    who = Principal(company_id=1, user_id=2, account_id=3, token_id=4, is_admin=False, is_owner=False,
+                    permissions=frozenset())
+    epoch = cache.epoch            # the lookup reads the database ...
+    cache.forget(b"other")         # ... a revocation is heard meanwhile ...
+    cache.put(b"key", who, epoch)  # ... so what it read may be stale
+    assert cache.get(b"key") is None
+    cache.put(b"key", who, cache.epoch)
+    assert cache.get(b"key") == who
+    cache.forget_user(2)
+    assert cache.get(b"key") is None
+    cache.put(b"key", who, cache.epoch)
+    cache.distrust()               # the listener is gone: nothing is served or stored
+    assert cache.get(b"key") is None
+    cache.put(b"key", who, cache.epoch)
+    cache.trust(time.monotonic() + 60)
+    assert cache.get(b"key") is None
