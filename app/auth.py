@@ -73,32 +73,63 @@ DUMMY_HASH = bcrypt.hashpw(b"lightninja", bcrypt.gensalt(rounds=10)).decode()
 
 
 class TokenCache:
-    """Per-process memo of resolved tokens. Entries live `ttl` seconds, so a token revoked by another
-    worker stops working within that time; revocations in this process evict at once."""
+    """Per-process memo of resolved tokens, for `ttl` seconds at most.
+
+    Revocations reach it as notifications (app.revocation), so it is only trusted while that listener
+    vouches for it: `trust(until)` after each proof that the listener is alive, `distrust()` when it is
+    lost. Untrusted, the cache neither answers nor stores, so a missed notification cannot keep a revoked
+    token alive. Every eviction bumps `epoch`: a lookup that read the database before an eviction does not
+    store its (possibly revoked) answer after it.
+    """
 
     def __init__(self, ttl: float, size: int = 10_000) -> None:
         self.ttl = ttl
         self.size = size
+        self.epoch = 0
+        self._trusted_until = 0.0
         self._entries: dict[bytes, tuple[float, Principal]] = {}
 
+    @property
+    def trusted(self) -> bool:
+        return self.ttl > 0 and time.monotonic() < self._trusted_until
+
+    def trust(self, until: float) -> None:
+        """Serve from the cache until monotonic time `until`, unless told otherwise."""
+        self._trusted_until = until
+
+    def distrust(self) -> None:
+        self._trusted_until = 0.0
+        self.forget()
+
     def get(self, key: bytes) -> Principal | None:
+        if not self.trusted:
+            return None
         hit = self._entries.get(key)
         if hit is None or hit[0] < time.monotonic():
             return None
         return hit[1]
 
-    def put(self, key: bytes, principal: Principal) -> None:
-        if self.ttl <= 0:
+    def put(self, key: bytes, principal: Principal, epoch: int) -> None:
+        """Store what was read from the database while `epoch` was current."""
+        if epoch != self.epoch or not self.trusted:
             return
         if len(self._entries) >= self.size:
             self._entries.clear()
         self._entries[key] = (time.monotonic() + self.ttl, principal)
 
     def forget(self, key: bytes | None = None) -> None:
+        """Evict one token, or everything."""
+        self.epoch += 1
         if key is None:
             self._entries.clear()
         else:
             self._entries.pop(key, None)
+
+    def forget_user(self, user_id: int) -> None:
+        """Evict every token of a user (their membership, rights or account changed)."""
+        self.epoch += 1
+        for key in [k for k, (_, p) in self._entries.items() if p.user_id == user_id]:
+            del self._entries[key]
 
 
 async def authenticate(db: Db, token: str, cache: TokenCache) -> Principal:
@@ -109,6 +140,7 @@ async def authenticate(db: Db, token: str, cache: TokenCache) -> Principal:
     principal = cache.get(key)
     if principal is not None:
         return principal
+    epoch = cache.epoch
     row = await db.fetchrow(TOKEN_SQL, key)
     if row is None:
         raise Forbidden("Invalid token")
@@ -121,5 +153,5 @@ async def authenticate(db: Db, token: str, cache: TokenCache) -> Principal:
         token_id=row["token_id"], is_admin=row["is_admin"], is_owner=row["is_owner"],
         permissions=frozenset(p.strip() for p in row["permissions"].split(",") if p.strip()),
     )
-    cache.put(key, principal)
+    cache.put(key, principal, epoch)
     return principal

@@ -13,6 +13,8 @@ from .auth import TokenCache
 from .db import Db
 from .idempotency import Idempotency
 from .middleware import HeaderContract
+from .revocation import Listener
+from .services import throttle
 from .settings import Settings, activate
 
 
@@ -27,13 +29,15 @@ def create_app(settings: Settings, db: Db | None = None) -> Starlette:
                         acquire_timeout=settings.pool_timeout)
     owns_db = db is None
     tokens = TokenCache(settings.token_cache_seconds)
+    listener = Listener(database, tokens)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if owns_db:
             await database.connect()
         try:
-            yield
+            async with listener, throttle.purging(database):
+                yield
         finally:
             if owns_db:
                 await database.disconnect()
@@ -49,5 +53,6 @@ def create_app(settings: Settings, db: Db | None = None) -> Starlette:
     )
     app.state.db = database
     app.state.tokens = tokens
+    app.state.revocation = listener
     app.state.settings = settings
     return app

@@ -18,7 +18,7 @@ from app.errors import AppError
 from app.settings import Settings
 
 from .context import Context
-from .schema import Schema, build_schema
+from .schema import build_schema
 
 
 def _reject_constant(name: str) -> Any:

@@ -19,6 +19,9 @@ async def update(request: Request) -> Response:
     user_id = ids.decode(request.path_params["id"], "Company user")
     async with db.transaction():
         row = await company_users.update(db, principal(request), user_id, body)
+    # This process forgets the member's cached tokens at once, after the commit (before it, a racing request
+    # could cache the old rights again); the other processes hear the notification sent when rights change.
+    request.app.state.tokens.forget_user(user_id)
     return item(row)
 
 

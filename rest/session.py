@@ -56,12 +56,17 @@ async def login(request: Request) -> Response:
     assert isinstance(email, str) and isinstance(password, str)
     db, settings = request.app.state.db, active()
     key = f"login:{email.strip().lower()}|{_client_ip(request)}"
-    await throttle.check(db, key, settings.login_attempts)
+    # The attempt is counted before the password is checked, so concurrent guesses cannot all pass a
+    # count that none of them has raised yet; only a failure keeps its slot.
+    window = await throttle.reserve(db, key, settings.login_attempts, settings.login_window_seconds)
     try:
         data = await accounts.login(db, email.strip(), password)
     except Unauthorized:
-        await throttle.hit(db, key, settings.login_window_seconds)
         raise
+    except Exception:
+        await throttle.release(db, key, window)
+        raise
+    await throttle.release(db, key, window)
     return _company_users(data, request)
 
 

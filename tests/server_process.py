@@ -2,44 +2,23 @@
 test can kill its backends, starve its pool, read its memory and send it SIGTERM. Every wait is bounded."""
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any
 
 import httpx
 
 from app.db import Db
 from app.schema import upgrade
 from app.services import accounts
-from conftest import HEADERS, fresh_database
+from conftest import HEADERS
+from live import free_port, in_thread, live_database
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def in_thread(work: Any) -> Any:
-    """Run a coroutine function on a loop of its own (a test's loop may already be running)."""
-    out: dict[str, Any] = {}
-
-    def target() -> None:
-        out["value"] = asyncio.run(work())
-    t = threading.Thread(target=target)
-    t.start()
-    t.join(120)
-    return out.get("value")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def prepared_database(url: str) -> dict[str, str]:
@@ -57,7 +36,7 @@ def prepared_database(url: str) -> dict[str, str]:
 
 
 def new_database(admin_url: str) -> tuple[str, dict[str, str]]:
-    url = fresh_database(admin_url, f"lightninja_fault_{uuid.uuid4().hex[:10]}")
+    url = live_database(admin_url)
     return url, prepared_database(url)
 
 

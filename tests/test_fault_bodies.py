@@ -12,7 +12,6 @@ from typing import Any, AsyncIterator
 import httpx
 import pytest
 
-from conftest import HEADERS
 from server_process import ServerProcess, in_thread, new_database
 from test_documents import PDF
 from test_fault_connections import LOCK_WAITERS_SQL, _company_id, api, connect

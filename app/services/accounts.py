@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import ids, reference
+from .. import ids, reference, revocation
 from ..auth import (DUMMY_HASH, Principal, TokenCache, check_password, digest, hash_password, new_token,
                     random_key)
 from ..crud.shape import shape
@@ -127,7 +127,12 @@ async def refresh(db: Db, who: Principal, current_company_only: bool) -> list[di
 
 
 async def logout(db: Db, who: Principal, raw_token: str, cache: TokenCache) -> None:
-    """Revokes only the token the call was made with (upstream rotates every token of the company)."""
-    await db.execute("UPDATE company_tokens SET is_deleted = true, deleted_at = now() "
-                     "WHERE company_id = $1 AND id = $2", who.company_id, who.token_id)
+    """Revokes only the token the call was made with (upstream rotates every token of the company).
+    Other processes hear of it when the revocation commits; this one forgets it at once."""
+    async with db.transaction():
+        key = await db.fetchval("UPDATE company_tokens SET is_deleted = true, deleted_at = now() "
+                                "WHERE company_id = $1 AND id = $2 RETURNING token_hash", who.company_id,
+                                who.token_id)
+        if key is not None:
+            await revocation.announce_token(db, bytes(key))
     cache.forget(digest(raw_token))

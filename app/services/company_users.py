@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+from .. import revocation
 from ..auth import Principal
 from ..crud.validate import clean_bool, clean_text
 from ..db import Db
@@ -17,6 +18,7 @@ SELECT permissions, notifications, settings, react_settings, is_owner, is_admin,
 FROM company_users WHERE company_id = $1 AND user_id = $2
 """
 OBJECTS = ("settings", "notifications", "react_settings")
+RIGHTS = {"permissions", "is_admin"}   # the columns a cached Principal is built from
 
 
 async def get(db: Db, who: Principal, user_id: int) -> dict[str, Any]:
@@ -58,4 +60,7 @@ async def update(db: Db, who: Principal, user_id: int, data: Mapping[str, Any]) 
         extra = ", permissions_updated_at = now()" if "permissions" in values else ""
         await db.execute(f"UPDATE company_users SET {sets}{extra}, updated_at = now() "
                          f"WHERE company_id = $1 AND user_id = $2", who.company_id, user_id, *values.values())
+        if values.keys() & RIGHTS:
+            # Cached tokens of that user carry the old rights: every process drops them on commit.
+            await revocation.announce_user(db, user_id)
     return await get(db, who, user_id)
