@@ -3,19 +3,22 @@
 A bare ASGI callable (`uvicorn benchmarks.floor:app`) with an asyncpg pool, orjson and memoised hashids. It
 answers the same requests with the same SQL and the same JSON as the server, but with no authentication
 (X-API-TOKEN is only looked up in the FLOOR_TOKENS map the harness passes: token -> company, user, token
-ids), no routing framework, no middleware, no `databases` layer and no per-request query parsing: each distinct request shape is compiled once, on first use, with the server's
+ids), no routing framework, no middleware, no `databases` layer and no per-request query parsing: each
+distinct request shape is compiled once, on first use, with the server's
 own SQL builders (`app.crud.sql`, `app.crud.query.render`), and later requests only bind a page and an id.
 The pool skips asyncpg's per-release reset query (this code never changes session state).
 
 Anything the server spends per request above this is overhead of the stack, which is what the ratio to the
 floor measures. The harness checks that both answer with equal JSON.
 """
+
 from __future__ import annotations
 
 import json
 import os
 import secrets
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qsl
 
 import asyncpg
@@ -31,7 +34,8 @@ from app.settings import Settings, activate
 activate(Settings.from_env())
 # token -> (company_id, user_id, token_id)
 TOKENS: dict[bytes, tuple[int, int, int]] = {
-    k.encode(): tuple(v) for k, v in json.loads(os.environ.get("FLOOR_TOKENS", "{}")).items()}  # type: ignore[misc]
+    k.encode(): tuple(v) for k, v in json.loads(os.environ.get("FLOOR_TOKENS", "{}")).items()
+}  # type: ignore[misc]
 Who = tuple[int, int, int]
 _codec = Hashids(salt=os.environ.get("HASH_SALT", ""), min_length=10)
 _enc: dict[int, str] = {}
@@ -85,6 +89,7 @@ def make_shaper(entity: Entity, tree: app_sql.Includes) -> Shaper:
         for name in internal:
             out.pop(name, None)
         return out
+
     return shape
 
 
@@ -118,8 +123,9 @@ def compiled_list(company: int, entity: Entity, params: dict[str, str]) -> tuple
 # ---- ASGI --------------------------------------------------------------------------------------------
 async def _init(conn: asyncpg.Connection) -> None:
     for kind in ("jsonb", "json"):
-        await conn.set_type_codec(kind, encoder=lambda v: orjson.dumps(v).decode(), decoder=orjson.loads,
-                                  schema="pg_catalog")
+        await conn.set_type_codec(
+            kind, encoder=lambda v: orjson.dumps(v).decode(), decoder=orjson.loads, schema="pg_catalog"
+        )
 
 
 async def _no_reset(conn: asyncpg.Connection) -> None:
@@ -128,8 +134,13 @@ async def _no_reset(conn: asyncpg.Connection) -> None:
 
 async def respond(send: Any, status: int, payload: Any) -> None:
     body = orjson.dumps(payload)
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -147,9 +158,14 @@ async def lifespan(receive: Any, send: Any) -> None:
         message = await receive()
         if message["type"] == "lifespan.startup":
             try:
-                pool = await asyncpg.create_pool(os.environ["FLOOR_DATABASE_URL"], min_size=2,
-                                                 max_size=int(os.environ.get("DB_POOL_MAX", "10")), init=_init,
-                                                 statement_cache_size=1024, reset=_no_reset)
+                pool = await asyncpg.create_pool(
+                    os.environ["FLOOR_DATABASE_URL"],
+                    min_size=2,
+                    max_size=int(os.environ.get("DB_POOL_MAX", "10")),
+                    init=_init,
+                    statement_cache_size=1024,
+                    reset=_no_reset,
+                )
             except Exception as exc:
                 await send({"type": "lifespan.startup.failed", "message": repr(exc)})
                 return
@@ -164,7 +180,7 @@ async def lifespan(receive: Any, send: Any) -> None:
 async def http(scope: dict[str, Any], receive: Any, send: Any) -> None:
     path: str = scope["path"]
     method: str = scope["method"]
-    parts = path.split("/")   # ["", "api", "v1", plural, id?]
+    parts = path.split("/")  # ["", "api", "v1", plural, id?]
     entity = by_path(parts[3]) if len(parts) in (4, 5) and path.startswith("/api/v1/") else None
     if entity is None:
         await respond(send, 404, {"message": "Route does not exist", "errors": {}})
@@ -220,24 +236,42 @@ async def index(scope: dict[str, Any], send: Any, company: int, entity: Entity, 
         links["previous"] = f"{base}?page={page - 1}"
     if page < pages:
         links["next"] = f"{base}?page={page + 1}"
-    await respond(send, 200, {"data": [shape(r) for r in rows], "meta": {"pagination": {
-        "total": total, "count": len(rows), "per_page": per_page, "current_page": page,
-        "total_pages": pages, "links": links}}})
+    await respond(
+        send,
+        200,
+        {
+            "data": [shape(r) for r in rows],
+            "meta": {
+                "pagination": {
+                    "total": total,
+                    "count": len(rows),
+                    "per_page": per_page,
+                    "current_page": page,
+                    "total_pages": pages,
+                    "links": links,
+                }
+            },
+        },
+    )
 
 
 # ---- S5: create a client with its contacts (the server's effects, in the fewest statements) ----------
 LOCK_COMPANY = "SELECT settings FROM companies WHERE id = $1 FOR UPDATE"
 NUMBER_TAKEN = "SELECT 1 FROM clients WHERE company_id = $1 AND number = $2"
-SET_COUNTER = ("UPDATE companies SET settings = jsonb_set(settings, $2::text[], to_jsonb($3::int)) "
-               "WHERE id = $1")
-INSERT_CLIENT = ("INSERT INTO clients (company_id, user_id, name, number, settings, client_hash, country_id) "
-                 "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
-INSERT_CONTACTS = ("INSERT INTO client_contacts (company_id, client_id, user_id, first_name, last_name, email, "
-                   "phone, is_primary, contact_key) SELECT $1, $2, $3, f, l, e, p, pr, k FROM "
-                   "unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::bool[], $9::text[]) "
-                   "AS c(f, l, e, p, pr, k)")
-INSERT_ACTIVITY = ("INSERT INTO activities (company_id, user_id, token_id, activity_type_id, client_id) "
-                   "VALUES ($1, $2, $3, 1, $4)")
+SET_COUNTER = "UPDATE companies SET settings = jsonb_set(settings, $2::text[], to_jsonb($3::int)) WHERE id = $1"
+INSERT_CLIENT = (
+    "INSERT INTO clients (company_id, user_id, name, number, settings, client_hash, country_id) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id"
+)
+INSERT_CONTACTS = (
+    "INSERT INTO client_contacts (company_id, client_id, user_id, first_name, last_name, email, "
+    "phone, is_primary, contact_key) SELECT $1, $2, $3, f, l, e, p, pr, k FROM "
+    "unnest($4::text[], $5::text[], $6::text[], $7::text[], $8::bool[], $9::text[]) "
+    "AS c(f, l, e, p, pr, k)"
+)
+INSERT_ACTIVITY = (
+    "INSERT INTO activities (company_id, user_id, token_id, activity_type_id, client_id) VALUES ($1, $2, $3, 1, $4)"
+)
 
 
 async def create_client(send: Any, who: Who, data: dict[str, Any]) -> None:
@@ -245,30 +279,45 @@ async def create_client(send: Any, who: Who, data: dict[str, Any]) -> None:
     contacts = [c for c in data.get("contacts") or [] if isinstance(c, dict)] or [{}]
     select_one, shape = compiled_one(REGISTRY["client"], "")
     assert pool is not None
-    async with pool.acquire() as conn:
-        async with conn.transaction():
-            settings = await conn.fetchval(LOCK_COMPANY, company)
-            counter = max(1, int(settings.get("client_number_counter") or 1))
-            padding = int(settings.get("counter_padding", 4))
-            while True:
-                number = str(counter).zfill(padding)
-                counter += 1
-                if await conn.fetchval(NUMBER_TAKEN, company, number) is None:
-                    break
-            await conn.execute(SET_COUNTER, company, ["client_number_counter"], counter)
-            country = str(settings.get("country_id") or "")
-            client_settings = {"entity": "App\\Models\\Client", "industry_id": "", "size_id": "",
-                               "currency_id": str(settings.get("currency_id") or "1")}
-            client_id = await conn.fetchval(INSERT_CLIENT, company, user, str(data.get("name") or "").strip(),
-                                            number, client_settings, secrets.token_hex(20),
-                                            int(country) if country.isdigit() else None)
-            await conn.execute(INSERT_CONTACTS, company, client_id, user,
-                               [str(c.get("first_name") or "") for c in contacts],
-                               [str(c.get("last_name") or "") for c in contacts],
-                               [str(c.get("email") or "") for c in contacts],
-                               [str(c.get("phone") or "") for c in contacts],
-                               [i == 0 for i in range(len(contacts))],
-                               [secrets.token_hex(16) for _ in contacts])
-            await conn.execute(INSERT_ACTIVITY, company, user, token_id, client_id)
-            row = await conn.fetchrow(select_one, company, client_id)
+    async with pool.acquire() as conn, conn.transaction():
+        settings = await conn.fetchval(LOCK_COMPANY, company)
+        counter = max(1, int(settings.get("client_number_counter") or 1))
+        padding = int(settings.get("counter_padding", 4))
+        while True:
+            number = str(counter).zfill(padding)
+            counter += 1
+            if await conn.fetchval(NUMBER_TAKEN, company, number) is None:
+                break
+        await conn.execute(SET_COUNTER, company, ["client_number_counter"], counter)
+        country = str(settings.get("country_id") or "")
+        client_settings = {
+            "entity": "App\\Models\\Client",
+            "industry_id": "",
+            "size_id": "",
+            "currency_id": str(settings.get("currency_id") or "1"),
+        }
+        client_id = await conn.fetchval(
+            INSERT_CLIENT,
+            company,
+            user,
+            str(data.get("name") or "").strip(),
+            number,
+            client_settings,
+            secrets.token_hex(20),
+            int(country) if country.isdigit() else None,
+        )
+        await conn.execute(
+            INSERT_CONTACTS,
+            company,
+            client_id,
+            user,
+            [str(c.get("first_name") or "") for c in contacts],
+            [str(c.get("last_name") or "") for c in contacts],
+            [str(c.get("email") or "") for c in contacts],
+            [str(c.get("phone") or "") for c in contacts],
+            [i == 0 for i in range(len(contacts))],
+            [secrets.token_hex(16) for _ in contacts],
+        )
+        await conn.execute(INSERT_ACTIVITY, company, user, token_id, client_id)
+        row = await conn.fetchrow(select_one, company, client_id)
     await respond(send, 200, {"data": shape(row)})

@@ -11,6 +11,7 @@ order over keep-alive HTTP/1.1 connections for a bounded time. Two engines:
 Either prints one JSON object on stdout: requests, errors (by kind), duration, rps, latency percentiles
 in milliseconds and the generator's own CPU seconds.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -80,8 +81,15 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool
     return status, await reader.readexactly(length), close
 
 
-async def _worker(spec: dict[str, Any], raws: list[bytes], deadline: float, rng: random.Random,
-                  latencies: list[float], errors: dict[str, int], samples: list[str]) -> None:
+async def _worker(
+    spec: dict[str, Any],
+    raws: list[bytes],
+    deadline: float,
+    rng: random.Random,
+    latencies: list[float],
+    errors: dict[str, int],
+    samples: list[str],
+) -> None:
     check_graphql = spec.get("check") == "graphql"
     reader = writer = None
     while time.perf_counter() < deadline:
@@ -104,8 +112,7 @@ async def _worker(spec: dict[str, Any], raws: list[bytes], deadline: float, rng:
             if close:
                 writer.close()
                 reader = writer = None
-        except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError, asyncio.LimitOverrunError,
-                ValueError) as exc:
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as exc:
             kind = "timeout" if isinstance(exc, asyncio.TimeoutError) else "socket"
             errors[kind] = errors.get(kind, 0) + 1
             if len(samples) < 3:
@@ -126,22 +133,44 @@ async def _run_asyncio(spec: dict[str, Any], duration: float) -> dict[str, Any]:
     seed = spec.get("seed", 1)
     started = time.perf_counter()
     deadline = started + duration
-    await asyncio.gather(*(_worker(spec, raws, deadline, random.Random(seed * 1000 + i), latencies, errors, samples)
-                           for i in range(spec["connections"])))
+    await asyncio.gather(
+        *(
+            _worker(spec, raws, deadline, random.Random(seed * 1000 + i), latencies, errors, samples)
+            for i in range(spec["connections"])
+        )
+    )
     elapsed = time.perf_counter() - started
     latencies.sort()
     return _summary("asyncio", len(latencies), elapsed, errors, [x * 1000 for x in latencies], samples)
 
 
-def _summary(engine: str, requests: int, elapsed: float, errors: dict[str, int], lat_ms: list[float],
-             samples: list[str], pcts: dict[str, float | None] | None = None) -> dict[str, Any]:
+def _summary(
+    engine: str,
+    requests: int,
+    elapsed: float,
+    errors: dict[str, int],
+    lat_ms: list[float],
+    samples: list[str],
+    pcts: dict[str, float | None] | None = None,
+) -> dict[str, Any]:
     if pcts is None:
-        pcts = {"p50_ms": percentile(lat_ms, 0.50), "p90_ms": percentile(lat_ms, 0.90),
-                "p99_ms": percentile(lat_ms, 0.99), "max_ms": lat_ms[-1] if lat_ms else None}
-    return {"engine": engine, "requests": requests, "errors": sum(errors.values()), "errors_by_kind": errors,
-            "duration_s": round(elapsed, 3), "rps": round(requests / elapsed, 1) if elapsed else 0.0,
-            **{k: (round(v, 3) if v is not None else None) for k, v in pcts.items()},
-            "error_samples": samples, "loadgen_cpu_s": round(time.process_time(), 3)}
+        pcts = {
+            "p50_ms": percentile(lat_ms, 0.50),
+            "p90_ms": percentile(lat_ms, 0.90),
+            "p99_ms": percentile(lat_ms, 0.99),
+            "max_ms": lat_ms[-1] if lat_ms else None,
+        }
+    return {
+        "engine": engine,
+        "requests": requests,
+        "errors": sum(errors.values()),
+        "errors_by_kind": errors,
+        "duration_s": round(elapsed, 3),
+        "rps": round(requests / elapsed, 1) if elapsed else 0.0,
+        **{k: (round(v, 3) if v is not None else None) for k, v in pcts.items()},
+        "error_samples": samples,
+        "loadgen_cpu_s": round(time.process_time(), 3),
+    }
 
 
 # ---- wrk engine --------------------------------------------------------------------------------------
@@ -181,9 +210,13 @@ end
 function request()
   return built[math.random(#built)]
 end
-{'''function response(status, headers, body)
+{
+        '''function response(status, headers, body)
   if status < 400 and string.find(body, '"errors"', 1, true) then gql_errors = gql_errors + 1 end
-end''' if check else ''}
+end'''
+        if check
+        else ""
+    }
 function done(summary, latency, requests)
   local g = 0
   for _, t in ipairs(threads) do g = g + (t:get("gql_errors") or 0) end
@@ -201,9 +234,20 @@ def _run_wrk(spec: dict[str, Any], duration: float) -> dict[str, Any]:
         fh.write(wrk_script(spec))
         script = fh.name
     try:
-        cmd = ["wrk", "-t", str(spec.get("threads", 1)), "-c", str(spec["connections"]),
-               "-d", f"{max(1, round(duration))}s", "--timeout", f"{int(TIMEOUT)}s", "-s", script,
-               f"http://{spec['host']}:{spec['port']}"]
+        cmd = [
+            "wrk",
+            "-t",
+            str(spec.get("threads", 1)),
+            "-c",
+            str(spec["connections"]),
+            "-d",
+            f"{max(1, round(duration))}s",
+            "--timeout",
+            f"{int(TIMEOUT)}s",
+            "-s",
+            script,
+            f"http://{spec['host']}:{spec['port']}",
+        ]
         t0 = time.perf_counter()
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60)
         elapsed = time.perf_counter() - t0
@@ -221,9 +265,16 @@ def _run_wrk(spec: dict[str, Any], duration: float) -> dict[str, Any]:
     elapsed = w["duration_us"] / 1e6 or elapsed
     usage = os.times()
     done = w["requests"] > 0
-    result = _summary("wrk", w["requests"], elapsed, errors, [], [], {
-        k: (w[k[:-3]] / 1000 if done else None) for k in ("p50_ms", "p90_ms", "p99_ms")} | {
-        "max_ms": w["max"] / 1000 if done else None})
+    result = _summary(
+        "wrk",
+        w["requests"],
+        elapsed,
+        errors,
+        [],
+        [],
+        {k: (w[k[:-3]] / 1000 if done else None) for k in ("p50_ms", "p90_ms", "p99_ms")}
+        | {"max_ms": w["max"] / 1000 if done else None},
+    )
     result["loadgen_cpu_s"] = round(usage.children_user + usage.children_system, 3)
     return result
 

@@ -1,4 +1,5 @@
 """One measurement: a counted, checked pass on a counting instance, or a timed load run on a timed one."""
+
 from __future__ import annotations
 
 import asyncio
@@ -19,9 +20,9 @@ from .pgproxy import CountingProxy, classify
 from .scenarios import Request, Scenario
 from .targets import HOST, ROOT, WORK, Target
 
-AMORTISED = 0.1   # a statement sent for fewer than 1 request in 10 is a cache refill or connection set-up
+AMORTISED = 0.1  # a statement sent for fewer than 1 request in 10 is a cache refill or connection set-up
 SAVEPOINT = re.compile(r"(__asyncpg_savepoint_)\w+?(__)")
-HOST_HEADER = "127.0.0.1:8000"   # every target sees the same Host, so pagination links compare equal
+HOST_HEADER = "127.0.0.1:8000"  # every target sees the same Host, so pagination links compare equal
 SPECS = WORK / "specs"
 
 
@@ -43,14 +44,21 @@ def failed(scenario: Scenario, status: int, body: bytes) -> bool:
     return status >= 400 or (scenario.check == "graphql" and b'"errors"' in body)
 
 
-def count_pass(target: Target, proxy: CountingProxy, scenario: Scenario, requests: list[Request], token: str,
-               n: int, max_seconds: float = 6.0) -> dict[str, Any]:
+def count_pass(
+    target: Target,
+    proxy: CountingProxy,
+    scenario: Scenario,
+    requests: list[Request],
+    token: str,
+    n: int,
+    max_seconds: float = 6.0,
+) -> dict[str, Any]:
     """Send up to `n` requests one at a time (after an unmeasured one), counting what reaches PostgreSQL."""
     conn = http.client.HTTPConnection(HOST, target.port, timeout=60)
     errors, samples = 0, []
     try:
         fetch(conn, requests[-1], token)
-        time.sleep(0.05)   # the pool releases (and resets) the connection after the response is sent
+        time.sleep(0.05)  # the pool releases (and resets) the connection after the response is sent
         before = proxy.snapshot()
         started, sent = time.monotonic(), 0
         for req in requests[:n]:
@@ -62,7 +70,7 @@ def count_pass(target: Target, proxy: CountingProxy, scenario: Scenario, request
                     samples.append(f"{status}: {body[:300].decode(errors='replace')}")
             if time.monotonic() - started > max_seconds and sent >= 3:
                 break
-        time.sleep(0.05)   # let the pool's release (reset query) reach the relay
+        time.sleep(0.05)  # let the pool's release (reset query) reach the relay
         after = proxy.snapshot()
     finally:
         conn.close()
@@ -80,15 +88,21 @@ def count_pass(target: Target, proxy: CountingProxy, scenario: Scenario, request
         if per >= AMORTISED:
             steady[cls] = steady.get(cls, 0) + per
         statements.append({"class": cls, "per_request": round(per, 3), "sql": key, "_sql": sql, "_sample": sample})
-    return {"requests": sent, "errors": errors, "error_samples": samples,
-            "statements_per_request": round(sum(by_class.values()), 3),
-            "steady_per_request": round(sum(steady.values()), 3),
-            "by_class": {k: round(v, 3) for k, v in sorted(by_class.items())},
-            "steady_by_class": {k: round(v, 3) for k, v in sorted(steady.items())}, "statements": statements}
+    return {
+        "requests": sent,
+        "errors": errors,
+        "error_samples": samples,
+        "statements_per_request": round(sum(by_class.values()), 3),
+        "steady_per_request": round(sum(steady.values()), 3),
+        "by_class": {k: round(v, 3) for k, v in sorted(by_class.items())},
+        "steady_by_class": {k: round(v, 3) for k, v in sorted(steady.items())},
+        "statements": statements,
+    }
 
 
-def serial_pass(target: Target, requests: list[Request], token: str, n: int = 40,
-                max_seconds: float = 5.0) -> dict[str, Any]:
+def serial_pass(
+    target: Target, requests: list[Request], token: str, n: int = 40, max_seconds: float = 5.0
+) -> dict[str, Any]:
     """Latency of the query itself: one request at a time on one keep-alive connection, no queueing."""
     conn = http.client.HTTPConnection(HOST, target.port, timeout=60)
     latencies: list[float] = []
@@ -104,8 +118,11 @@ def serial_pass(target: Target, requests: list[Request], token: str, n: int = 40
     finally:
         conn.close()
     latencies.sort()
-    return {"requests": len(latencies), "p50_ms": round(latencies[len(latencies) // 2], 3),
-            "max_ms": round(latencies[-1], 3)}
+    return {
+        "requests": len(latencies),
+        "p50_ms": round(latencies[len(latencies) // 2], 3),
+        "max_ms": round(latencies[-1], 3),
+    }
 
 
 def prime(target: Target, requests: list[Request], token: str, max_seconds: float = 10.0) -> int:
@@ -128,14 +145,19 @@ def prime(target: Target, requests: list[Request], token: str, max_seconds: floa
 def settle(target: Target, db_url: str, max_seconds: float = 120.0) -> float:
     """Wait until the target and the database are idle (requests still queued when the load generator
     stopped must not run into the next measurement); -> seconds waited."""
+
     async def active() -> int:
         conn = await asyncpg.connect(db_url)
         try:
-            return int(await conn.fetchval(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' "
-                "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"))
+            return int(
+                await conn.fetchval(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'active' "
+                    "AND pid <> pg_backend_pid() AND backend_type = 'client backend'"
+                )
+            )
         finally:
             await conn.close()
+
     started = time.monotonic()
     quiet = 0
     while time.monotonic() - started < max_seconds and quiet < 2:
@@ -173,21 +195,32 @@ def json_diff(a: Any, b: Any, path: str = "", out: list[str] | None = None, limi
     elif isinstance(a, list) and isinstance(b, list):
         if len(a) != len(b):
             out.append(f"{path}: {len(a)} vs {len(b)} items")
-        for i, (x, y) in enumerate(zip(a, b)):
+        for i, (x, y) in enumerate(zip(a, b, strict=False)):
             json_diff(x, y, f"{path}[{i}]", out, limit)
     elif a != b and not (isinstance(a, (int, float)) and isinstance(b, (int, float)) and float(a) == float(b)):
         out.append(f"{path}: {str(a)[:60]!r} vs {str(b)[:60]!r}")
     return out[:limit]
 
 
-def write_spec(target: Target, scenario: Scenario, requests: list[Request], token: str, connections: int,
-               seed: int) -> Path:
+def write_spec(
+    target: Target, scenario: Scenario, requests: list[Request], token: str, connections: int, seed: int
+) -> Path:
     SPECS.mkdir(parents=True, exist_ok=True)
     path = SPECS / f"{scenario.key}-{target.name}.json"
-    path.write_text(json.dumps({
-        "host": HOST, "port": target.port, "host_header": HOST_HEADER, "connections": connections, "seed": seed,
-        "check": scenario.check, "headers": {k: v for k, v in headers(token, False).items()},
-        "requests": [r.as_dict() for r in requests]}))
+    path.write_text(
+        json.dumps(
+            {
+                "host": HOST,
+                "port": target.port,
+                "host_header": HOST_HEADER,
+                "connections": connections,
+                "seed": seed,
+                "check": scenario.check,
+                "headers": {k: v for k, v in headers(token, False).items()},
+                "requests": [r.as_dict() for r in requests],
+            }
+        )
+    )
     return path
 
 
@@ -198,9 +231,14 @@ def timed_run(target: Target, spec: Path, duration: float, engine: str, pg_pid: 
     db0 = procs.cpu_seconds(pg_pid) if pg_pid else None
     busy0, kids0 = procs.system_busy_seconds(), os.times()
     t0 = time.perf_counter()
-    out = subprocess.run([sys.executable, "-m", "benchmarks.load", str(spec), "--duration", str(duration),
-                          "--engine", engine], cwd=ROOT, capture_output=True, text=True, timeout=duration + 120,
-                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.load", str(spec), "--duration", str(duration), "--engine", engine],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=duration + 120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     wall = time.perf_counter() - t0
     cpu = procs.cpu_seconds(target.pid) - cpu0
     db = procs.cpu_seconds(pg_pid) - db0 if pg_pid and db0 is not None else None
@@ -212,9 +250,13 @@ def timed_run(target: Target, spec: Path, duration: float, engine: str, pg_pid: 
     res: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     n = res["requests"]
     res.update(
-        server_cpu_s=round(cpu, 3), cpu_us_per_req=round(cpu / n * 1e6, 1) if n else None,
+        server_cpu_s=round(cpu, 3),
+        cpu_us_per_req=round(cpu / n * 1e6, 1) if n else None,
         server_cores=round(cpu / res["duration_s"], 2) if res["duration_s"] else None,
         db_cpu_us_per_req=round(db / n * 1e6, 1) if db is not None and n else None,
-        peak_rss_mb=procs.peak_rss_mb(target.pid), wall_s=round(wall, 2),
-        loadgen_cores=round(loadgen / wall, 2), other_cores=round(max(other, 0.0) / wall, 2) if pg_pid else None)
+        peak_rss_mb=procs.peak_rss_mb(target.pid),
+        wall_s=round(wall, 2),
+        loadgen_cores=round(loadgen / wall, 2),
+        other_cores=round(max(other, 0.0) / wall, 2) if pg_pid else None,
+    )
     return res

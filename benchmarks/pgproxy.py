@@ -9,6 +9,7 @@ was last bound with (from Bind), so the harness can EXPLAIN the exact statements
 It runs in a thread of the harness and only in front of the "counting" instance of each target, never in
 front of the instance being timed.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -17,7 +18,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-SPECIAL_CODES = {80877103, 80877104, 80877102}   # SSLRequest, GSSENCRequest, CancelRequest
+SPECIAL_CODES = {80877103, 80877104, 80877102}  # SSLRequest, GSSENCRequest, CancelRequest
 
 
 @dataclass
@@ -78,6 +79,7 @@ class CountingProxy:
             server = await asyncio.start_server(self._client, "127.0.0.1", 0)
             self.port = server.sockets[0].getsockname()[1]
             self._ready.set()
+
         loop.run_until_complete(boot())
         loop.run_forever()
 
@@ -91,8 +93,7 @@ class CountingProxy:
             writer.close()
             return
         conn = _Conn()
-        await asyncio.gather(self._pump_client(reader, up_w, conn), self._pump(up_r, writer),
-                             return_exceptions=True)
+        await asyncio.gather(self._pump_client(reader, up_w, conn), self._pump(up_r, writer), return_exceptions=True)
         for w in (writer, up_w):
             w.close()
 
@@ -162,7 +163,7 @@ class CountingProxy:
                 if n < 0:
                     values.append(None)
                 else:
-                    values.append(body[pos:pos + n])
+                    values.append(body[pos : pos + n])
                     pos += n
             conn.portals[portal] = (stmt, (tuple(fmts), tuple(values)))
         elif kind == b"E":
@@ -191,7 +192,7 @@ def decode_params(sample: Any, type_oids: list[int]) -> list[Any] | None:
     if len(raw) != len(type_oids):
         return None
     out = []
-    for i, (oid, value) in enumerate(zip(type_oids, raw)):
+    for i, (oid, value) in enumerate(zip(type_oids, raw, strict=False)):
         fmt = fmts[0] if len(fmts) == 1 else (fmts[i] if fmts else 0)
         if value is None:
             out.append(None)
@@ -209,7 +210,7 @@ _ARRAYS = {1016: 20, 1007: 23, 1005: 21, 1009: 25, 1015: 1043}
 
 
 def _decode_one(oid: int, value: bytes, fmt: int) -> Any:
-    if fmt == 0:   # text format
+    if fmt == 0:  # text format
         text = value.decode()
         if oid in (20, 21, 23):
             return int(text)
@@ -236,7 +237,7 @@ def _decode_one(oid: int, value: bytes, fmt: int) -> Any:
             if n < 0:
                 items.append(None)
                 continue
-            item = _decode_one(_ARRAYS[oid], value[pos:pos + n], 1)
+            item = _decode_one(_ARRAYS[oid], value[pos : pos + n], 1)
             if item is _FAIL:
                 return _FAIL
             items.append(item)

@@ -1,6 +1,8 @@
 """Process accounting from /proc: CPU time of a process tree and peak RSS (VmHWM) of its workers."""
+
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -14,10 +16,8 @@ def children(pid: int) -> list[int]:
     except OSError:
         return out
     for tid in tasks:
-        try:
+        with contextlib.suppress(OSError):
             out += [int(x) for x in Path(f"/proc/{pid}/task/{tid}/children").read_text().split()]
-        except OSError:
-            pass
     return out
 
 
@@ -38,7 +38,7 @@ def _stat_fields(pid: int) -> list[str] | None:
         text = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    return text[text.rfind(")") + 2:].split()   # [0] is field 3 (state)
+    return text[text.rfind(")") + 2 :].split()  # [0] is field 3 (state)
 
 
 def cpu_seconds(pid: int) -> float:

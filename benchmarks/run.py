@@ -11,10 +11,12 @@
    interleaved across targets.
 5. benchmarks/results/<date>.json and the table in benchmarks/README.md, with every bar PASS/FAIL.
 """
+
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import os
@@ -31,7 +33,7 @@ import asyncpg
 
 from . import measure, plans, report, seed, targets
 from .pgproxy import CountingProxy
-from .scenarios import SCENARIOS, Context, Request, Scenario
+from .scenarios import SCENARIOS, Context, Scenario
 from .targets import ROOT, WORK, Target
 
 RESULTS = ROOT / "benchmarks" / "results"
@@ -56,14 +58,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--duration", type=float, help="seconds per repetition (default 5; quick 2)")
     p.add_argument("--warmup", type=float, help="seconds of unmeasured load per scenario and target (default 1.5)")
     p.add_argument("--connections", type=int, default=32)
-    p.add_argument("--engine", choices=("auto", "wrk", "asyncio"), default="auto",
-                   help="load generator: wrk when installed (auto), else asyncio")
+    p.add_argument(
+        "--engine",
+        choices=("auto", "wrk", "asyncio"),
+        default="auto",
+        help="load generator: wrk when installed (auto), else asyncio",
+    )
     p.add_argument("--scenarios", default="", help="comma-separated subset, e.g. S1,S2")
-    p.add_argument("--targets", default=",".join(ALL_TARGETS), help="comma-separated subset of " + ",".join(ALL_TARGETS))
+    p.add_argument(
+        "--targets", default=",".join(ALL_TARGETS), help="comma-separated subset of " + ",".join(ALL_TARGETS)
+    )
     p.add_argument("--count-requests", type=int, help="requests in each counted pass (default 60; quick 20)")
     p.add_argument("--reseed", action="store_true", help="rebuild the seeded template even if it looks current")
-    p.add_argument("--readme", choices=("auto", "yes", "no"), default="auto",
-                   help="update benchmarks/README.md (auto: full runs only)")
+    p.add_argument(
+        "--readme",
+        choices=("auto", "yes", "no"),
+        default="auto",
+        help="update benchmarks/README.md (auto: full runs only)",
+    )
     args = p.parse_args(argv)
     args.reps = args.reps or (1 if args.quick else 3)
     args.duration = args.duration or (2.0 if args.quick else 5.0)
@@ -83,29 +95,36 @@ def machine() -> dict[str, Any]:
     except OSError:
         pass
     mem_kb = 0
-    try:
+    with contextlib.suppress(OSError, ValueError, IndexError):
         mem_kb = int(Path("/proc/meminfo").read_text().split()[1])
-    except (OSError, ValueError, IndexError):
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": round(mem_kb / 1024 / 1024, 1),
-            "kernel": platform.release(), "python": platform.python_version()}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gb": round(mem_kb / 1024 / 1024, 1),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+    }
 
 
 def commit() -> dict[str, Any]:
     def git(*a: str) -> str:
         return subprocess.run(["git", *a], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+
     status = git("status", "--porcelain", "--", "app", "rest", "graph", "db", "pyproject.toml")
-    return {"sha": git("rev-parse", "HEAD"), "subject": git("log", "-1", "--format=%s"),
-            "dirty_app_files": len(status.splitlines())}
+    return {
+        "sha": git("rev-parse", "HEAD"),
+        "subject": git("log", "-1", "--format=%s"),
+        "dirty_app_files": len(status.splitlines()),
+    }
 
 
 async def postmaster_pid(url: str) -> int | None:
     """The local postmaster (parent of our backend), for the database's CPU; None if not on this machine."""
     conn = await asyncpg.connect(url)
-    try:   # read while the backend lives: it exits when the connection closes
+    try:  # read while the backend lives: it exits when the connection closes
         backend = await conn.fetchval("SELECT pg_backend_pid()")
         text = Path(f"/proc/{backend}/stat").read_text()
-        return int(text[text.rfind(")") + 2:].split()[1])
+        return int(text[text.rfind(")") + 2 :].split()[1])
     except (OSError, ValueError):
         return None
     finally:
@@ -115,13 +134,19 @@ async def postmaster_pid(url: str) -> int | None:
 async def tables_and_extras(url: str, dataset: dict[str, Any]) -> tuple[set[str], dict[str, Any]]:
     conn = await asyncpg.connect(url)
     try:
-        tables = {r["relname"] for r in await conn.fetch(
-            "SELECT relname FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace")}
+        tables = {
+            r["relname"]
+            for r in await conn.fetch(
+                "SELECT relname FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace"
+            )
+        }
         extra: dict[str, Any] = {}
         if "invoices" in tables and "payments" in tables:
-            rows = await conn.fetch("SELECT id, client_id FROM invoices WHERE company_id = $1 AND status_id IN (2, 3) "
-                                    "AND balance > 50 AND NOT is_deleted ORDER BY id LIMIT 4000",
-                                    dataset["companies"]["big"]["company_id"])
+            rows = await conn.fetch(
+                "SELECT id, client_id FROM invoices WHERE company_id = $1 AND status_id IN (2, 3) "
+                "AND balance > 50 AND NOT is_deleted ORDER BY id LIMIT 4000",
+                dataset["companies"]["big"]["company_id"],
+            )
             extra["open_invoices"] = [(r["id"], r["client_id"]) for r in rows]
         extra["postgres"] = await conn.fetchval("SHOW server_version")
     finally:
@@ -135,6 +160,7 @@ def start_database(log: Log) -> tuple[str, Any, str]:
         log("database: BENCH_DATABASE_URL")
         return url, None, "BENCH_DATABASE_URL"
     from app.embedded import start
+
     WORK.mkdir(parents=True, exist_ok=True)
     url, handle = start(WORK / "pg", database="postgres", cleanup="stop")
     log(f"database: embedded pgserver in {WORK / 'pg'}")
@@ -142,8 +168,9 @@ def start_database(log: Log) -> tuple[str, Any, str]:
 
 
 # ---- the run ---------------------------------------------------------------------------------------------
-def plan_scenarios(args: argparse.Namespace, tables: set[str], dataset: dict[str, Any],
-                   extra: dict[str, Any]) -> tuple[list[Scenario], dict[str, str]]:
+def plan_scenarios(
+    args: argparse.Namespace, tables: set[str], dataset: dict[str, Any], extra: dict[str, Any]
+) -> tuple[list[Scenario], dict[str, str]]:
     wanted = {s.strip() for s in args.scenarios.split(",") if s.strip()}
     chosen, skipped = [], {}
     inv = dataset.get("invoices") or {}
@@ -169,13 +196,26 @@ def plan_scenarios(args: argparse.Namespace, tables: set[str], dataset: dict[str
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     log = Log()
-    command = "make bench" if os.environ.get("MAKELEVEL") else \
-        "python -m benchmarks.run" + ("" if not argv and len(sys.argv) <= 1 else " " + shlex.join(argv or sys.argv[1:]))
+    command = (
+        "make bench"
+        if os.environ.get("MAKELEVEL")
+        else "python -m benchmarks.run"
+        + ("" if not argv and len(sys.argv) <= 1 else " " + shlex.join(argv or sys.argv[1:]))
+    )
     results: dict[str, Any] = {
-        "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"), "command": command,
-        "machine": machine(), "commit": commit(),
-        "settings": {"reps": args.reps, "duration_s": args.duration, "warmup_s": args.warmup,
-                     "connections": args.connections, "scale": args.scale, "quick": args.quick}}
+        "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "command": command,
+        "machine": machine(),
+        "commit": commit(),
+        "settings": {
+            "reps": args.reps,
+            "duration_s": args.duration,
+            "warmup_s": args.warmup,
+            "connections": args.connections,
+            "scale": args.scale,
+            "quick": args.quick,
+        },
+    }
     chosen_targets = [t.strip() for t in args.targets.split(",") if t.strip() in ALL_TARGETS]
     running: list[Target] = []
     proxies: list[CountingProxy] = []
@@ -199,8 +239,9 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as exc:
                 results.setdefault("notes", []).append(f"peer skipped: its virtualenv failed ({exc})")
                 log(f"peer skipped: {exc}")
-        tokens = json.dumps({c["token"]: [c["company_id"], c["user_id"], c["token_id"]]
-                             for c in dataset["companies"].values()})
+        tokens = json.dumps(
+            {c["token"]: [c["company_id"], c["user_id"], c["token_id"]] for c in dataset["companies"].values()}
+        )
 
         # timed instances, and one counting instance per kind behind its own relay
         timed: list[Target] = []
@@ -209,9 +250,12 @@ def main(argv: list[str] | None = None) -> int:
         for name in chosen_targets:
             if name == "peer" and peer_python is None:
                 continue
-            make = {"server": lambda u, n: targets.server(u, 1, n), "server-w2": lambda u, n: targets.server(u, 2, n),
-                    "floor": lambda u, n: targets.floor(u, tokens, n),
-                    "peer": lambda u, n: targets.peer(peer_python or "", u, n)}[name]
+            make = {
+                "server": lambda u, n: targets.server(u, 1, n),
+                "server-w2": lambda u, n: targets.server(u, 2, n),
+                "floor": lambda u, n: targets.floor(u, tokens, n),
+                "peer": lambda u, n: targets.peer(peer_python or "", u, n),
+            }[name]
             timed.append(make(bench_url, name))
             if name != "server-w2":
                 proxy = CountingProxy(upstream)
@@ -225,8 +269,9 @@ def main(argv: list[str] | None = None) -> int:
         for t in everything:
             t.wait_ready()
         log("started: " + ", ".join(f"{t.name} :{t.port}" for t in everything))
-        results["targets"] = {t.name: {"command": shlex.join(t.command).replace(f"{ROOT}/", ""), "kind": t.kind}
-                              for t in timed}   # paths relative to the checkout, whatever machine ran it
+        results["targets"] = {
+            t.name: {"command": shlex.join(t.command).replace(f"{ROOT}/", ""), "kind": t.kind} for t in timed
+        }  # paths relative to the checkout, whatever machine ran it
 
         ctx = Context(dataset, extra)
         requests = {sc.key: sc.build(ctx, random.Random(sum(map(ord, sc.key)))) for sc in scenarios}
@@ -241,23 +286,36 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 c = measure.count_pass(t, proxy, sc, requests[sc.key], token_of[sc.key], args.count_requests)
                 counts.setdefault(sc.key, {})[kind] = c
-                log(f"{sc.key} {kind}: {c['steady_per_request']} statements/request {c['steady_by_class']}"
-                    + (f" (+{round(c['statements_per_request'] - c['steady_per_request'], 3)} amortised)"
-                       if c["statements_per_request"] > c["steady_per_request"] else "")
-                    + (f", {c['errors']}/{c['requests']} errors: {c['error_samples'][:1]}" if c["errors"] else ""))
+                log(
+                    f"{sc.key} {kind}: {c['steady_per_request']} statements/request {c['steady_by_class']}"
+                    + (
+                        f" (+{round(c['statements_per_request'] - c['steady_per_request'], 3)} amortised)"
+                        if c["statements_per_request"] > c["steady_per_request"]
+                        else ""
+                    )
+                    + (f", {c['errors']}/{c['requests']} errors: {c['error_samples'][:1]}" if c["errors"] else "")
+                )
             if not sc.write and sc.check == "status" and "server" in counted:
                 req = requests[sc.key][0]
                 ref_status, ref = measure.get_json(counted["server"][0], req, token_of[sc.key])
                 for kind in ("floor", "peer"):
                     if kind in counted and kind in sc.targets:
                         status, other = measure.get_json(counted[kind][0], req, token_of[sc.key])
-                        diffs = measure.json_diff(ref, other) if status == ref_status else [f"status {ref_status} vs {status}"]
-                        checks.setdefault(sc.key, {})[kind] = "equal" if not diffs else diffs
+                        diffs = (
+                            measure.json_diff(ref, other)
+                            if status == ref_status
+                            else [f"status {ref_status} vs {status}"]
+                        )
+                        checks.setdefault(sc.key, {})[kind] = diffs if diffs else "equal"
                         if diffs:
                             log(f"{sc.key}: {kind} JSON differs from the server's: {diffs[:3]}")
-        results["counts"] = {k: {kind: {**c, "statements": [{x: s[x] for x in ("class", "per_request", "sql")}
-                                                           for s in c["statements"]]}
-                                 for kind, c in v.items()} for k, v in counts.items()}
+        results["counts"] = {
+            k: {
+                kind: {**c, "statements": [{x: s[x] for x in ("class", "per_request", "sql")} for s in c["statements"]]}
+                for kind, c in v.items()
+            }
+            for k, v in counts.items()
+        }
         results["json_checks"] = checks
 
         # 2) plans of the server's list statements
@@ -265,8 +323,11 @@ def main(argv: list[str] | None = None) -> int:
         for sc in scenarios:
             if sc.list_endpoint and "server" in counts.get(sc.key, {}):
                 for s in counts[sc.key]["server"]["statements"]:
-                    if s["class"] == "sql" and s["sql"].lstrip().upper().startswith(("SELECT", "WITH")) \
-                            and "company_tokens" not in s["sql"]:
+                    if (
+                        s["class"] == "sql"
+                        and s["sql"].lstrip().upper().startswith(("SELECT", "WITH"))
+                        and "company_tokens" not in s["sql"]
+                    ):
                         to_explain.append((sc.key, s["_sql"], s["_sample"]))
         if to_explain:
             results["plans"] = asyncio.run(plans.explain(bench_url, to_explain))
@@ -275,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
                     log(f"{e['scenario']}: Seq Scan on {e['seq_scans_on_big_tables']} in: {e['sql'][:120]}")
 
         # 3) timed runs, repetitions interleaved across targets
-        for t, _ in counted.values():   # the counting instances are done: free their memory and CPU
+        for t, _ in counted.values():  # the counting instances are done: free their memory and CPU
             t.stop()
         runs: dict[str, dict[str, list[dict[str, Any]]]] = {}
         rss: dict[str, dict[str, float | None]] = {}
@@ -286,8 +347,10 @@ def main(argv: list[str] | None = None) -> int:
             specs = {t.name: measure.write_spec(t, sc, requests[sc.key], token_of[sc.key], conns, 1) for t in group}
             for t in group:
                 if sc.prime:
-                    log(f"{sc.key} {t.name}: primed with {measure.prime(t, requests[sc.key], token_of[sc.key])} "
-                        "distinct requests")
+                    log(
+                        f"{sc.key} {t.name}: primed with {measure.prime(t, requests[sc.key], token_of[sc.key])} "
+                        "distinct requests"
+                    )
                 if args.warmup > 0:
                     measure.timed_run(t, specs[t.name], args.warmup, args.engine, None)
                     measure.settle(t, bench_url)
@@ -297,18 +360,26 @@ def main(argv: list[str] | None = None) -> int:
                     r["connections"] = conns
                     r["settle_s"] = measure.settle(t, bench_url)
                     runs.setdefault(sc.key, {}).setdefault(t.name, []).append(r)
-                    log(f"{sc.key} rep {rep + 1}/{args.reps} {t.name:9s} {r['rps']:8.1f} req/s  p50 {r['p50_ms']} ms  "
+                    log(
+                        f"{sc.key} rep {rep + 1}/{args.reps} {t.name:9s} {r['rps']:8.1f} req/s  p50 {r['p50_ms']} ms  "
                         f"p99 {r['p99_ms']} ms  {r['cpu_us_per_req']} us CPU/req  errors {r['errors']}"
                         + (f" {r['error_samples'][:1]}" if r["errors"] else "")
                         + (f" (settled {r['settle_s']} s)" if r["settle_s"] > 2 else "")
-                        + (f" [other processes used {r['other_cores']} cores]" if (r["other_cores"] or 0) > 0.25 else ""))
+                        + (
+                            f" [other processes used {r['other_cores']} cores]"
+                            if (r["other_cores"] or 0) > 0.25
+                            else ""
+                        )
+                    )
             for t in group:
                 rss.setdefault(t.name, {})[sc.key] = measure.procs.peak_rss_mb(t.pid)
                 if sc.list_endpoint and t.name in ("server", "floor"):
                     serial.setdefault(sc.key, {})[t.name] = measure.serial_pass(t, requests[sc.key], token_of[sc.key])
             if sc.key in serial:
-                log(f"{sc.key} one request at a time: " + ", ".join(f"{k} p50 {v['p50_ms']} ms"
-                                                                   for k, v in serial[sc.key].items()))
+                log(
+                    f"{sc.key} one request at a time: "
+                    + ", ".join(f"{k} p50 {v['p50_ms']} ms" for k, v in serial[sc.key].items())
+                )
         results["serial"] = serial
         results["engine"] = next((r[0]["engine"] for v in runs.values() for r in v.values()), None)
         results["runs"] = runs
@@ -330,7 +401,7 @@ def main(argv: list[str] | None = None) -> int:
         report.update_readme(README, table)
         log(f"updated {README.relative_to(ROOT)}")
     log(f"results in {out.relative_to(ROOT)}; wall time {results['wall_seconds']} s")
-    del db_handle   # the embedded PostgreSQL stops when the last handle goes
+    del db_handle  # the embedded PostgreSQL stops when the last handle goes
     return 0
 
 

@@ -9,13 +9,15 @@ never leak into the next run.
 Invoices, payments and the 1,000,000-invoice company are seeded only when the schema has an `invoices`
 table; until then the dataset says so and the invoice scenarios are skipped.
 """
+
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import random
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -36,15 +38,97 @@ PAYMENTS = 30_000
 SCALE_INVOICES = 1_000_000
 SCALE_CLIENTS = 100_000
 
-WORDS_A = ("Brisk", "Silver", "Northern", "Quiet", "Amber", "Rapid", "Golden", "Blue", "Cedar", "Granite",
-           "Harbor", "Maple", "Copper", "Summit", "Willow", "Crystal", "Iron", "Coastal", "Prairie", "Lunar")
-WORDS_B = ("Harbor", "Works", "Labs", "Foods", "Logistics", "Design", "Studio", "Systems", "Traders",
-           "Partners", "Bakery", "Dental", "Garage", "Consulting", "Media", "Energy", "Textiles", "Farms")
+WORDS_A = (
+    "Brisk",
+    "Silver",
+    "Northern",
+    "Quiet",
+    "Amber",
+    "Rapid",
+    "Golden",
+    "Blue",
+    "Cedar",
+    "Granite",
+    "Harbor",
+    "Maple",
+    "Copper",
+    "Summit",
+    "Willow",
+    "Crystal",
+    "Iron",
+    "Coastal",
+    "Prairie",
+    "Lunar",
+)
+WORDS_B = (
+    "Harbor",
+    "Works",
+    "Labs",
+    "Foods",
+    "Logistics",
+    "Design",
+    "Studio",
+    "Systems",
+    "Traders",
+    "Partners",
+    "Bakery",
+    "Dental",
+    "Garage",
+    "Consulting",
+    "Media",
+    "Energy",
+    "Textiles",
+    "Farms",
+)
 SUFFIX = ("Ltd", "LLC", "Inc", "GmbH", "& Co", "Group", "")
-FIRST = ("Ann", "Ben", "Carla", "Dev", "Eva", "Farid", "Grace", "Hugo", "Ines", "Jon", "Kira", "Liam",
-         "Mona", "Nils", "Olga", "Paul", "Quinn", "Rosa", "Sam", "Tara", "Uma", "Viktor", "Wen", "Yara")
-LAST = ("Lee", "Novak", "Garcia", "Smith", "Okafor", "Rossi", "Kim", "Silva", "Berg", "Haddad", "Moreau",
-        "Tanaka", "Kowalski", "Ivanova", "Murphy", "Fischer", "Ahmed", "Costa", "Larsen", "Nguyen")
+FIRST = (
+    "Ann",
+    "Ben",
+    "Carla",
+    "Dev",
+    "Eva",
+    "Farid",
+    "Grace",
+    "Hugo",
+    "Ines",
+    "Jon",
+    "Kira",
+    "Liam",
+    "Mona",
+    "Nils",
+    "Olga",
+    "Paul",
+    "Quinn",
+    "Rosa",
+    "Sam",
+    "Tara",
+    "Uma",
+    "Viktor",
+    "Wen",
+    "Yara",
+)
+LAST = (
+    "Lee",
+    "Novak",
+    "Garcia",
+    "Smith",
+    "Okafor",
+    "Rossi",
+    "Kim",
+    "Silva",
+    "Berg",
+    "Haddad",
+    "Moreau",
+    "Tanaka",
+    "Kowalski",
+    "Ivanova",
+    "Murphy",
+    "Fischer",
+    "Ahmed",
+    "Costa",
+    "Larsen",
+    "Nguyen",
+)
 CITIES = ("Springfield", "Riverton", "Lakeside", "Fairview", "Georgetown", "Franklin", "Clinton", "Salem")
 
 
@@ -66,9 +150,15 @@ def fingerprint(scale: float) -> str:
 def counts(scale: float) -> dict[str, int]:
     def n(base: int, floor: int) -> int:
         return max(floor, int(round(base * scale)))
-    return {"big_clients": n(BIG_CLIENTS, 200), "small_clients": n(SMALL_CLIENTS, 20),
-            "invoices": n(INVOICES, 2000), "payments": n(PAYMENTS, 600),
-            "scale_invoices": n(SCALE_INVOICES, 20_000), "scale_clients": n(SCALE_CLIENTS, 2000)}
+
+    return {
+        "big_clients": n(BIG_CLIENTS, 200),
+        "small_clients": n(SMALL_CLIENTS, 20),
+        "invoices": n(INVOICES, 2000),
+        "payments": n(PAYMENTS, 600),
+        "scale_invoices": n(SCALE_INVOICES, 20_000),
+        "scale_clients": n(SCALE_CLIENTS, 2000),
+    }
 
 
 # ---- database lifecycle ------------------------------------------------------------------------------
@@ -134,11 +224,19 @@ async def drop_bench(admin_url: str) -> None:
 async def _account(db: Any, email: str, company: str) -> dict[str, Any]:
     from app.auth import digest
     from app.services import accounts
+
     made = await accounts.create_account(db, email, PASSWORD, company)
-    row = await db.fetchrow("SELECT id, company_id, user_id FROM company_tokens WHERE token_hash = $1",
-                            digest(made["token"]))
-    return {"token": made["token"], "company_id": row["company_id"], "user_id": row["user_id"],
-            "token_id": row["id"], "email": email, "name": company}
+    row = await db.fetchrow(
+        "SELECT id, company_id, user_id FROM company_tokens WHERE token_hash = $1", digest(made["token"])
+    )
+    return {
+        "token": made["token"],
+        "company_id": row["company_id"],
+        "user_id": row["user_id"],
+        "token_id": row["id"],
+        "email": email,
+        "name": company,
+    }
 
 
 async def seed(url: str, scale: float, log: Any = print) -> dict[str, Any]:
@@ -161,49 +259,65 @@ async def seed(url: str, scale: float, log: Any = print) -> dict[str, Any]:
     rng = random.Random(20240601)
     conn = await asyncpg.connect(url)
     try:
-        try:   # the generated rows are consistent: skip the per-row FK triggers while loading (superuser only)
+        # the generated rows are consistent: skip the per-row FK triggers while loading (superuser only)
+        with contextlib.suppress(asyncpg.PostgresError):
             await conn.execute("SET session_replication_role = replica")
-        except asyncpg.PostgresError:
-            pass
         next_client, next_contact = 1, 1
-        for company, how_many in ((big, n["big_clients"]), (small, n["small_clients"]),
-                                  *(((scale_co, n["scale_clients"]),) if scale_co else ())):
+        for company, how_many in (
+            (big, n["big_clients"]),
+            (small, n["small_clients"]),
+            *(((scale_co, n["scale_clients"]),) if scale_co else ()),
+        ):
             first = next_client
             next_client, next_contact = await _clients(conn, rng, company, how_many, next_client, next_contact)
             company.update(clients=how_many, first_client_id=first, last_client_id=next_client - 1)
-            await conn.execute("UPDATE companies SET settings = jsonb_set(settings, '{client_number_counter}', "
-                               "to_jsonb($2::int)) WHERE id = $1", company["company_id"], how_many + 1)
+            await conn.execute(
+                "UPDATE companies SET settings = jsonb_set(settings, '{client_number_counter}', "
+                "to_jsonb($2::int)) WHERE id = $1",
+                company["company_id"],
+                how_many + 1,
+            )
         for table in ("clients", "client_contacts"):
-            await conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                               f"(SELECT max(id) FROM {table}))")
+            await conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
         log(f"  clients + contacts: {time.perf_counter() - started:.1f} s")
 
         invoices: dict[str, Any] | None = None
         if has_invoices:
             try:
                 invoices = await seed_invoices(conn, rng, big, small, scale_co, n, log)
-            except Exception as exc:   # the invoice schema is still moving: report, keep the rest usable
+            except Exception as exc:  # the invoice schema is still moving: report, keep the rest usable
                 invoices = {"error": f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"}
                 log(f"  invoice seeding failed: {invoices['error']}")
         await conn.execute("ANALYZE")
-        await conn.execute("VACUUM (ANALYZE)")   # visibility map, so index-only scans are possible
+        await conn.execute("VACUUM (ANALYZE)")  # visibility map, so index-only scans are possible
     finally:
         await conn.close()
     seconds = round(time.perf_counter() - started, 1)
     log(f"  seeded in {seconds} s")
-    return {"scale": scale, "counts": n, "seed_seconds": seconds,
-            "companies": {"big": big, "small": small, **({"scale": scale_co} if scale_co else {})},
-            "has_invoices": has_invoices, "invoices": invoices}
+    return {
+        "scale": scale,
+        "counts": n,
+        "seed_seconds": seconds,
+        "companies": {"big": big, "small": small, **({"scale": scale_co} if scale_co else {})},
+        "has_invoices": has_invoices,
+        "invoices": invoices,
+    }
 
 
 def _name(rng: random.Random) -> str:
     return " ".join(x for x in (rng.choice(WORDS_A), rng.choice(WORDS_B), rng.choice(SUFFIX)) if x)
 
 
-async def _clients(conn: asyncpg.Connection, rng: random.Random, company: dict[str, Any], how_many: int,
-                   first_id: int, first_contact: int) -> tuple[int, int]:
+async def _clients(
+    conn: asyncpg.Connection,
+    rng: random.Random,
+    company: dict[str, Any],
+    how_many: int,
+    first_id: int,
+    first_contact: int,
+) -> tuple[int, int]:
     cid, uid = company["company_id"], company["user_id"]
-    base = datetime(2023, 1, 1, tzinfo=timezone.utc)
+    base = datetime(2023, 1, 1, tzinfo=UTC)
     clients, contacts = [], []
     contact_id = first_contact
     settings = json.dumps({"entity": "App\\Models\\Client", "industry_id": "", "size_id": "", "currency_id": "1"})
@@ -212,27 +326,109 @@ async def _clients(conn: asyncpg.Connection, rng: random.Random, company: dict[s
         created = base + timedelta(minutes=7 * i)
         name = _name(rng)
         city = rng.choice(CITIES)
-        clients.append((
-            cid, client_id, uid, name, f"https://{name.split()[0].lower()}{client_id}.example.com",
-            "", "Thanks for your business.", Decimal(rng.randint(0, 500000)) / 100, Decimal(0),
-            hashlib.sha1(f"{cid}-{client_id}".encode()).hexdigest(), f"{rng.randint(1, 999)} Main Street", "",
-            f"+1 555 {rng.randint(1000000, 9999999)}", city, "CA", f"{rng.randint(10000, 99999)}", 840,
-            "", "", "", None, "", settings, "", str(i + 1).zfill(4), created, created))
+        clients.append(
+            (
+                cid,
+                client_id,
+                uid,
+                name,
+                f"https://{name.split()[0].lower()}{client_id}.example.com",
+                "",
+                "Thanks for your business.",
+                Decimal(rng.randint(0, 500000)) / 100,
+                Decimal(0),
+                hashlib.sha1(f"{cid}-{client_id}".encode()).hexdigest(),
+                f"{rng.randint(1, 999)} Main Street",
+                "",
+                f"+1 555 {rng.randint(1000000, 9999999)}",
+                city,
+                "CA",
+                f"{rng.randint(10000, 99999)}",
+                840,
+                "",
+                "",
+                "",
+                None,
+                "",
+                settings,
+                "",
+                str(i + 1).zfill(4),
+                created,
+                created,
+            )
+        )
         for k in range(CONTACTS_PER_CLIENT):
             first, last = rng.choice(FIRST), rng.choice(LAST)
-            contacts.append((
-                cid, contact_id, client_id, uid, first, last,
-                f"{first.lower()}.{last.lower()}+{contact_id}@example.com", f"+1 555 {rng.randint(1000000, 9999999)}",
-                k == 0, True, hashlib.md5(f"contact-{contact_id}".encode()).hexdigest(), created, created))
+            contacts.append(
+                (
+                    cid,
+                    contact_id,
+                    client_id,
+                    uid,
+                    first,
+                    last,
+                    f"{first.lower()}.{last.lower()}+{contact_id}@example.com",
+                    f"+1 555 {rng.randint(1000000, 9999999)}",
+                    k == 0,
+                    True,
+                    hashlib.md5(f"contact-{contact_id}".encode()).hexdigest(),
+                    created,
+                    created,
+                )
+            )
             contact_id += 1
-    await conn.copy_records_to_table("clients", records=clients, columns=[
-        "company_id", "id", "user_id", "name", "website", "private_notes", "public_notes", "balance",
-        "paid_to_date", "client_hash", "address1", "address2", "phone", "city", "state", "postal_code",
-        "country_id", "shipping_address1", "shipping_city", "shipping_postal_code", "shipping_country_id",
-        "custom_value1", "settings", "vat_number", "number", "created_at", "updated_at"])
-    await conn.copy_records_to_table("client_contacts", records=contacts, columns=[
-        "company_id", "id", "client_id", "user_id", "first_name", "last_name", "email", "phone", "is_primary",
-        "send_email", "contact_key", "created_at", "updated_at"])
+    await conn.copy_records_to_table(
+        "clients",
+        records=clients,
+        columns=[
+            "company_id",
+            "id",
+            "user_id",
+            "name",
+            "website",
+            "private_notes",
+            "public_notes",
+            "balance",
+            "paid_to_date",
+            "client_hash",
+            "address1",
+            "address2",
+            "phone",
+            "city",
+            "state",
+            "postal_code",
+            "country_id",
+            "shipping_address1",
+            "shipping_city",
+            "shipping_postal_code",
+            "shipping_country_id",
+            "custom_value1",
+            "settings",
+            "vat_number",
+            "number",
+            "created_at",
+            "updated_at",
+        ],
+    )
+    await conn.copy_records_to_table(
+        "client_contacts",
+        records=contacts,
+        columns=[
+            "company_id",
+            "id",
+            "client_id",
+            "user_id",
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "is_primary",
+            "send_email",
+            "contact_key",
+            "created_at",
+            "updated_at",
+        ],
+    )
     return first_id + how_many, contact_id
 
 
@@ -242,7 +438,9 @@ async def _columns(conn: asyncpg.Connection, table: str) -> dict[str, tuple[bool
     rows = await conn.fetch(
         "SELECT column_name, is_nullable = 'NO' AND column_default IS NULL AND is_identity = 'NO' AS required, "
         "is_identity = 'YES' AS ident FROM information_schema.columns WHERE table_schema = current_schema() "
-        "AND table_name = $1", table)
+        "AND table_name = $1",
+        table,
+    )
     return {r["column_name"]: (r["required"], r["ident"]) for r in rows}
 
 
@@ -264,17 +462,43 @@ def _line_items(rng: random.Random, k: int) -> list[dict[str, Any]]:
     items = []
     for j in range(k):
         cost, qty = rng.randint(500, 50000) / 100, rng.randint(1, 5)
-        items.append({"product_key": f"SKU-{rng.randint(1, 500):04d}", "notes": f"{rng.choice(WORDS_B)} service",
-                      "cost": cost, "quantity": qty, "discount": 0, "is_amount_discount": False,
-                      "tax_name1": "", "tax_rate1": 0, "tax_name2": "", "tax_rate2": 0, "tax_name3": "",
-                      "tax_rate3": 0, "line_total": round(cost * qty, 2), "gross_line_total": round(cost * qty, 2),
-                      "type_id": "1", "sort_id": str(j), "custom_value1": "", "custom_value2": "",
-                      "custom_value3": "", "custom_value4": "", "date": ""})
+        items.append(
+            {
+                "product_key": f"SKU-{rng.randint(1, 500):04d}",
+                "notes": f"{rng.choice(WORDS_B)} service",
+                "cost": cost,
+                "quantity": qty,
+                "discount": 0,
+                "is_amount_discount": False,
+                "tax_name1": "",
+                "tax_rate1": 0,
+                "tax_name2": "",
+                "tax_rate2": 0,
+                "tax_name3": "",
+                "tax_rate3": 0,
+                "line_total": round(cost * qty, 2),
+                "gross_line_total": round(cost * qty, 2),
+                "type_id": "1",
+                "sort_id": str(j),
+                "custom_value1": "",
+                "custom_value2": "",
+                "custom_value3": "",
+                "custom_value4": "",
+                "date": "",
+            }
+        )
     return items
 
 
-async def _invoices(conn: asyncpg.Connection, rng: random.Random, company: dict[str, Any], how_many: int,
-                    first_id: int, items_per_invoice: int, batch: int = 100_000) -> list[dict[str, Any]]:
+async def _invoices(
+    conn: asyncpg.Connection,
+    rng: random.Random,
+    company: dict[str, Any],
+    how_many: int,
+    first_id: int,
+    items_per_invoice: int,
+    batch: int = 100_000,
+) -> list[dict[str, Any]]:
     """COPY `how_many` invoices in batches; -> the paid ones (id, client, amount, date) for payments.
     Line items come from a pool of 997 pre-serialised lists, so a million rows take seconds to build."""
     pool = []
@@ -283,16 +507,37 @@ async def _invoices(conn: asyncpg.Connection, rng: random.Random, company: dict[
         pool.append((json.dumps(items), Decimal(str(round(sum(x["line_total"] for x in items), 2)))))
     start = date(2023, 1, 1)
     days = [start + timedelta(days=d) for d in range(701)]
-    moments = [datetime.combine(d, datetime.min.time(), tzinfo=timezone.utc) for d in days]
+    moments = [datetime.combine(d, datetime.min.time(), tzinfo=UTC) for d in days]
     due = [d + timedelta(days=30) for d in days]
     zero = Decimal(0)
     lo_client, span = company["first_client_id"], company["last_client_id"] - company["first_client_id"] + 1
     cid, uid = company["company_id"], company["user_id"]
     paid: list[dict[str, Any]] = []
-    fixed = {"company_id": cid, "user_id": uid, "po_number": "", "public_notes": "", "private_notes": "",
-             "terms": "", "footer": "", "is_deleted": False}
-    names = ["id", "client_id", "number", "date", "due_date", "amount", "balance", "paid_to_date", "status_id",
-             "line_items", "created_at", "updated_at", *fixed]
+    fixed = {
+        "company_id": cid,
+        "user_id": uid,
+        "po_number": "",
+        "public_notes": "",
+        "private_notes": "",
+        "terms": "",
+        "footer": "",
+        "is_deleted": False,
+    }
+    names = [
+        "id",
+        "client_id",
+        "number",
+        "date",
+        "due_date",
+        "amount",
+        "balance",
+        "paid_to_date",
+        "status_id",
+        "line_items",
+        "created_at",
+        "updated_at",
+        *fixed,
+    ]
     rand = rng.random
     for lo in range(0, how_many, batch):
         rows = []
@@ -302,8 +547,23 @@ async def _invoices(conn: asyncpg.Connection, rng: random.Random, company: dict[
             status, balance = (4, zero) if state < 0.4 else (2, amount) if state < 0.85 else (1, amount)
             d = int(rand() * 701)
             client = lo_client + int(rand() * span)
-            rows.append((first_id + i, client, str(i + 1).zfill(6), days[d], due[d], amount, balance,
-                         amount - balance, status, items, moments[d], moments[d], *fixed.values()))
+            rows.append(
+                (
+                    first_id + i,
+                    client,
+                    str(i + 1).zfill(6),
+                    days[d],
+                    due[d],
+                    amount,
+                    balance,
+                    amount - balance,
+                    status,
+                    items,
+                    moments[d],
+                    moments[d],
+                    *fixed.values(),
+                )
+            )
             if status == 4:
                 paid.append({"id": first_id + i, "client_id": client, "amount": amount, "date": days[d]})
         await _copy_tuples(conn, "invoices", names, rows)
@@ -323,8 +583,15 @@ async def _copy_tuples(conn: asyncpg.Connection, table: str, names: list[str], r
     await conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
 
 
-async def seed_invoices(conn: asyncpg.Connection, rng: random.Random, big: dict[str, Any], small: dict[str, Any],
-                        scale_co: dict[str, Any] | None, n: dict[str, int], log: Any) -> dict[str, Any]:
+async def seed_invoices(
+    conn: asyncpg.Connection,
+    rng: random.Random,
+    big: dict[str, Any],
+    small: dict[str, Any],
+    scale_co: dict[str, Any] | None,
+    n: dict[str, int],
+    log: Any,
+) -> dict[str, Any]:
     """Invoices for Big Co and Small Co, payments applied to Big Co's paid ones, and Scale Co's million. The
     invoice schema is still moving: columns are matched by name (introspected), a required column this
     file does not know stops the invoice scenarios with a clear message, and payments fail on their own."""
@@ -336,15 +603,41 @@ async def seed_invoices(conn: asyncpg.Connection, rng: random.Random, big: dict[
     for i in range(min(n["payments"], len(payable))):
         inv = payable[i]
         day = inv["date"] + timedelta(days=rng.randint(1, 30))
-        created = datetime.combine(day, datetime.min.time(), tzinfo=timezone.utc)
-        payments.append({"company_id": big["company_id"], "id": i + 1, "user_id": big["user_id"],
-                         "client_id": inv["client_id"], "amount": inv["amount"], "applied": inv["amount"],
-                         "refunded": Decimal(0), "date": day, "type_id": 1, "status_id": 4,
-                         "number": str(i + 1).zfill(6), "transaction_reference": "", "private_notes": "",
-                         "is_deleted": False, "created_at": created, "updated_at": created})
-        links.append({"company_id": big["company_id"], "id": i + 1, "payment_id": i + 1, "invoice_id": inv["id"],
-                      "paymentable_type": "invoices", "paymentable_id": inv["id"], "amount": inv["amount"],
-                      "refunded": Decimal(0), "created_at": created, "updated_at": created})
+        created = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
+        payments.append(
+            {
+                "company_id": big["company_id"],
+                "id": i + 1,
+                "user_id": big["user_id"],
+                "client_id": inv["client_id"],
+                "amount": inv["amount"],
+                "applied": inv["amount"],
+                "refunded": Decimal(0),
+                "date": day,
+                "type_id": 1,
+                "status_id": 4,
+                "number": str(i + 1).zfill(6),
+                "transaction_reference": "",
+                "private_notes": "",
+                "is_deleted": False,
+                "created_at": created,
+                "updated_at": created,
+            }
+        )
+        links.append(
+            {
+                "company_id": big["company_id"],
+                "id": i + 1,
+                "payment_id": i + 1,
+                "invoice_id": inv["id"],
+                "paymentable_type": "invoices",
+                "paymentable_id": inv["id"],
+                "amount": inv["amount"],
+                "refunded": Decimal(0),
+                "created_at": created,
+                "updated_at": created,
+            }
+        )
     out: dict[str, Any] = {"big": n["invoices"]}
     if scale_co is not None:
         first = int(await conn.fetchval("SELECT COALESCE(max(id), 0) FROM invoices")) + 1
@@ -359,7 +652,7 @@ async def seed_invoices(conn: asyncpg.Connection, rng: random.Random, big: dict[
                     await _copy_adaptive(conn, "paymentables", links)
             out["payments"] = len(payments)
             log(f"  payments: {time.perf_counter() - t:.1f} s")
-        except Exception as exc:   # payments are optional for every scenario but S6
+        except Exception as exc:  # payments are optional for every scenario but S6
             out["payments_error"] = f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
             log(f"  payment seeding failed: {out['payments_error']}")
     return out

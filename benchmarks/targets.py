@@ -3,8 +3,10 @@
 Each runs as its own process group on a free loopback port with its log under benchmarks/.work/logs, and
 is stopped (SIGTERM, then SIGKILL) by the harness, whatever happens.
 """
+
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import signal
@@ -33,8 +35,8 @@ def free_port() -> int:
 
 @dataclass
 class Target:
-    name: str                    # "server", "server-w2", "floor", "peer" (+ "#count" for counting instances)
-    kind: str                    # "server" | "floor" | "peer"
+    name: str  # "server", "server-w2", "floor", "peer" (+ "#count" for counting instances)
+    kind: str  # "server" | "floor" | "peer"
     argv: list[str]
     env: dict[str, str]
     port: int = field(default_factory=free_port)
@@ -55,9 +57,16 @@ class Target:
 
     def start(self) -> None:
         LOGS.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(self.command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True)
+        with open(self.log_path, "wb") as log:  # the child keeps its own descriptor
+            self.proc = subprocess.Popen(
+                self.command,
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
 
     def wait_ready(self, timeout: float = 90.0) -> None:
         deadline = time.monotonic() + timeout
@@ -84,10 +93,8 @@ class Target:
             os.killpg(self.proc.pid, signal.SIGTERM)
             self.proc.wait(10)
         except (ProcessLookupError, subprocess.TimeoutExpired):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
 
 def base_env() -> dict[str, str]:
@@ -106,14 +113,38 @@ def server(db_url: str, workers: int = 1, name: str = "server") -> Target:
 
 
 def floor(db_url: str, tokens_json: str, name: str = "floor") -> Target:
-    argv = [sys.executable, "-m", "uvicorn", "benchmarks.floor:app", "--host", HOST, "--port", "{port}",
-            "--workers", "1", "--lifespan", "on", *UVICORN_FLAGS]
+    argv = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "benchmarks.floor:app",
+        "--host",
+        HOST,
+        "--port",
+        "{port}",
+        "--workers",
+        "1",
+        "--lifespan",
+        "on",
+        *UVICORN_FLAGS,
+    ]
     return Target(name, "floor", argv, {**base_env(), "FLOOR_DATABASE_URL": db_url, "FLOOR_TOKENS": tokens_json})
 
 
 def peer(python: str, db_url: str, name: str = "peer") -> Target:
-    argv = [python, "-m", "uvicorn", "benchmarks.peers.fastapi_sqla:app", "--host", HOST, "--port", "{port}",
-            "--workers", "1", *UVICORN_FLAGS]
+    argv = [
+        python,
+        "-m",
+        "uvicorn",
+        "benchmarks.peers.fastapi_sqla:app",
+        "--host",
+        HOST,
+        "--port",
+        "{port}",
+        "--workers",
+        "1",
+        *UVICORN_FLAGS,
+    ]
     return Target(name, "peer", argv, {**base_env(), "PEER_DATABASE_URL": db_url})
 
 
@@ -128,8 +159,11 @@ def ensure_peer_venv(log: object = print) -> str:
     log(f"installing the peer's packages into {PEER_VENV} ...")  # type: ignore[operator]
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", str(PEER_VENV)], check=True)
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", "-r",
-                    str(PEER_REQUIREMENTS)], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", "-r", str(PEER_REQUIREMENTS)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     stamp.write_text(wanted)
     return str(python)
 

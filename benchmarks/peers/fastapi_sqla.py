@@ -8,24 +8,37 @@ the baseline the server's throughput is compared with. It runs from its own virt
 
 Run: PEER_DATABASE_URL=postgresql://... uvicorn benchmarks.peers.fastapi_sqla:app
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import os
 import secrets
+from collections.abc import AsyncIterator
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, AsyncIterator
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, HTTPException, Request
 from hashids import Hashids
 from pydantic import BaseModel, ConfigDict, Field, computed_field, field_serializer
-from sqlalchemy import (BigInteger, Boolean, Date, ForeignKeyConstraint, Integer, LargeBinary, Numeric, Text, and_,
-                        func, select)
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKeyConstraint,
+    Integer,
+    LargeBinary,
+    Numeric,
+    Text,
+    and_,
+    func,
+    select,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase, Mapped, foreign, mapped_column, relationship, selectinload
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, selectinload
 from sqlalchemy.types import DateTime
 
 APP_URL = os.environ.get("APP_URL", "http://127.0.0.1:8000")
@@ -35,8 +48,11 @@ def _sqla_url(url: str) -> str:
     return "postgresql+asyncpg://" + url.split("://", 1)[1]
 
 
-engine = create_async_engine(_sqla_url(os.environ.get("PEER_DATABASE_URL", "postgresql://localhost/postgres")),
-                             pool_size=int(os.environ.get("DB_POOL_MAX", "10")), max_overflow=0)
+engine = create_async_engine(
+    _sqla_url(os.environ.get("PEER_DATABASE_URL", "postgresql://localhost/postgres")),
+    pool_size=int(os.environ.get("DB_POOL_MAX", "10")),
+    max_overflow=0,
+)
 SessionLocal = async_sessionmaker(engine, expire_on_commit=False)
 hashids = Hashids(salt=os.environ.get("HASH_SALT", ""), min_length=10)
 app = FastAPI(title="peer")
@@ -123,18 +139,24 @@ class Client(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    contacts: Mapped[list["ClientContact"]] = relationship(
+    contacts: Mapped[list[ClientContact]] = relationship(
         primaryjoin="and_(Client.company_id == ClientContact.company_id, Client.id == ClientContact.client_id, "
-                    "ClientContact.deleted_at.is_(None))",
-        order_by="(ClientContact.is_primary.desc(), ClientContact.id)", viewonly=True)
-    documents: Mapped[list["Document"]] = relationship(
+        "ClientContact.deleted_at.is_(None))",
+        order_by="(ClientContact.is_primary.desc(), ClientContact.id)",
+        viewonly=True,
+    )
+    documents: Mapped[list[Document]] = relationship(
         primaryjoin="and_(Client.company_id == foreign(Document.company_id), "
-                    "Client.id == foreign(Document.documentable_id), Document.documentable_type == 'clients')",
-        order_by="Document.id", viewonly=True)
-    gateway_tokens: Mapped[list["ClientGatewayToken"]] = relationship(
+        "Client.id == foreign(Document.documentable_id), Document.documentable_type == 'clients')",
+        order_by="Document.id",
+        viewonly=True,
+    )
+    gateway_tokens: Mapped[list[ClientGatewayToken]] = relationship(
         primaryjoin="and_(Client.company_id == ClientGatewayToken.company_id, "
-                    "Client.id == ClientGatewayToken.client_id)",
-        order_by="ClientGatewayToken.id", viewonly=True)
+        "Client.id == ClientGatewayToken.client_id)",
+        order_by="ClientGatewayToken.id",
+        viewonly=True,
+    )
 
 
 class ClientContact(Base):
@@ -273,14 +295,18 @@ class Invoice(Base):
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     client: Mapped[Client | None] = relationship(lazy="noload", viewonly=True)
-    invitations: Mapped[list["InvoiceInvitation"]] = relationship(
+    invitations: Mapped[list[InvoiceInvitation]] = relationship(
         primaryjoin="and_(Invoice.company_id == InvoiceInvitation.company_id, "
-                    "Invoice.id == InvoiceInvitation.invoice_id, InvoiceInvitation.deleted_at.is_(None))",
-        order_by="InvoiceInvitation.id", viewonly=True)
+        "Invoice.id == InvoiceInvitation.invoice_id, InvoiceInvitation.deleted_at.is_(None))",
+        order_by="InvoiceInvitation.id",
+        viewonly=True,
+    )
     documents: Mapped[list[Document]] = relationship(
         primaryjoin="and_(Invoice.company_id == foreign(Document.company_id), "
-                    "Invoice.id == foreign(Document.documentable_id), Document.documentable_type == 'invoices')",
-        order_by="Document.id", viewonly=True)
+        "Invoice.id == foreign(Document.documentable_id), Document.documentable_type == 'invoices')",
+        order_by="Document.id",
+        viewonly=True,
+    )
 
 
 class InvoiceInvitation(Base):
@@ -498,7 +524,7 @@ class ClientOut(BaseModel):
 
 
 def moment(value: datetime | None) -> str:
-    return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S") if value is not None else ""
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S") if value is not None else ""
 
 
 class InvitationOut(BaseModel):
@@ -602,8 +628,17 @@ class InvoiceOut(BaseModel):
     invitations: list[InvitationOut]
     client: ClientOut | None = Field(default=None, exclude_if=lambda v: v is None)
 
-    @field_serializer("id", "user_id", "assigned_user_id", "client_id", "project_id", "vendor_id", "design_id",
-                      "recurring_id", "subscription_id")
+    @field_serializer(
+        "id",
+        "user_id",
+        "assigned_user_id",
+        "client_id",
+        "project_id",
+        "vendor_id",
+        "design_id",
+        "recurring_id",
+        "subscription_id",
+    )
     def _ids(self, v: int | None) -> str:
         return encode_id(v)
 
@@ -611,8 +646,16 @@ class InvoiceOut(BaseModel):
     def _ts(self, v: datetime | None) -> int:
         return epoch(v)
 
-    @field_serializer("date", "due_date", "partial_due_date", "last_sent_date", "reminder1_sent", "reminder2_sent",
-                      "reminder3_sent", "reminder_last_sent")
+    @field_serializer(
+        "date",
+        "due_date",
+        "partial_due_date",
+        "last_sent_date",
+        "reminder1_sent",
+        "reminder2_sent",
+        "reminder3_sent",
+        "reminder_last_sent",
+    )
     def _dates(self, v: dt.date | None) -> str:
         return v.isoformat() if v is not None else ""
 
@@ -685,17 +728,27 @@ class Principal(BaseModel):
     token_id: int
 
 
-async def get_principal(session: Session, x_api_token: Annotated[str, Header()] = "",
-                        x_requested_with: Annotated[str, Header()] = "") -> Principal:
+async def get_principal(
+    session: Session, x_api_token: Annotated[str, Header()] = "", x_requested_with: Annotated[str, Header()] = ""
+) -> Principal:
     if x_requested_with != "XMLHttpRequest":
         raise HTTPException(403, "Missing or invalid X-Requested-With header")
     digest = hashlib.sha256(x_api_token.encode()).digest()
-    row = (await session.execute(
-        select(CompanyToken.company_id, CompanyToken.user_id, CompanyToken.id)
-        .join(CompanyUser, and_(CompanyUser.company_id == CompanyToken.company_id,
-                                CompanyUser.user_id == CompanyToken.user_id))
-        .where(CompanyToken.token_hash == digest, CompanyToken.is_deleted.is_(False),
-               CompanyToken.deleted_at.is_(None), CompanyUser.is_locked.is_(False)))).first()
+    row = (
+        await session.execute(
+            select(CompanyToken.company_id, CompanyToken.user_id, CompanyToken.id)
+            .join(
+                CompanyUser,
+                and_(CompanyUser.company_id == CompanyToken.company_id, CompanyUser.user_id == CompanyToken.user_id),
+            )
+            .where(
+                CompanyToken.token_hash == digest,
+                CompanyToken.is_deleted.is_(False),
+                CompanyToken.deleted_at.is_(None),
+                CompanyUser.is_locked.is_(False),
+            )
+        )
+    ).first()
     if row is None:
         raise HTTPException(403, "Invalid token")
     return Principal(company_id=row[0], user_id=row[1], token_id=row[2])
@@ -720,28 +773,42 @@ def pagination(request: Request, total: int, count: int, page: int, per_page: in
         links["previous"] = f"{base}?page={page - 1}"
     if page < total_pages:
         links["next"] = f"{base}?page={page + 1}"
-    return Meta(pagination=Pagination(total=total, count=count, per_page=per_page, current_page=page,
-                                      total_pages=total_pages, links=links))
+    return Meta(
+        pagination=Pagination(
+            total=total, count=count, per_page=per_page, current_page=page, total_pages=total_pages, links=links
+        )
+    )
 
 
 # ---- routes ------------------------------------------------------------------------------------------
 @app.get("/api/v1/clients", response_model=ClientPage)
-async def list_clients(request: Request, who: Who, session: Session, page: int = 1, per_page: int = 20,
-                       include: str = "") -> ClientPage:
+async def list_clients(
+    request: Request, who: Who, session: Session, page: int = 1, per_page: int = 20, include: str = ""
+) -> ClientPage:
     page, per_page = max(page, 1), min(max(per_page, 1), 5000)
     total = await session.scalar(select(func.count()).select_from(Client).where(Client.company_id == who.company_id))
     result = await session.scalars(
-        select(Client).where(Client.company_id == who.company_id).order_by(Client.id)
-        .offset((page - 1) * per_page).limit(per_page).options(*LOAD))
+        select(Client)
+        .where(Client.company_id == who.company_id)
+        .order_by(Client.id)
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+        .options(*LOAD)
+    )
     clients = result.all()
-    return ClientPage(data=[ClientOut.model_validate(c) for c in clients],
-                      meta=pagination(request, total or 0, len(clients), page, per_page))
+    return ClientPage(
+        data=[ClientOut.model_validate(c) for c in clients],
+        meta=pagination(request, total or 0, len(clients), page, per_page),
+    )
 
 
 @app.get("/api/v1/clients/{client_id}", response_model=ClientItem)
 async def show_client(client_id: str, who: Who, session: Session) -> ClientItem:
-    client = (await session.scalars(select(Client).where(Client.company_id == who.company_id,
-                                                         Client.id == decode_id(client_id)).options(*LOAD))).first()
+    client = (
+        await session.scalars(
+            select(Client).where(Client.company_id == who.company_id, Client.id == decode_id(client_id)).options(*LOAD)
+        )
+    ).first()
     if client is None:
         raise HTTPException(404, "Client not found")
     return ClientItem(data=ClientOut.model_validate(client))
@@ -756,40 +823,88 @@ async def create_client(body: ClientIn, who: Who, session: Session) -> ClientIte
     while True:
         number = str(counter).zfill(padding)
         counter += 1
-        taken = await session.scalar(select(Client.id).where(Client.company_id == who.company_id,
-                                                             Client.number == number))
+        taken = await session.scalar(
+            select(Client.id).where(Client.company_id == who.company_id, Client.number == number)
+        )
         if taken is None:
             break
     settings["client_number_counter"] = counter
     company.settings = settings
     country = str(settings.get("country_id") or "")
-    client = Client(company_id=who.company_id, user_id=who.user_id, name=body.name.strip(), website=body.website,
-                    city=body.city, number=number, client_hash=secrets.token_hex(20),
-                    country_id=int(country) if country.isdigit() else None,
-                    settings={"entity": "App\\Models\\Client", "industry_id": "", "size_id": "",
-                              "currency_id": str(settings.get("currency_id") or "1")})
+    client = Client(
+        company_id=who.company_id,
+        user_id=who.user_id,
+        name=body.name.strip(),
+        website=body.website,
+        city=body.city,
+        number=number,
+        client_hash=secrets.token_hex(20),
+        country_id=int(country) if country.isdigit() else None,
+        settings={
+            "entity": "App\\Models\\Client",
+            "industry_id": "",
+            "size_id": "",
+            "currency_id": str(settings.get("currency_id") or "1"),
+        },
+    )
     session.add(client)
     await session.flush()
     for i, c in enumerate(body.contacts or [ContactIn()]):
-        session.add(ClientContact(company_id=who.company_id, client_id=client.id, user_id=who.user_id,
-                                  first_name=c.first_name, last_name=c.last_name, email=c.email, phone=c.phone,
-                                  is_primary=i == 0, contact_key=secrets.token_hex(16)))
-    session.add(Activity(company_id=who.company_id, user_id=who.user_id, token_id=who.token_id,
-                         activity_type_id=1, client_id=client.id))
+        session.add(
+            ClientContact(
+                company_id=who.company_id,
+                client_id=client.id,
+                user_id=who.user_id,
+                first_name=c.first_name,
+                last_name=c.last_name,
+                email=c.email,
+                phone=c.phone,
+                is_primary=i == 0,
+                contact_key=secrets.token_hex(16),
+            )
+        )
+    session.add(
+        Activity(
+            company_id=who.company_id,
+            user_id=who.user_id,
+            token_id=who.token_id,
+            activity_type_id=1,
+            client_id=client.id,
+        )
+    )
     await session.commit()
-    fresh = (await session.scalars(select(Client).where(Client.company_id == who.company_id, Client.id == client.id)
-                                   .options(*LOAD).execution_options(populate_existing=True))).one()
+    fresh = (
+        await session.scalars(
+            select(Client)
+            .where(Client.company_id == who.company_id, Client.id == client.id)
+            .options(*LOAD)
+            .execution_options(populate_existing=True)
+        )
+    ).one()
     return ClientItem(data=ClientOut.model_validate(fresh))
 
 
 CLIENT_STATUS = {"draft": [1], "paid": [4], "cancelled": [5], "unpaid": [2, 3]}
-INVOICE_SORTS = {"date": Invoice.date, "due_date": Invoice.due_date, "balance": Invoice.balance,
-                 "amount": Invoice.amount, "id": Invoice.id}
+INVOICE_SORTS = {
+    "date": Invoice.date,
+    "due_date": Invoice.due_date,
+    "balance": Invoice.balance,
+    "amount": Invoice.amount,
+    "id": Invoice.id,
+}
 
 
 @app.get("/api/v1/invoices", response_model=InvoicePage)
-async def list_invoices(request: Request, who: Who, session: Session, page: int = 1, per_page: int = 20,
-                        include: str = "", client_status: str = "", sort: str = "") -> InvoicePage:
+async def list_invoices(
+    request: Request,
+    who: Who,
+    session: Session,
+    page: int = 1,
+    per_page: int = 20,
+    include: str = "",
+    client_status: str = "",
+    sort: str = "",
+) -> InvoicePage:
     page, per_page = max(page, 1), min(max(per_page, 1), 5000)
     where = [Invoice.company_id == who.company_id]
     statuses = [s for name in client_status.split(",") for s in CLIENT_STATUS.get(name.strip(), [])]
@@ -797,13 +912,26 @@ async def list_invoices(request: Request, who: Who, session: Session, page: int 
         where.append(Invoice.status_id.in_(statuses))
     column, _, direction = sort.partition("|")
     order = INVOICE_SORTS.get(column, Invoice.id)
-    order_by = (order.asc().nulls_last(), Invoice.id.asc()) if direction == "asc" or not sort else \
-        (order.desc().nulls_last(), Invoice.id.desc())
+    order_by = (
+        (order.asc().nulls_last(), Invoice.id.asc())
+        if direction == "asc" or not sort
+        else (order.desc().nulls_last(), Invoice.id.desc())
+    )
     options = [selectinload(Invoice.invitations), selectinload(Invoice.documents)]
     if "client" in include.split(","):
         options.append(selectinload(Invoice.client).options(*LOAD))
     total = await session.scalar(select(func.count()).select_from(Invoice).where(*where))
-    invoices = (await session.scalars(select(Invoice).where(*where).order_by(*order_by)
-                                      .offset((page - 1) * per_page).limit(per_page).options(*options))).all()
-    return InvoicePage(data=[InvoiceOut.model_validate(i) for i in invoices],
-                       meta=pagination(request, total or 0, len(invoices), page, per_page))
+    invoices = (
+        await session.scalars(
+            select(Invoice)
+            .where(*where)
+            .order_by(*order_by)
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+            .options(*options)
+        )
+    ).all()
+    return InvoicePage(
+        data=[InvoiceOut.model_validate(i) for i in invoices],
+        meta=pagination(request, total or 0, len(invoices), page, per_page),
+    )
