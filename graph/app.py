@@ -46,7 +46,12 @@ class GraphQLApp(GraphQL[Context, None]):
         return orjson.dumps(data, default=_default)
 
     def decode_json(self, data: str | bytes) -> object:
-        return json.loads(data, parse_float=Decimal, parse_constant=_reject_constant)
+        """A body nested too deeply or with an integer too long to read is malformed JSON (strawberry's 400)
+        like any other, not an exception strawberry does not expect."""
+        try:
+            return json.loads(data, parse_float=Decimal, parse_constant=_reject_constant)
+        except (RecursionError, ValueError) as exc:
+            raise json.JSONDecodeError(str(exc)[:120], "", 0) from None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """HTTP only (no websockets). A request strawberry refuses (bad JSON, a batch, a mutation over GET)

@@ -1,7 +1,9 @@
 """Errors as GraphQL errors: an AppError keeps its message and carries `extensions {code, status, errors}`
 (the REST status and 422 field errors); any other exception a resolver raises is logged and masked as
 "Server Error" (status 500). Errors of the GraphQL layer itself (syntax, validation, limits, variable
-coercion) pass through unchanged: they carry no internals.
+coercion) pass through unchanged: they carry no internals. A literal a scalar could not read while the
+document was validated (Python's ValueError, e.g. an Int of 5,000 digits) is the client's 400, in words
+of our own rather than Python's.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from app.errors import AppError
 log = logging.getLogger("lightninja")
 
 SERVER_ERROR = {"code": "server_error", "status": 500, "errors": {}}
+UNREADABLE = "The value cannot be read as its type."
 
 
 def _cause(error: GraphQLError) -> BaseException | None:
@@ -36,6 +39,8 @@ def convert(error: GraphQLError) -> GraphQLError:
         return _rebuild(error, cause.message, {"code": cause.code, "status": cause.status, "errors": cause.errors})
     if cause is None or isinstance(cause, GraphQLError):
         return error
+    if error.path is None and isinstance(cause, ValueError):   # no field ran: validation of a literal
+        return _rebuild(error, UNREADABLE, {"code": "bad_request", "status": 400, "errors": {}})
     log.error("unhandled error in GraphQL field %s", ".".join(map(str, error.path or ())) or "-",
               exc_info=(type(cause), cause, cause.__traceback__))
     return _rebuild(error, "Server Error", dict(SERVER_ERROR))

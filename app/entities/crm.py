@@ -52,7 +52,7 @@ client = Entity(
         text("postal_code"), code("country_id", "countries"),
         text("shipping_address1"), text("shipping_address2"), text("shipping_city"),
         text("shipping_state"), text("shipping_postal_code"), code("shipping_country_id", "countries"),
-        *custom_values(), obj("settings"),
+        *custom_values(), obj("settings", typed_settings=True),
         text("vat_number"), text("id_number"), text("number"),
         boolean("has_valid_vat_number"), boolean("is_tax_exempt"), text("routing_id"),
         text("classification", choices=CLASSIFICATIONS),
@@ -120,7 +120,7 @@ client_gateway_token = Entity(
 
 group_setting = Entity(
     "group_setting", "group_settings", label="Group setting", documents=True,
-    fields=(*standard(assigned=False), text("name"), obj("settings")),
+    fields=(*standard(assigned=False), text("name"), obj("settings", typed_settings=True)),
     filters=(f.search("({t}.name ILIKE ?)"), f.like("name"), *f.common()),
     sorts={"id": "{t}.id", "name": "{t}.name", "created_at": "{t}.created_at",
            "updated_at": "{t}.updated_at"},

@@ -24,6 +24,8 @@ class Field:
     choices: tuple[str, ...] = ()
     expr: str = ""            # read-only computed SQL expression (overrides the column)
     internal: bool = False    # selected for a shape hook, removed before serialising
+    column_type: str = "integer"   # int/code: the column's integer type, whose range the validator enforces
+    typed_settings: bool = False   # object: settings overrides, each key typed like the company setting
 
     @property
     def col(self) -> str:

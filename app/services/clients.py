@@ -9,7 +9,7 @@ import asyncpg
 from .. import ids, reference
 from ..auth import Principal, hash_password, random_key
 from ..crud.service import CrudService, Row
-from ..crud.validate import clean, clean_bool, clean_decimal, clean_int, clean_json, clean_text, message
+from ..crud.validate import clean
 from ..entities import REGISTRY
 from ..errors import Invalid, invalid
 from . import numbering
@@ -23,29 +23,6 @@ COUNTRY_CODES = {code.upper(): cid for cid, row in reference.COUNTRIES.items()
                  for code in (row.get("iso_3166_2"), row.get("iso_3166_3")) if code}
 CURRENCY_CODES = {row["code"].lower(): cid for cid, row in reference.CURRENCIES.items() if row.get("code")}
 LANGUAGE_CODES = {row["locale"].lower(): lid for lid, row in reference.LANGUAGES.items() if row.get("locale")}
-
-
-def _setting(key: str, value: Any) -> Any:
-    """A client settings override typed like the company setting of the same name (upstream casts them
-    with CompanySettings::$casts), so ids stay strings (`"currency_id": 2` is stored as "2")."""
-    kind = reference.COMPANY_SETTING_TYPES.get(key)
-    if kind is None or (value is None and kind != "string"):
-        return clean_json(value)
-    if kind == "string":
-        return clean_text(value, 65535)
-    if kind == "bool":
-        return clean_bool(value)
-    if kind == "int":
-        return clean_int(value)
-    if kind == "float":
-        return float(clean_decimal(value))
-    if kind == "object" and not isinstance(value, dict):
-        if value == []:
-            return {}
-        raise ValueError("must be an object")
-    if kind == "array" and not isinstance(value, list):
-        raise ValueError("must be a list")
-    return clean_json(value)
 
 
 def _password_problem(password: str) -> str:
@@ -146,21 +123,7 @@ class ClientService(CrudService):
         base = dict(current["settings"]) if current else {
             "entity": "App\\Models\\Client", "industry_id": "", "size_id": ""}
         sent_currency = isinstance(given, dict) and "currency_id" in given
-        errors: dict[str, list[str]] = {}
-        for key, value in (given or {}).items():
-            if not isinstance(key, str) or len(key) > 100:
-                raise invalid("settings", "The settings must be an object of named values.")
-            try:
-                base[key] = _setting(key, value)
-            except ValueError as exc:
-                where = f"settings.{key}" + getattr(exc, "path", "")
-                errors[where] = [message(where, exc)]
-        for key, table in (("currency_id", reference.CURRENCIES), ("country_id", reference.COUNTRIES),
-                           ("language_id", reference.LANGUAGES)):
-            if base.get(key) and base[key] not in table and f"settings.{key}" not in errors:
-                errors[f"settings.{key}"] = [f"The selected {key.replace('_', ' ')} is invalid."]
-        if errors:
-            raise Invalid(errors)
+        base.update(given or {})   # typed by the validator (the field's typed_settings)
         currency = str(base.get("currency_id") or "")
         if not currency and not sent_currency and group_id is not None:
             group = await self.db.fetchval("SELECT settings FROM group_settings WHERE company_id = $1 AND id = $2",

@@ -6,7 +6,7 @@ from typing import Any, Mapping
 
 from .. import ids, reference
 from ..auth import Principal
-from ..crud.validate import clean_bool, clean_decimal, clean_int, clean_json, clean_text, message
+from ..crud.validate import clean_bool, clean_int, clean_json, clean_setting, clean_text, message
 from ..db import Db
 from ..errors import Forbidden, Invalid, NotFound
 
@@ -102,44 +102,25 @@ def _clean_attribute(key: str, value: Any) -> Any:
 
 
 def _clean_settings(given: Any) -> dict[str, Any]:
+    """Typed as every settings override (clean_setting), unknown keys dropped as upstream's casts do; a
+    company's own settings are never null, and its currency, country and language never unset."""
     if not isinstance(given, dict):
         raise Invalid({"settings": ["The settings must be an object."]})
     out, errors = {}, {}
     for key, value in given.items():
-        kind = reference.COMPANY_SETTING_TYPES.get(key)
-        if kind is None:
-            continue   # unknown settings keys are dropped, as upstream's casts do
+        if key not in reference.COMPANY_SETTING_TYPES:
+            continue
         try:
-            if kind == "bool":
-                value = clean_bool(value)
-            elif kind == "int":
-                value = clean_int(value)
-            elif kind == "float":
-                value = float(clean_decimal(value))
-            elif kind == "string":
-                value = clean_text(value, 65535)
-            elif kind == "object" and not isinstance(value, dict):
-                value = {} if value == [] else _raise("must be an object")
-            elif kind == "array" and not isinstance(value, list):
-                raise ValueError("must be a list")
-            if kind in ("object", "array"):
-                value = clean_json(value)
+            out[key] = clean_setting(key, value, nullable=False)
         except ValueError as exc:
             where = f"settings.{key}" + getattr(exc, "path", "")
             errors[where] = [message(where, exc)]
-            continue
-        out[key] = value
-    for key, table in (("currency_id", reference.CURRENCIES), ("country_id", reference.COUNTRIES),
-                       ("language_id", reference.LANGUAGES)):
-        if key in out and out[key] not in table:
+    for key in ("currency_id", "country_id", "language_id"):
+        if out.get(key) == "" and f"settings.{key}" not in errors:
             errors[f"settings.{key}"] = [f"The selected {key.replace('_', ' ')} is invalid."]
     if errors:
         raise Invalid(errors)
     return out
-
-
-def _raise(text: str) -> Any:
-    raise ValueError(text)
 
 
 async def update(db: Db, who: Principal, company_id: int, data: Mapping[str, Any]) -> dict[str, Any]:

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from datetime import date
 
+from ..crud.validate import MAX_COUNTER
 from ..db import Db
+from ..errors import invalid
 
 DEFAULT_PADDING = 4
+NUMBER_LENGTH = 191   # as a typed number (a text field's max_length)
 
 
 def format_number(pattern: str, counter: int, padding: int, today: date | None = None) -> str:
@@ -40,7 +43,14 @@ async def next_number(db: Db, company_id: int, kind: str, table: str, counter: s
         value, padding = 1, DEFAULT_PADDING
     pattern = str(settings.get(f"{kind}_number_pattern") or "")
     while True:
+        # the counter ends at MAX_COUNTER (counted up to it, or stored before settings were bounded), short
+        # of the int4 it is written back as; no pattern makes a number longer than a typed one. Both are a
+        # 422 that changes nothing: the caller's transaction rolls back.
+        if value > MAX_COUNTER:
+            raise invalid("number", f"The {counter_key.replace('_', ' ')} may not be greater than {MAX_COUNTER}.")
         number = format_number(pattern, value, padding)
+        if len(number) > NUMBER_LENGTH:
+            raise invalid("number", f"The number may not be greater than {NUMBER_LENGTH} characters.")
         taken = await db.fetchval(f"SELECT 1 FROM {table} WHERE company_id = $1 AND number = $2",
                                   company_id, number)
         value += 1
