@@ -62,6 +62,16 @@ async def test_payment_invoice_amount_with_a_huge_exponent(api: httpx.AsyncClien
     assert await snapshot(db) == before
 
 
+@pytest.mark.parametrize("amount", ["1e-40000", "1e999999999", "-5", "abc"])
+async def test_an_amount_paid_the_columns_cannot_hold_applies_nothing(api: httpx.AsyncClient, db: Db,
+                                                                      client: Any, amount: str) -> None:
+    r = await api.post(f"/api/v1/invoices?mark_sent=true&amount_paid={amount}",
+                       json={"client_id": client["id"], "line_items": [web_line()]})
+    assert r.status_code == 200, r.text
+    assert r.json()["data"]["paid_to_date"] == 0
+    assert await db.fetchval("SELECT count(*) FROM payments") == 0
+
+
 @pytest.mark.parametrize("name,value", [("quantity", "1e-20000"), ("cost", "1e-40000"), ("discount", "-1E-17000"),
                                         ("tax_rate1", "1e-400")])
 async def test_line_item_numbers_with_a_huge_exponent(api: httpx.AsyncClient, db: Db, client: Any, name: str,

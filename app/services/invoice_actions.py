@@ -7,11 +7,12 @@ order); payment numbers come last from the company counter.
 from __future__ import annotations
 
 import contextvars
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Mapping, Sequence
 
 from ..auth import Principal
 from ..crud.service import Row
+from ..crud.validate import clean_decimal
 from ..entities import REGISTRY
 from ..entities.billing import STATUS_DRAFT, STATUS_PAID
 from ..entities.spec import Entity
@@ -208,13 +209,12 @@ def dec(value: Any) -> Decimal:
 
 
 def _amount(raw: str) -> Decimal | None:
+    """`?amount_paid=`: a positive amount the money columns can hold, else nothing to apply."""
     try:
-        value = Decimal(str(raw).strip())
-    except (InvalidOperation, ValueError):
+        value = clean_decimal(raw)
+    except ValueError:
         return None
-    if not value.is_finite() or value <= 0 or abs(value) >= Decimal(10) ** 14:
-        return None
-    return value
+    return value if value > 0 else None
 
 
 __all__ = ["FLAGS", "InvoiceActions", "STATUS_DRAFT"]
