@@ -64,7 +64,7 @@ class Body:
     def from_bytes(cls, data: bytes) -> Body:
         return cls(data, None, len(data))
 
-    def bytes(self) -> bytes:
+    def raw(self) -> bytes:
         if self._data is not None:
             return self._data
         self._spool.seek(0)
@@ -91,7 +91,7 @@ class Body:
         """The body parsed as JSON, once: later calls get the same tree (or the same 400)."""
         if self._parsed is None:
             try:
-                self._parsed = (parse_json(self.bytes()), None)
+                self._parsed = (parse_json(self.raw()), None)
             except BadRequest as exc:
                 self._parsed = (None, exc)
         value, error = self._parsed

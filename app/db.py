@@ -19,7 +19,7 @@ import asyncio
 import logging
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from typing import Any, AsyncIterator, Sequence
+from typing import TYPE_CHECKING, Any, AsyncIterator, Sequence
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
@@ -29,6 +29,8 @@ import orjson
 from .errors import Unavailable
 
 Record = asyncpg.Record
+if TYPE_CHECKING:   # what a lease holds: a pooled connection (generic only in the stubs)
+    Connection = asyncpg.pool.PoolConnectionProxy[Record]
 log = logging.getLogger("lightninja")
 
 # Errors that mean "the connection or the server is gone", not "the statement is wrong".
@@ -74,7 +76,7 @@ class _Lease:
 
     __slots__ = ("conn", "lock", "depth", "broken")
 
-    def __init__(self, conn: asyncpg.Connection | None = None, depth: int = 0) -> None:
+    def __init__(self, conn: Connection | None = None, depth: int = 0) -> None:
         self.conn = conn
         self.lock = asyncio.Lock()
         self.depth = depth
@@ -128,7 +130,7 @@ class Db:
 
     # -- leases ---------------------------------------------------------------------------------------
 
-    async def _acquire(self) -> asyncpg.Connection:
+    async def _acquire(self) -> Connection:
         assert self._pool is not None, "Db.connect() first"
         try:
             return await self._pool.acquire(timeout=self.acquire_timeout)
@@ -137,7 +139,7 @@ class Db:
         except LOST as exc:   # the server refuses or is unreachable (a restart): a retry will do
             raise Unavailable() from exc
 
-    async def _give_back(self, conn: asyncpg.Connection) -> None:
+    async def _give_back(self, conn: Connection) -> None:
         """Return `conn` to the pool whatever state it is in; asyncpg replaces a dead one."""
         assert self._pool is not None
         try:
@@ -176,7 +178,7 @@ class Db:
             if conn is not None:
                 await self._give_back(conn)
 
-    async def _connection(self, lease: _Lease) -> asyncpg.Connection:
+    async def _connection(self, lease: _Lease) -> Connection:
         """The lease's connection (called under its lock), replaced when it died outside a transaction."""
         if lease.broken:
             raise Unavailable()
@@ -189,7 +191,7 @@ class Db:
             conn = lease.conn = await self._acquire()
         return conn
 
-    def _lost(self, lease: _Lease | None, conn: asyncpg.Connection, exc: BaseException) -> bool:
+    def _lost(self, lease: _Lease | None, conn: Connection, exc: BaseException) -> bool:
         if not (isinstance(exc, LOST) or conn.is_closed()):
             return False
         if lease is not None and lease.depth:

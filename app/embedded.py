@@ -18,9 +18,9 @@ def start(data_dir: Path = DATA_DIR, database: str = "lightninja", cleanup: str 
     os.environ.setdefault("XDG_RUNTIME_DIR", str(data_dir.parent))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        import pgserver
+        from pgserver.postgres_server import get_server
         data_dir.parent.mkdir(parents=True, exist_ok=True)
-        server = pgserver.get_server(str(data_dir), cleanup_mode=cleanup)
+        server = get_server(str(data_dir), cleanup_mode=cleanup)
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
     if "(1 row)" not in exists:
         server.psql(f'CREATE DATABASE "{database}";')

@@ -56,7 +56,7 @@ PURGE_SQL = (f"DELETE FROM idempotency_keys WHERE ctid = ANY(ARRAY(SELECT ctid F
 def canonical(body: Body, content_type: bytes) -> bytes | None:
     """A JSON body in one canonical spelling (parsed once: the handler reuses the tree); None for anything
     else, or broken JSON, which is hashed as it came."""
-    if not content_type.split(b";")[0].strip().lower().endswith(b"json") or not body.bytes().strip():
+    if not content_type.split(b";")[0].strip().lower().endswith(b"json") or not body.raw().strip():
         return None
     try:
         tree = body.json()

@@ -20,7 +20,7 @@ def configure(salt: str) -> None:
 
 @lru_cache(maxsize=200_000)
 def encode(value: int) -> str:
-    return _codec.encode(value)
+    return str(_codec.encode(value))
 
 
 def encode_ref(value: int | None) -> str:

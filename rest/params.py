@@ -28,7 +28,7 @@ async def read_body(request: Request) -> tuple[dict[str, Any], list[UploadFile]]
         return {}, []
     if is_multipart(request):
         return await _read_form(request, body)
-    if not body.bytes().strip():
+    if not body.raw().strip():
         return {}, []
     data = body.json()
     if not isinstance(data, dict):

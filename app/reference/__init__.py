@@ -2,29 +2,32 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import copy
 import json
 from pathlib import Path
 
 import orjson
 
+Row = dict[str, Any]   # one reference entry, as upstream lists it
 _DIR = Path(__file__).resolve().parent
 
 
-def _load(name: str):
+def _load(name: str) -> Any:
     with open(_DIR / f"{name}.json", encoding="utf-8") as fh:
         return json.load(fh)
 
 
-def _by_id(rows: list[dict]) -> dict[str, dict]:
+def _by_id(rows: list[Row]) -> dict[str, Row]:
     return {row["id"]: row for row in rows}
 
 
-def _by_name(rows: list[dict]) -> list[dict]:
+def _by_name(rows: list[Row]) -> list[Row]:
     return sorted(rows, key=lambda r: (r["name"], int(r["id"])))
 
 
-def _by_int_id(rows: list[dict]) -> list[dict]:
+def _by_int_id(rows: list[Row]) -> list[Row]:
     return sorted(rows, key=lambda r: int(r["id"]))
 
 
@@ -51,15 +54,15 @@ _templates = _load("templates")
 # app/DataMapper/CompanySettings.php
 _company_settings = _load("company_settings")
 
-CURRENCIES: dict[str, dict] = _by_id(_currencies)
-COUNTRIES: dict[str, dict] = _by_id(_countries)
-LANGUAGES: dict[str, dict] = _by_id(_languages)
-TIMEZONES: dict[str, dict] = _by_id(_timezones)
-PAYMENT_TYPES: dict[str, dict] = _by_id(_payment_types)
-INDUSTRIES: dict[str, dict] = _by_id(_industries)
-SIZES: dict[str, dict] = _by_id(_sizes)
-DATE_FORMATS: dict[str, dict] = _by_id(_date_formats)
-DATETIME_FORMATS: dict[str, dict] = _by_id(_datetime_formats)
+CURRENCIES: dict[str, Row] = _by_id(_currencies)
+COUNTRIES: dict[str, Row] = _by_id(_countries)
+LANGUAGES: dict[str, Row] = _by_id(_languages)
+TIMEZONES: dict[str, Row] = _by_id(_timezones)
+PAYMENT_TYPES: dict[str, Row] = _by_id(_payment_types)
+INDUSTRIES: dict[str, Row] = _by_id(_industries)
+SIZES: dict[str, Row] = _by_id(_sizes)
+DATE_FORMATS: dict[str, Row] = _by_id(_date_formats)
+DATETIME_FORMATS: dict[str, Row] = _by_id(_datetime_formats)
 
 # app/Models/Client.php ($bulk_update_columns)
 BULK_UPDATES: dict[str, list[str]] = {
@@ -75,7 +78,7 @@ BULK_UPDATES: dict[str, list[str]] = {
     ]
 }
 
-STATICS: dict = {
+STATICS: dict[str, Any] = {
     "industries": _industries,
     "countries": _countries,
     "payment_types": _payment_types,
@@ -92,14 +95,14 @@ STATICS: dict = {
 
 STATICS_JSON: bytes = orjson.dumps(STATICS)
 
-_SETTINGS_DEFAULTS: dict = _company_settings["defaults"]
+_SETTINGS_DEFAULTS: dict[str, Any] = _company_settings["defaults"]
 
 COMPANY_SETTING_TYPES: dict[str, str] = dict(_company_settings["types"])
 
 
 def default_company_settings(
     name: str = "", currency_id: str = "1", country_id: str = "840"
-) -> dict:
+) -> dict[str, Any]:
     """Return a fresh copy of the default company settings object."""
     settings = copy.deepcopy(_SETTINGS_DEFAULTS)
     settings["name"] = name or ""
