@@ -1,0 +1,45 @@
+"""The follow-up actions a create or update of a billing document may carry (upstream's triggered actions),
+run inside the same transaction: `mark_sent`, `send_email`, `approve` (quotes), `paid` with its
+`reference`, and `amount_paid` (invoices). REST reads them from the query string, GraphQL from the
+mutation's arguments; each service names the ones it reads in `flags_taken`."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any, Mapping
+
+TRUE = ("1", "true", "yes", "on")
+AMOUNT_LIMIT = Decimal(10) ** 14
+
+
+def amount(raw: Any) -> Decimal | None:
+    """A positive amount below 10^14, else None: an unusable `amount_paid` is ignored, as upstream does."""
+    try:
+        value = Decimal(str(raw).strip())
+    except (InvalidOperation, ValueError):
+        return None
+    if not value.is_finite() or value <= 0 or abs(value) >= AMOUNT_LIMIT:
+        return None
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class BillingFlags:
+    mark_sent: bool = False
+    send_email: bool = False
+    approve: bool = False
+    paid: bool = False
+    reference: str = ""
+    amount_paid: Decimal | None = None
+
+    @classmethod
+    def parse(cls, params: Mapping[str, Any]) -> BillingFlags:
+        """From string values as a query string carries them (`?mark_sent=true&amount_paid=10`)."""
+        def true(name: str) -> bool:
+            return str(params.get(name, "")).strip().lower() in TRUE
+        return cls(mark_sent=true("mark_sent"), send_email=true("send_email"), approve=true("approve"),
+                   paid=true("paid"), reference=str(params.get("reference", "")),
+                   amount_paid=amount(params.get("amount_paid", "")))
+
+
+NO_FLAGS = BillingFlags()
