@@ -62,7 +62,8 @@ def _body(value: Any) -> dict[str, Any]:
 
 
 def _service_class(entity: Entity) -> type[EntityService]:
-    return type(service_for(entity, None))  # type: ignore[arg-type] - the class only, no database
+    """Which service class runs `entity` (no database: only the class is read)."""
+    return type(service_for(entity, None))  # type: ignore[arg-type]
 
 
 def _flag_params(entity: Entity) -> dict[str, Any]:

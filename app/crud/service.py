@@ -23,6 +23,7 @@ from .shape import shape
 from .validate import clean
 
 Row = dict[str, Any]
+Items = list[Item]   # named here: inside CrudService, `list` is the method
 MAX_BULK_IDS = 5000
 
 
@@ -57,7 +58,7 @@ class CrudService:
             total = await self.db.fetchval(sql.count_rows(self.entity, where), *binds)
         return Page(self._shaped(rows, tree), total, q.page, q.per_page)
 
-    def _shaped(self, records: Sequence[Mapping[str, Any]], tree: sql.Includes) -> list[Item]:
+    def _shaped(self, records: Sequence[Any], tree: sql.Includes) -> Items:
         rows = [dict(r) for r in records]
         return [Item(shape(self.entity, row, tree), row) for row in rows]
 
@@ -229,7 +230,7 @@ class CrudService:
                                     len(b.values) + 1)
         return [dict(r) for r in await self.db.fetch(statement, *b.values, q.per_page, 0)]
 
-    async def items(self, who: Principal, entity_ids: Sequence[int], include: str = "") -> list[Item]:
+    async def items(self, who: Principal, entity_ids: Sequence[int], include: str = "") -> Items:
         """Rows by id, shaped (the answer of a GraphQL bulk mutation)."""
         return self._shaped(await self.fetch_many(who, entity_ids, include), self.includes(include))
 
@@ -241,14 +242,14 @@ class CrudService:
         return Page(self._shaped(rows[start:start + q.per_page], self.includes(q.include)), len(rows), q.page,
                     q.per_page)
 
-    async def related(self, who: Principal, name: str, keys: Sequence[int]) -> dict[int, list[Item]]:
+    async def related(self, who: Principal, name: str, keys: Sequence[int]) -> dict[int, Items]:
         """The rows of relation `name` for many parents in one statement (GraphQL's loaders), scoped to the
         caller's company, grouped by parent key: parent ids (`many`) or the parents' foreign keys (`one`)."""
         rel = self.entity.relation(name)
         assert rel is not None
         target = REGISTRY[rel.target]
         rows = await self.db.fetch(sql.select_related(self.entity, rel, ()), who.company_id, list(keys))
-        grouped: dict[int, list[Item]] = defaultdict(list)
+        grouped: dict[int, Items] = defaultdict(Items)
         for record in rows:
             row = dict(record)
             grouped[row["_parent"]].append(Item(shape(target, row), row))

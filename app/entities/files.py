@@ -7,7 +7,7 @@ from .. import ids
 from ..settings import base_url
 from . import filters as f
 from .common import standard
-from .spec import Entity, Field, boolean, integer, text
+from .spec import Built, Entity, Field, Filter, boolean, integer, text
 
 # documentable_type -> the web app's route for the parent (upstream Document::link()).
 DOCUMENT_LINKS = {"clients": "/clients/{}", "invoices": "/invoices/{}/edit", "quotes": "/quotes/{}/edit",
@@ -24,7 +24,7 @@ def _shape_document(row: dict[str, Any]) -> None:
     row["link"] = template.format(ids.encode(parent)) if template and parent else ""
 
 
-def _document_type(v: str) -> f.Built | None:
+def _document_type(v: str) -> Built | None:
     conditions = {"private": "NOT {t}.is_public", "public": "{t}.is_public",
                   "pdf": "{t}.type = 'pdf'", "image": "{t}.type IN ('png','jpeg','jpg','gif','tiff','webp','psd')"}
     conditions["other"] = "NOT ({t}.type = 'pdf' OR " + conditions["image"] + ")"
@@ -32,11 +32,11 @@ def _document_type(v: str) -> f.Built | None:
     return (" AND ".join(f"({c})" for c in chosen), ()) if chosen else None
 
 
-def _company_documents(v: str) -> f.Built | None:
+def _company_documents(v: str) -> Built | None:
     return ("{t}.documentable_type = 'companies'", ()) if v.strip().lower() in {"1", "true"} else None
 
 
-def _client_filter(owners: Sequence[Entity]) -> f.Filter:
+def _client_filter(owners: Sequence[Entity]) -> Filter:
     """`client_id`: documents of the client itself and of its own records (invoices, quotes, expenses, ...):
     every one of `owners` that takes uploads and has a client_id, so new entities are covered when they
     register."""
@@ -48,12 +48,12 @@ def _client_filter(owners: Sequence[Entity]) -> f.Filter:
                          f"FROM {child.table} c WHERE c.company_id = {{t}}.company_id AND c.{column.col} = ?))")
     condition = "(" + " OR ".join(parts) + ")"
 
-    def build(v: str) -> f.Built:
+    def build(v: str) -> Built:
         client_id = ids.decode_or_none(v)
         if client_id is None:
             return f.NOTHING
         return condition, (client_id,) * len(parts)
-    return f.Filter("client_id", build)
+    return Filter("client_id", build)
 
 
 def document_entity(owners: Sequence[Entity]) -> Entity:
@@ -75,8 +75,8 @@ def document_entity(owners: Sequence[Entity]) -> Entity:
             Field("documentable_type", "text", writable=False, internal=True),
             Field("documentable_id", "int", writable=False, internal=True),
         ),
-        filters=(f.search("({t}.name ILIKE ?)"), f.Filter("type", _document_type),
-                 f.Filter("company_documents", _company_documents), _client_filter(owners),
+        filters=(f.search("({t}.name ILIKE ?)"), Filter("type", _document_type),
+                 Filter("company_documents", _company_documents), _client_filter(owners),
                  *f.common()),
         sorts={"id": "{t}.id", "name": "{t}.name", "type": "{t}.type", "size": "{t}.size",
                "created_at": "{t}.created_at", "updated_at": "{t}.updated_at", "is_public": "{t}.is_public"},
