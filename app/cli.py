@@ -9,8 +9,13 @@ import secrets
 import sys
 from typing import Any
 
+import uvicorn
+
+from .auth import hash_password
 from .db import Db
+from .embedded import start
 from .schema import upgrade
+from .services import accounts
 from .settings import ROOT
 
 DEMO_EMAIL = "demo@example.com"
@@ -23,7 +28,6 @@ def database_url() -> tuple[str, Any]:
     url = os.environ.get("DATABASE_URL", "")
     if url:
         return url, None
-    from .embedded import start
     return start()
 
 
@@ -38,7 +42,6 @@ async def _with_db(url: str, work: Any) -> Any:
 
 async def _demo(db: Db) -> dict[str, str]:
     """Create the demo account once; on every start print its password and a fresh token."""
-    from .services import accounts
     existing = await db.fetchrow("SELECT u.id, cu.company_id, cu.account_id FROM users u JOIN company_users cu "
                                  "ON cu.user_id = u.id WHERE lower(u.email) = $1 LIMIT 1", DEMO_EMAIL)
     if existing is None or not DEMO_FILE.exists():
@@ -46,7 +49,6 @@ async def _demo(db: Db) -> dict[str, str]:
         if existing is None:
             await accounts.create_account(db, DEMO_EMAIL, password, "Demo Company")
         else:
-            from .auth import hash_password
             await db.execute("UPDATE users SET password_hash = $2 WHERE id = $1", existing["id"],
                              hash_password(password))
         DEMO_FILE.parent.mkdir(parents=True, exist_ok=True)
@@ -74,7 +76,6 @@ def serve(args: argparse.Namespace) -> None:
         print(f"Try: curl -H 'X-API-TOKEN: {demo['token']}' -H 'X-Requested-With: XMLHttpRequest' "
               f"http://{args.host}:{args.port}/api/v1/clients")
     os.environ["DATABASE_URL"] = url
-    import uvicorn
     uvicorn.run("app.asgi:app", host=args.host, port=args.port, workers=args.workers,
                 log_level=args.log_level, access_log=args.access_log, proxy_headers=False,
                 # in-flight requests get this long to finish on SIGTERM; then the worker closes them
@@ -88,7 +89,6 @@ def db_upgrade(args: argparse.Namespace) -> None:
 
 
 def account_create(args: argparse.Namespace) -> None:
-    from .services import accounts
     url, _server = database_url()
 
     async def work(db: Db) -> dict[str, str]:

@@ -1,5 +1,5 @@
-"""Idempotency-Key on writes (decisions.md, Stripe semantics), as pure ASGI inside the header contract so the
-caller's company is known.
+"""Idempotency-Key on writes (docs/decisions.md, Stripe semantics), as pure ASGI inside the header contract so
+the caller's company is known.
 
 The state lives in PostgreSQL (table idempotency_keys), so every worker sees the same keys:
 - the first request with a key inserts a 'pending' row (INSERT ... ON CONFLICT DO NOTHING, committed at once:

@@ -1,4 +1,8 @@
-"""create_app(settings) -> the Starlette application: REST, GraphQL, the header contract, the lifespan."""
+"""create_app(settings) -> the Starlette application: REST, GraphQL, the header contract, the lifespan.
+
+The top of the layer order (see tests/test_layers.py): the one module that assembles the edges (rest,
+graph) with the ASGI layer (middleware, idempotency) and the process-wide pieces (pool, token cache,
+revocation listener, throttle purge)."""
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
@@ -8,21 +12,21 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Route
 
+from graph.app import build as graphql_app
+from rest.errors import HANDLERS
+from rest.routes import routes
+
 from . import ids
 from .auth import TokenCache
 from .db import Db
 from .idempotency import Idempotency
 from .middleware import HeaderContract
 from .revocation import Listener
-from .services import throttle
+from .services.accounts import throttle
 from .settings import Settings, activate
 
 
 def create_app(settings: Settings, db: Db | None = None) -> Starlette:
-    from graph import graphql_app
-    from rest.errors import HANDLERS
-    from rest.routes import routes
-
     activate(settings)
     ids.configure(settings.hash_salt)
     database = db or Db(settings.database_url, min_size=settings.pool_min, max_size=settings.pool_max,

@@ -1,10 +1,10 @@
 """The two custom scalars of the facade: HashID (the contract's string ids) and JSON (free-form objects).
 
 HashID travels as the same string REST shows. Output values are usually strings already, because rows are
-shaped by app.crud.shape (which runs the codec), so `serialize` only encodes a bare int. Input is kept as
+shaped by the services (which run the codec), so `serialize` only encodes a bare int. Input is kept as
 the string the client sent: the resolver decodes it with app.ids for the entity it names, so an id that
 does not decode gives exactly the answer of a missing row ("Client not found", 404), and bulk ids reach
-`CrudService.resolve_ids` as strings (a 422 on `ids`), the same as REST.
+the service's `resolve_ids` as strings (a 422 on `ids`), the same as REST.
 
 JSON literals keep decimals exact: a float literal becomes a `Decimal`, as REST's body parser does.
 """

@@ -14,7 +14,7 @@ from strawberry.tools import create_type
 from strawberry.types import ExecutionContext
 
 from .context import read
-from .crud import mutation_fields, query_fields
+from .fields import mutation_fields, query_fields
 from .errors import convert
 from .scalars import SCALARS
 

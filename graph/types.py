@@ -17,8 +17,7 @@ from typing import Any, Optional
 
 import strawberry
 
-from app.entities import REGISTRY
-from app.entities.spec import Entity, Field, Relation
+from app.services import REGISTRY, Entity, Field, Relation
 
 from .context import Node
 from .scalars import JSON, HashID

@@ -6,7 +6,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from app import ids
-from app.services import company_users
+from app.services.accounts import company_users
 
 from .endpoints import principal
 from .params import read_body
@@ -15,10 +15,8 @@ from .responses import item
 
 async def update(request: Request) -> Response:
     body, _ = await read_body(request)
-    db = request.app.state.db
     user_id = ids.decode(request.path_params["id"], "Company user")
-    async with db.transaction():
-        row = await company_users.update(db, principal(request), user_id, body)
+    row = await company_users.update(request.app.state.db, principal(request), user_id, body)
     # This process forgets the member's cached tokens at once, after the commit (before it, a racing request
     # could cache the old rights again); the other processes hear the notification sent when rights change.
     request.app.state.tokens.forget_user(user_id)

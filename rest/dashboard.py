@@ -6,8 +6,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app.services import search as global_search
-from app.services.charts import Charts
+from app.services.dashboard import search as global_search
+from app.services.dashboard.charts import Charts
 
 from .endpoints import principal
 from .params import merged, read_body

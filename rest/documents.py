@@ -19,12 +19,8 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from app.crud.pagination import Page
-from app.crud.query import ListQuery
-from app.crud.service import CrudService
-from app.crud.shape import shape
 from app.errors import invalid
-from app.services import documents
+from app.services.files import documents
 
 from .endpoints import principal
 from .params import merged, path_id, read_body
@@ -92,7 +88,7 @@ async def update(request: Request) -> Response:
         raise HTTPException(405, headers={"Allow": "GET, PUT, PATCH, DELETE"})
     row = await documents.update(request.app.state.db, principal(request),
                                  path_id(request, documents.DOCUMENT.title), body)
-    return item(shape(documents.DOCUMENT, row))
+    return item(documents.item(row).data)
 
 
 async def destroy(request: Request) -> Response:
@@ -134,15 +130,12 @@ async def bulk(request: Request) -> Response:
     db, who = request.app.state.db, principal(request)
     document_ids = await documents.resolve(db, who, body.get("ids"))
     if action == "download":
-        rows = await CrudService(documents.DOCUMENT, db).fetch_many(who, document_ids)
+        rows = await documents.many(db, who, document_ids)
         if sum(r["size"] for r in rows) > MAX_ZIP_BYTES:
             raise invalid("ids", f"The selected documents exceed {MAX_ZIP_BYTES // 1024 // 1024} MB together.")
         entries = [(r["name"], documents.stored_path(who.company_id, r["hash"])) for r in rows]
         return _file_response(await run_in_threadpool(_zip, entries), "documents.zip", "application/zip")
-    await documents.delete(db, who, document_ids)
-    q = ListQuery.parse(params)
-    # Upstream lists the addressed documents again after the action; deleted ones are gone.
-    return collection(request, Page([], 0, 1, q.per_page), [])
+    return collection(request, await documents.bulk_delete(db, who, document_ids, params))
 
 
 ROUTES = [

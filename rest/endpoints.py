@@ -1,8 +1,9 @@
 """Generic REST handlers, built per registry entity by closures: index, blank, store, show, update,
-destroy, bulk and upload. Entity-specific routes live in their own modules."""
+destroy, bulk and upload. Entity-specific routes live in their own modules. Every handler is one service
+call whose answer comes back shaped; this module only reads the request and writes the envelope."""
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Mapping
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -10,13 +11,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from app.auth import Principal
-from app.crud.query import ListQuery
-from app.crud.service import CrudService
-from app.crud.shape import shape
-from app.crud.sql import parse_includes
-from app.entities.spec import Entity
 from app.errors import invalid
-from app.services import documents, service_for
+from app.services import Entity, EntityService, service_for
+from app.services.billing.flags import BillingFlags
+from app.services.files import documents
 
 from .params import merged, path_id, read_body
 from .responses import JSON, collection, item
@@ -28,19 +26,18 @@ def principal(request: Request) -> Principal:
     return request.scope["principal"]  # type: ignore[no-any-return]
 
 
-def service(request: Request, entity: Entity) -> CrudService:
+def service(request: Request, entity: Entity) -> EntityService:
     return service_for(entity, request.app.state.db)
 
 
-def shaped(entity: Entity, row: dict[str, Any], include: str) -> dict[str, Any]:
-    return shape(entity, row, parse_includes(entity, include))
+def flags(request: Request, svc: EntityService) -> dict[str, Any]:
+    """`flags=` for the services that read create/update flags (`?mark_sent=true`, ...), else nothing."""
+    return {"flags": BillingFlags.parse(request.query_params)} if svc.flags_taken else {}
 
 
-async def list_response(request: Request, entity: Entity, params: dict[str, Any]) -> Response:
-    q = ListQuery.parse(params)
-    page = await service(request, entity).list(principal(request), q)
-    tree = parse_includes(entity, q.include)
-    return collection(request, page, [shape(entity, row, tree) for row in page.items])
+async def list_response(request: Request, entity: Entity, params: Mapping[str, Any]) -> Response:
+    page = await service(request, entity).page(principal(request), params)
+    return collection(request, page)
 
 
 def build(entity: Entity) -> list[Route]:
@@ -51,13 +48,13 @@ def build(entity: Entity) -> list[Route]:
         return await list_response(request, entity, dict(request.query_params))
 
     async def blank(request: Request) -> Response:
-        row = await service(request, entity).blank(principal(request))
-        return item(shape(entity, row))
+        svc = service(request, entity)
+        return item(svc.item(await svc.blank(principal(request))).data)
 
     async def show(request: Request) -> Response:
         include = request.query_params.get("include", "")
-        row = await service(request, entity).get(principal(request), path_id(request, what), include)
-        return item(shaped(entity, row, include))
+        found = await service(request, entity).show(principal(request), path_id(request, what), include)
+        return item(found.data)
 
     async def store(request: Request) -> Response:
         body, files = await read_body(request)
@@ -66,10 +63,10 @@ def build(entity: Entity) -> list[Route]:
         fields = {k: v for k, v in body.items() if k != "is_public"} if files else body
         # One transaction: a rejected file (422) also undoes the creation.
         async with svc.db.transaction():
-            row = await svc.create(principal(request), fields, include)
+            row = await svc.create(principal(request), fields, include, **flags(request, svc))
             if files:
                 row = await _attach(request, svc, row["id"], body, files, include)
-        return item(shaped(entity, row, include))
+        return item(svc.item(row, include).data)
 
     async def update(request: Request) -> Response:
         body, files = await read_body(request)
@@ -80,11 +77,12 @@ def build(entity: Entity) -> list[Route]:
         fields = {k: v for k, v in body.items() if k not in ("_method", "is_public")}
         # One transaction: a rejected file (422) also undoes the update of the entity's fields.
         async with svc.db.transaction():
-            row = await svc.update(principal(request), entity_id, fields, include) if fields or not files else None
+            row = await svc.update(principal(request), entity_id, fields, include, **flags(request, svc)) \
+                if fields or not files else None
             if files:
                 row = await _attach(request, svc, entity_id, body, files, include)
         assert row is not None
-        return item(shaped(entity, row, include))
+        return item(svc.item(row, include).data)
 
     async def upload(request: Request) -> Response:
         body, files = await read_body(request)
@@ -92,14 +90,16 @@ def build(entity: Entity) -> list[Route]:
         include = merged(request, body).get("include", "")
         svc = service(request, entity)
         row = await _attach(request, svc, path_id(request, what), body, files, include)
-        return item(shaped(entity, row, include))
+        return item(svc.item(row, include).data)
 
     async def destroy(request: Request) -> Response:
         include = request.query_params.get("include", "")
-        row = await service(request, entity).destroy(principal(request), path_id(request, what), include)
-        return item(shaped(entity, row, include))
+        svc = service(request, entity)
+        row = await svc.destroy(principal(request), path_id(request, what), include)
+        return item(svc.item(row, include).data)
 
     async def bulk(request: Request) -> Response:
+        """Upstream answers a bulk call with the affected rows as a paginated list."""
         body, _ = await read_body(request)
         params = merged(request, body)
         action = body.get("action", params.get("action"))
@@ -109,7 +109,7 @@ def build(entity: Entity) -> list[Route]:
         who = principal(request)
         entity_ids = await svc.resolve_ids(who, body.get("ids"))
         await svc.bulk(who, action.strip(), entity_ids, body)
-        return await _bulk_page(request, svc, entity_ids, params)
+        return collection(request, await svc.bulk_page(who, entity_ids, params))
 
     routes = [Route(base, index, methods=["GET"])]
     if entity.writable:
@@ -133,24 +133,13 @@ def _require_put(request: Request, body: dict[str, Any]) -> None:
         raise HTTPException(405, headers={"Allow": "GET, PUT, PATCH, DELETE"})
 
 
-async def _attach(request: Request, svc: CrudService, entity_id: int, body: dict[str, Any],
+async def _attach(request: Request, svc: EntityService, entity_id: int, body: dict[str, Any],
                   files: list[Any], include: str) -> dict[str, Any]:
     who = principal(request)
     await svc.get(who, entity_id)   # 404 before touching any file
     svc._require(who, "edit")       # noqa: SLF001 - same permission as an update
     await documents.attach(svc.db, who, svc.entity, entity_id, files, body.get("is_public"))
     return await svc.get(who, entity_id, include)
-
-
-async def _bulk_page(request: Request, svc: CrudService, entity_ids: list[int], params: dict[str, Any]) -> Response:
-    """Upstream answers a bulk call with the affected rows as a paginated list."""
-    q = ListQuery.parse(params)
-    rows = await svc.fetch_many(principal(request), entity_ids, q.include)
-    tree = parse_includes(svc.entity, q.include)
-    start = q.offset
-    from app.crud.pagination import Page
-    page = Page(rows[start:start + q.per_page], len(rows), q.page, q.per_page)
-    return collection(request, page, [shape(svc.entity, r, tree) for r in page.items])
 
 
 __all__ = ["build", "list_response", "principal", "JSON"]

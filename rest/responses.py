@@ -7,7 +7,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.crud.pagination import Page
+from app.services import Page
 from app.settings import base_url
 
 
@@ -24,7 +24,7 @@ def item(data: Any, status: int = 200) -> JSON:
 
 def pagination(request: Request, page: Page) -> dict[str, Any]:
     """Fractal's paginator: links carry only `page`, on the request path without its query. The scheme and
-    host are the configured APP_URL, never the request's Host header (hostile-inputs.md A7)."""
+    host are the configured APP_URL, never the request's Host header (a forged Host cannot plant links)."""
     base = base_url() + request.url.path
     links: dict[str, str] = {}
     if page.page > 1:
@@ -35,8 +35,8 @@ def pagination(request: Request, page: Page) -> dict[str, Any]:
             "current_page": page.page, "total_pages": page.total_pages, "links": links}
 
 
-def collection(request: Request, page: Page, items: list[Any]) -> JSON:
-    return JSON({"data": items, "meta": {"pagination": pagination(request, page)}})
+def collection(request: Request, page: Page) -> JSON:
+    return JSON({"data": page.data, "meta": {"pagination": pagination(request, page)}})
 
 
 def message(text: str, status: int = 200) -> JSON:

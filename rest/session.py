@@ -5,9 +5,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from app import APP_VERSION, ids, reference
+from app import ids
 from app.errors import Invalid, Unauthorized
-from app.services import accounts, companies, throttle
+from app.services import system
+from app.services.accounts import companies, sessions, throttle
 from app.settings import active
 
 from .endpoints import principal
@@ -60,7 +61,7 @@ async def login(request: Request) -> Response:
     # count that none of them has raised yet; only a failure keeps its slot.
     window = await throttle.reserve(db, key, settings.login_attempts, settings.login_window_seconds)
     try:
-        data = await accounts.login(db, email.strip(), password)
+        data = await sessions.login(db, email.strip(), password)
     except Unauthorized:
         raise
     except Exception:
@@ -79,46 +80,28 @@ def _company_users(data: list[dict], request: Request) -> Response:
 
 async def refresh(request: Request) -> Response:
     current_only = merged(request).get("current_company", "").lower() == "true"
-    data = await accounts.refresh(request.app.state.db, principal(request), current_only)
+    data = await sessions.refresh(request.app.state.db, principal(request), current_only)
     return _company_users(data, request)
 
 
 async def logout(request: Request) -> Response:
-    await accounts.logout(request.app.state.db, principal(request), request.headers.get("x-api-token", ""),
+    await sessions.logout(request.app.state.db, principal(request), request.headers.get("x-api-token", ""),
                           request.app.state.tokens)
     return JSON({"message": "Token revoked"})
 
 
 async def ping(request: Request) -> Response:
-    who = principal(request)
-    db = request.app.state.db
-    row = await db.fetchrow("SELECT c.settings->>'name' AS company, btrim(u.first_name || ' ' || u.last_name) AS "
-                            "user_name FROM companies c, users u WHERE c.id = $1 AND u.id = $2",
-                            who.company_id, who.user_id)
-    return JSON({"company_name": row["company"] or "", "user_name": row["user_name"] or ""})
+    return JSON(await sessions.ping(request.app.state.db, principal(request)))
 
 
 async def health_check(request: Request) -> Response:
     """Real checks: the database answers and the schema is at the version this code expects."""
-    from app.schema import EXPECTED_VERSION, current_version
-    db = request.app.state.db
-    try:
-        version = await current_version(db)
-        db_ok = True
-    except Exception:  # the check reports the failure instead of raising
-        version, db_ok = 0, False
-    healthy = db_ok and version == EXPECTED_VERSION
-    body = {"system_health": healthy, "simple_db_check": db_ok, "schema_version": version,
-            "expected_schema_version": EXPECTED_VERSION, "pending_migrations": max(0, EXPECTED_VERSION - version),
-            "api_version": APP_VERSION, "is_docker": False, "jobs_pending": 0, "queue": "database",
-            "pdf_engine": "", "mail_mailer": "", "env_writable": True, "cache_enabled": True,
-            "php_version": {}, "extensions": [], "trailing_slash": False, "file_permissions": "Ok",
-            "exchange_rate_api_not_configured": True}
+    healthy, body = await system.health(request.app.state.db)
     return JSON(body, status_code=200 if healthy else 503)
 
 
 async def statics(request: Request) -> Response:
-    return Response(reference.STATICS_JSON, media_type="application/json; charset=utf-8")
+    return Response(system.STATICS_JSON, media_type="application/json; charset=utf-8")
 
 
 async def show_company(request: Request) -> Response:

@@ -1,7 +1,7 @@
 """Golden tests of the calculation engine: upstream's worked examples (upstream-domain.md R1.5)."""
 from decimal import Decimal as D
 
-from app.services.calc import Document, F, R, calculate
+from app.services.billing.calc import Document, F, R, calculate
 
 
 def line(qty, cost, discount=0, **taxes):

@@ -29,7 +29,7 @@ InvoiceActionsTest (deletable/reversable/cancellable rules), InvoiceStatusTest (
 """
 from decimal import Decimal as D
 
-from app.services.calc import Document, Totals, calculate
+from app.services.billing.calc import Document, Totals, calculate
 
 
 def line(quantity, cost, discount=0, *taxes):

@@ -627,7 +627,7 @@ async def test_bulk_with_repeated_ids(api: httpx.AsyncClient, db: Db) -> None:
 async def test_unique_indexes_back_the_checks(api: httpx.AsyncClient, db: Db, monkeypatch: pytest.MonkeyPatch) -> None:
     """When a concurrent request takes a number between the check and the write, the unique index answers
     and the client still gets the 422, not a 500 (simulated by switching the check off)."""
-    from app.services.clients import ClientService
+    from app.services.crm.clients import ClientService
 
     async def no_check(self: Any, who: Any, values: Any, current: Any) -> None:
         return None

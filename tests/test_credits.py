@@ -12,7 +12,7 @@ from app import ids
 from app.auth import Principal
 from app.errors import Invalid
 from app.services.money import lock_client
-from app.services.credits import apply_credit, lock_credits
+from app.services.billing.credits import apply_credit, lock_credits
 
 from test_invoices import UPSTREAM_KEYS, count, make_client
 from test_quotes import set_company

@@ -19,7 +19,7 @@ from app import ids
 from app import settings as settings_module
 from app.auth import Principal
 from app.entities import REGISTRY
-from app.services import documents, uploads
+from app.services.files import documents, uploads
 from app.settings import Settings
 
 MAX_UPLOAD = 64 * 1024

@@ -82,3 +82,35 @@ async def test_paymentables_of_invoices_and_credits_read_through_graphql(api, db
     rows = {(p["invoiceId"], p["creditId"]): p["amount"] for p in out["data"]["payment"]["paymentables"]}
     assert rows == {(invoice, ""): 100.0, ("", credit["id"]): 30.0}
     await assert_invariants(db, tenant_a.company_id)
+
+
+CREATE_INVOICE = ("mutation($in: JSON!, $sent: Boolean, $amount: Decimal) { createInvoice(input: $in, markSent: $sent, "
+                  "amountPaid: $amount) { id statusId balance } }")
+UPDATE_INVOICE = "mutation($id: HashID!, $in: JSON!) { updateInvoice(id: $id, input: $in, paid: true) { statusId } }"
+
+
+async def test_create_invoice_with_mark_sent_marks_it_sent(api, db, tenant_a):
+    """`markSent: true` is REST's `?mark_sent=true`: the invoice is sent in the create's transaction and the
+    client's balance moves; without it the invoice stays a draft and the client is untouched."""
+    client = (await api.post("/api/v1/clients", json={"name": "Flagged Co"})).json()["data"]["id"]
+    body = {"client_id": client, "line_items": [{"quantity": 1, "cost": 100}]}
+    out = await gql(api, CREATE_INVOICE, **{"in": body, "sent": True})
+    assert "errors" not in out, out
+    assert out["data"]["createInvoice"]["statusId"] == "2" and out["data"]["createInvoice"]["balance"] == 100
+    assert (await api.get(f"/api/v1/clients/{client}")).json()["data"]["balance"] == 100
+    draft = await gql(api, CREATE_INVOICE, **{"in": body})
+    assert draft["data"]["createInvoice"]["statusId"] == "1"
+    assert (await api.get(f"/api/v1/clients/{client}")).json()["data"]["balance"] == 100
+    await assert_invariants(db, tenant_a.company_id)
+
+
+async def test_amount_paid_and_paid_flags_through_graphql(api, db, tenant_a):
+    client = (await api.post("/api/v1/clients", json={"name": "Paying Co"})).json()["data"]["id"]
+    body = {"client_id": client, "line_items": [{"quantity": 1, "cost": 100}]}
+    out = await gql(api, CREATE_INVOICE, **{"in": body, "amount": "40"})
+    assert out["data"]["createInvoice"]["statusId"] == "3" and out["data"]["createInvoice"]["balance"] == 60
+    paid = await gql(api, UPDATE_INVOICE, id=out["data"]["createInvoice"]["id"], **{"in": {"public_notes": "x"}})
+    assert paid["data"]["updateInvoice"]["statusId"] == "4"
+    rest = (await api.get(f"/api/v1/clients/{client}")).json()["data"]
+    assert rest["balance"] == 0 and rest["paid_to_date"] == 100
+    await assert_invariants(db, tenant_a.company_id)

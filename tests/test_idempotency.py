@@ -137,7 +137,7 @@ async def test_key_too_long_is_422(api, db):
 
 
 async def test_a_server_error_releases_the_key(api, db, monkeypatch):
-    from app.services.clients import ClientService
+    from app.services.crm.clients import ClientService
 
     async def boom(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("database on fire")

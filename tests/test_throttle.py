@@ -7,7 +7,7 @@ import time
 
 from app.db import Db
 from app.errors import TooManyRequests
-from app.services import throttle
+from app.services.accounts import throttle
 
 
 async def seed(db: Db, expired: int, live: int) -> None:

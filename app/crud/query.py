@@ -18,7 +18,7 @@ STATUS_SQL = {
 
 
 def positive_int(value: Any, default: int, cap: int) -> int:
-    """Clamped rather than rejected (decisions.md): a value that is not a positive integer (`undefined`,
+    """Clamped rather than rejected (docs/decisions.md): a value that is not a positive integer (`undefined`,
     `abc`, `0`, `-1`, `1.5`) is the default; a larger one than `cap` is `cap`."""
     text = str(value).strip() if value is not None else ""
     if not text.isascii() or not text.isdigit():

@@ -1,7 +1,13 @@
 """CrudService: list/get/blank/create/update/destroy/bulk for any registry entity, always scoped to the
-caller's company. Subclasses add business rules through the hooks; the SQL comes from app.crud.sql."""
+caller's company. Subclasses add business rules through the hooks; the SQL comes from app.crud.sql.
+
+The reads the edges answer with (`page`, `show`, `item`, `bulk_page`, `related`) come back shaped for the
+contract, each with its include tree parsed once. The activity log is the services' (`record` is a hook
+here; app.services.entity.EntityService writes it), so this layer never reaches up into app.services.
+"""
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any, Mapping, Sequence
 
 from .. import ids
@@ -10,13 +16,14 @@ from ..db import Db
 from ..entities import REGISTRY
 from ..entities.spec import Entity
 from ..errors import BadRequest, Forbidden, NotFound, invalid
-from ..services import activities
 from . import sql
-from .pagination import Page
 from .query import Binder, ListQuery, render
+from .results import Item, Page
+from .shape import shape
 from .validate import clean
 
 Row = dict[str, Any]
+Items = list[Item]   # named here: inside CrudService, `list` is the method
 MAX_BULK_IDS = 5000
 
 
@@ -29,8 +36,19 @@ class CrudService:
     def _own_only(self, who: Principal) -> int | None:
         return None if who.can("view", self.entity.name) else who.user_id
 
+    def includes(self, include: str, defaults: bool = True) -> sql.Includes:
+        return sql.parse_includes(self.entity, include, 0, defaults)
+
+    def item(self, row: Mapping[str, Any], include: str = "") -> Item:
+        """A row this service returned (create, update, destroy, get), shaped with its includes."""
+        return Item(shape(self.entity, row, self.includes(include)), row)
+
+    async def page(self, who: Principal, params: Mapping[str, Any]) -> Page:
+        """A list page from the request's parameters (page, per_page, include, filters, sort)."""
+        return await self.list(who, ListQuery.parse(params))
+
     async def list(self, who: Principal, q: ListQuery) -> Page:
-        tree = sql.parse_includes(self.entity, q.include, 0, q.defaults)
+        tree = self.includes(q.include, q.defaults)
         where, order, binds = render(self.entity, q, who.company_id, self._own_only(who))
         statement = sql.select_page(self.entity, tree, where, order, len(binds) + 1)
         rows = await self.db.fetch(statement, *binds, q.per_page, q.offset)
@@ -38,11 +56,24 @@ class CrudService:
             total = len(rows)   # a first page that is not full is the whole list: no count needed
         else:
             total = await self.db.fetchval(sql.count_rows(self.entity, where), *binds)
-        return Page([dict(r) for r in rows], total, q.page, q.per_page)
+        return Page(self._shaped(rows, tree), total, q.page, q.per_page)
+
+    def _shaped(self, records: Sequence[Any], tree: sql.Includes) -> Items:
+        rows = [dict(r) for r in records]
+        return [Item(shape(self.entity, row, tree), row) for row in rows]
+
+    async def show(self, who: Principal, entity_id: int, include: str = "") -> Item:
+        tree = self.includes(include)
+        row = await self._find(who, entity_id, tree)
+        if row is None:
+            raise NotFound(f"{self.entity.title} not found")
+        return Item(shape(self.entity, row, tree), row)
 
     async def find(self, who: Principal, entity_id: int, include: str = "") -> Row | None:
-        row = await self.db.fetchrow(sql.select_one(self.entity, sql.parse_includes(self.entity, include)),
-                                     who.company_id, entity_id)
+        return await self._find(who, entity_id, self.includes(include))
+
+    async def _find(self, who: Principal, entity_id: int, tree: sql.Includes) -> Row | None:
+        row = await self.db.fetchrow(sql.select_one(self.entity, tree), who.company_id, entity_id)
         if row is None:
             return None
         own = self._own_only(who)
@@ -188,9 +219,7 @@ class CrudService:
         raise invalid("action", "The selected action is invalid.")
 
     async def record(self, who: Principal, action: str, entity_id: int) -> None:
-        type_id = self.entity.activity.get(action)
-        if type_id is not None:
-            await activities.record(self.db, who, type_id, **{f"{self.entity.name}_id": entity_id})
+        """After each create, update and bulk change, in its transaction: the services log the activity."""
 
     async def fetch_many(self, who: Principal, entity_ids: Sequence[int], include: str = "") -> list[Row]:
         q = ListQuery(per_page=max(len(entity_ids), 1), include=include)
@@ -200,6 +229,31 @@ class CrudService:
         statement = sql.select_page(self.entity, sql.parse_includes(self.entity, include), where, order,
                                     len(b.values) + 1)
         return [dict(r) for r in await self.db.fetch(statement, *b.values, q.per_page, 0)]
+
+    async def items(self, who: Principal, entity_ids: Sequence[int], include: str = "") -> Items:
+        """Rows by id, shaped (the answer of a GraphQL bulk mutation)."""
+        return self._shaped(await self.fetch_many(who, entity_ids, include), self.includes(include))
+
+    async def bulk_page(self, who: Principal, entity_ids: Sequence[int], params: Mapping[str, Any]) -> Page:
+        """The rows a bulk action addressed, as the page upstream answers it with."""
+        q = ListQuery.parse(params)
+        rows = await self.fetch_many(who, entity_ids, q.include)
+        start = q.offset
+        return Page(self._shaped(rows[start:start + q.per_page], self.includes(q.include)), len(rows), q.page,
+                    q.per_page)
+
+    async def related(self, who: Principal, name: str, keys: Sequence[int]) -> dict[int, Items]:
+        """The rows of relation `name` for many parents in one statement (GraphQL's loaders), scoped to the
+        caller's company, grouped by parent key: parent ids (`many`) or the parents' foreign keys (`one`)."""
+        rel = self.entity.relation(name)
+        assert rel is not None
+        target = REGISTRY[rel.target]
+        rows = await self.db.fetch(sql.select_related(self.entity, rel, ()), who.company_id, list(keys))
+        grouped: dict[int, Items] = defaultdict(Items)
+        for record in rows:
+            row = dict(record)
+            grouped[row["_parent"]].append(Item(shape(target, row), row))
+        return grouped
 
 
 def raise_deleted() -> None:

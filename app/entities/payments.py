@@ -1,4 +1,4 @@
-"""Payments and paymentables (upstream PaymentTransformer / PaymentableTransformer, upstream-domain.md 1.15).
+"""Payments and paymentables (upstream PaymentTransformer / PaymentableTransformer).
 
 A paymentable is the pivot between a payment and an invoice or a credit: `amount` applied, `refunded` of it.
 Money fields are read-only except the payment's `amount` (create) - services move money, never the client.

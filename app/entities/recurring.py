@@ -1,6 +1,6 @@
-"""Recurring invoices (upstream RecurringInvoiceTransformer, upstream-domain.md 1.14): the invoice's shape plus
-the schedule. The rules (required frequency, next send date, auto-bill, statuses, start/stop) live in
-app/services/recurring.py; generating invoices from them is not implemented yet."""
+"""Recurring invoices (upstream RecurringInvoiceTransformer): the invoice's shape plus the schedule. The rules
+(required frequency, next send date, auto-bill, statuses, start/stop) live in app/services/billing/recurring.py;
+generating invoices from them is not implemented yet."""
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,4 @@
-"""The building blocks every money movement uses (upstream-domain.md R3, R4, R6, R7).
+"""The building blocks every money movement uses (invoices, payments, credits).
 
 Lock order, in ONE transaction per API call: client rows (id order), then payments, then invoices
 (id order), then credits (id order), then the company row (counters). Every client.balance change writes a
@@ -25,7 +25,7 @@ def dec(value: Any) -> Decimal:
 
 
 def derived_status(balance: Decimal, amount: Decimal) -> int:
-    """Status of a non-draft, non-cancelled invoice from its balance (R1.4, R3.5)."""
+    """Status of a non-draft, non-cancelled invoice from its balance (on save and when a payment is applied)."""
     if balance.quantize(CENT) == 0:
         return STATUS_PAID
     if 0 < balance < amount:
@@ -85,7 +85,7 @@ async def move_balance(db: Db, who: Principal, client_id: int, owner: str, owner
 
 
 async def open_balance(db: Db, company_id: int, client_id: int) -> Decimal:
-    """What the client's balance must be (R6): Σ balance of its non-deleted Sent or Partial invoices."""
+    """What the client's balance must be: Σ balance of its non-deleted Sent or Partial invoices."""
     return dec(await db.fetchval(
         "SELECT COALESCE(sum(balance), 0) FROM invoices WHERE company_id = $1 AND client_id = $2 "
         "AND status_id IN (2, 3) AND is_deleted = false", company_id, client_id))
