@@ -1,4 +1,5 @@
 """The ASGI app uvicorn imports (`app.asgi:app`), configured from the environment."""
+
 from .main import create_app
 from .settings import Settings
 

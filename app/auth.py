@@ -1,4 +1,5 @@
 """Who is calling: an API token resolved to (company, user) and what that user may do."""
+
 from __future__ import annotations
 
 import hashlib
@@ -149,8 +150,12 @@ async def authenticate(db: Db, token: str, cache: TokenCache) -> Principal:
     if row["is_locked"]:
         raise Forbidden("User access locked")
     principal = Principal(
-        company_id=row["company_id"], user_id=row["user_id"], account_id=row["account_id"],
-        token_id=row["token_id"], is_admin=row["is_admin"], is_owner=row["is_owner"],
+        company_id=row["company_id"],
+        user_id=row["user_id"],
+        account_id=row["account_id"],
+        token_id=row["token_id"],
+        is_admin=row["is_admin"],
+        is_owner=row["is_owner"],
         permissions=frozenset(p.strip() for p in row["permissions"].split(",") if p.strip()),
     )
     cache.put(key, principal, epoch)

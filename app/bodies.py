@@ -6,21 +6,23 @@ and against a deadline (a client that trickles a body gets a 408). What arrived 
 and in a temporary file when large, then handed to the app again through `receive`. JSON is parsed at most
 once per request, by whoever asks first (the idempotency layer or the handler).
 """
+
 from __future__ import annotations
 
 import asyncio
 import json
 import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
-from typing import Any, AsyncIterator, Awaitable, Callable
+from typing import Any
 
 from .errors import BadRequest, RequestTimeout, TooLarge
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 
 SCOPE_KEY = "lightninja.body"
-IN_MEMORY = 1 << 20        # bodies up to this size stay in memory
-REPLAY_CHUNK = 256 << 10   # a spooled body goes back to the app in chunks of this size
+IN_MEMORY = 1 << 20  # bodies up to this size stay in memory
+REPLAY_CHUNK = 256 << 10  # a spooled body goes back to the app in chunks of this size
 
 
 def _reject_constant(name: str) -> Any:
@@ -39,8 +41,7 @@ def parse_json(raw: bytes) -> Any:
     try:
         # JSON on the wire is UTF-8 (RFC 8259); json.loads would also guess UTF-16/32 from bytes
         text = raw.decode("utf-8")
-        return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant,
-                          object_pairs_hook=_no_duplicates)
+        return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant, object_pairs_hook=_no_duplicates)
     except RecursionError:
         raise BadRequest("The JSON body is nested too deeply.") from None
     except (ValueError, UnicodeDecodeError) as exc:
@@ -115,6 +116,7 @@ class Body:
             chunk = self._spool.read(REPLAY_CHUNK)
             done = not chunk
             return {"type": "http.request", "body": chunk, "more_body": bool(chunk)}
+
         return inner
 
     def close(self) -> None:
@@ -135,7 +137,7 @@ async def receive_body(receive: Receive, limit: int, timeout: float, idle: float
             left = deadline - loop.time()
             try:
                 message = await asyncio.wait_for(receive(), timeout=max(0.0, min(left, idle)))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise RequestTimeout("The request body did not arrive in time.") from None
             if message["type"] != "http.request":
                 if spool is not None:

@@ -1,4 +1,5 @@
 """`lightninja` (also `python -m app`): serve, db upgrade, account create."""
+
 from __future__ import annotations
 
 import argparse
@@ -42,21 +43,28 @@ async def _with_db(url: str, work: Any) -> Any:
 
 async def _demo(db: Db) -> dict[str, str]:
     """Create the demo account once; on every start print its password and a fresh token."""
-    existing = await db.fetchrow("SELECT u.id, cu.company_id, cu.account_id FROM users u JOIN company_users cu "
-                                 "ON cu.user_id = u.id WHERE lower(u.email) = $1 LIMIT 1", DEMO_EMAIL)
+    existing = await db.fetchrow(
+        "SELECT u.id, cu.company_id, cu.account_id FROM users u JOIN company_users cu "
+        "ON cu.user_id = u.id WHERE lower(u.email) = $1 LIMIT 1",
+        DEMO_EMAIL,
+    )
     if existing is None or not DEMO_FILE.exists():
         password = secrets.token_urlsafe(12)
         if existing is None:
             await accounts.create_account(db, DEMO_EMAIL, password, "Demo Company")
         else:
-            await db.execute("UPDATE users SET password_hash = $2 WHERE id = $1", existing["id"],
-                             hash_password(password))
+            await db.execute(
+                "UPDATE users SET password_hash = $2 WHERE id = $1", existing["id"], hash_password(password)
+            )
         DEMO_FILE.parent.mkdir(parents=True, exist_ok=True)
         DEMO_FILE.write_text(json.dumps({"email": DEMO_EMAIL, "password": password}))
         os.chmod(DEMO_FILE, 0o600)
     password = json.loads(DEMO_FILE.read_text())["password"]
-    row = await db.fetchrow("SELECT u.id, cu.company_id, cu.account_id FROM users u JOIN company_users cu "
-                            "ON cu.user_id = u.id WHERE lower(u.email) = $1 LIMIT 1", DEMO_EMAIL)
+    row = await db.fetchrow(
+        "SELECT u.id, cu.company_id, cu.account_id FROM users u JOIN company_users cu "
+        "ON cu.user_id = u.id WHERE lower(u.email) = $1 LIMIT 1",
+        DEMO_EMAIL,
+    )
     token, _ = await accounts.mint_token(db, row["company_id"], row["id"], row["account_id"], "Demo", False)
     return {"email": DEMO_EMAIL, "password": password, "token": token}
 
@@ -73,13 +81,22 @@ def serve(args: argparse.Namespace) -> None:
     if demo:
         print(f"Demo account: {demo['email']} / password {demo['password']}")
         print(f"API token:    {demo['token']}")
-        print(f"Try: curl -H 'X-API-TOKEN: {demo['token']}' -H 'X-Requested-With: XMLHttpRequest' "
-              f"http://{args.host}:{args.port}/api/v1/clients")
+        print(
+            f"Try: curl -H 'X-API-TOKEN: {demo['token']}' -H 'X-Requested-With: XMLHttpRequest' "
+            f"http://{args.host}:{args.port}/api/v1/clients"
+        )
     os.environ["DATABASE_URL"] = url
-    uvicorn.run("app.asgi:app", host=args.host, port=args.port, workers=args.workers,
-                log_level=args.log_level, access_log=args.access_log, proxy_headers=False,
-                # in-flight requests get this long to finish on SIGTERM; then the worker closes them
-                timeout_graceful_shutdown=SHUTDOWN_SECONDS)
+    uvicorn.run(
+        "app.asgi:app",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=args.log_level,
+        access_log=args.access_log,
+        proxy_headers=False,
+        # in-flight requests get this long to finish on SIGTERM; then the worker closes them
+        timeout_graceful_shutdown=SHUTDOWN_SECONDS,
+    )
 
 
 def db_upgrade(args: argparse.Namespace) -> None:

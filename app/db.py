@@ -13,13 +13,15 @@ with `$n` parameters: asyncpg prepares and caches them.
 `force_rollback` (tests) runs everything on one connection inside a transaction that is never committed;
 transactions inside it are savepoints.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, AsyncIterator, Sequence
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
@@ -29,14 +31,20 @@ import orjson
 from .errors import Unavailable
 
 Record = asyncpg.Record
-if TYPE_CHECKING:   # what a lease holds: a pooled connection (generic only in the stubs)
+if TYPE_CHECKING:  # what a lease holds: a pooled connection (generic only in the stubs)
     Connection = asyncpg.pool.PoolConnectionProxy[Record]
 log = logging.getLogger("lightninja")
 
 # Errors that mean "the connection or the server is gone", not "the statement is wrong".
-LOST = (OSError, asyncpg.PostgresConnectionError, asyncpg.exceptions.AdminShutdownError,
-        asyncpg.exceptions.CrashShutdownError, asyncpg.exceptions.CannotConnectNowError,
-        asyncpg.exceptions.ConnectionDoesNotExistError, asyncio.TimeoutError)
+LOST = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncio.TimeoutError,
+)
 RELEASE_TIMEOUT = 2.0
 
 
@@ -56,8 +64,9 @@ def split_socket_host(url: str) -> tuple[str, dict[str, Any]]:
 async def _init_connection(conn: asyncpg.Connection) -> None:
     # jsonb in and out as Python objects, encoded by orjson.
     for kind in ("jsonb", "json"):
-        await conn.set_type_codec(kind, encoder=lambda v: orjson.dumps(v, default=float).decode(),
-                                  decoder=orjson.loads, schema="pg_catalog")
+        await conn.set_type_codec(
+            kind, encoder=lambda v: orjson.dumps(v, default=float).decode(), decoder=orjson.loads, schema="pg_catalog"
+        )
 
 
 async def _reset(conn: asyncpg.Connection) -> None:
@@ -84,11 +93,20 @@ class _Lease:
 
 
 class Db:
-    def __init__(self, url: str, *, force_rollback: bool = False, min_size: int = 2, max_size: int = 10,
-                 acquire_timeout: float = 2.0, close_timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        force_rollback: bool = False,
+        min_size: int = 2,
+        max_size: int = 10,
+        acquire_timeout: float = 2.0,
+        close_timeout: float = 5.0,
+    ) -> None:
         clean_url, options = split_socket_host(url)
-        options.update(min_size=min_size, max_size=max_size, init=_init_connection, reset=_reset,
-                       statement_cache_size=1024)
+        options.update(
+            min_size=min_size, max_size=max_size, init=_init_connection, reset=_reset, statement_cache_size=1024
+        )
         self.url = url
         self.database = databases.Database(clean_url, **options)
         self.force_rollback = force_rollback
@@ -96,7 +114,7 @@ class Db:
         self.close_timeout = close_timeout
         self.queries = 0  # statements sent; tests read it to prove a constant query count
         self._pool: asyncpg.Pool | None = None
-        self._shared: _Lease | None = None   # the one connection of force_rollback mode
+        self._shared: _Lease | None = None  # the one connection of force_rollback mode
         self._current: ContextVar[_Lease | None] = ContextVar(f"lease-{id(self)}", default=None)
 
     async def connect(self) -> None:
@@ -117,13 +135,13 @@ class Db:
         if shared is not None and shared.conn is not None:
             if not shared.conn.is_closed():
                 try:
-                    await shared.conn.execute("ROLLBACK")   # the test's changes are never kept
+                    await shared.conn.execute("ROLLBACK")  # the test's changes are never kept
                 except Exception:
                     shared.conn.terminate()
             await self._give_back(shared.conn)
         try:
             await asyncio.wait_for(pool.close(), self.close_timeout)
-        except (asyncio.TimeoutError, Exception):
+        except (TimeoutError, Exception):
             pool.terminate()
         await self.database.disconnect()
         self._pool = None
@@ -134,9 +152,9 @@ class Db:
         assert self._pool is not None, "Db.connect() first"
         try:
             return await self._pool.acquire(timeout=self.acquire_timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise Unavailable() from None
-        except LOST as exc:   # the server refuses or is unreachable (a restart): a retry will do
+        except LOST as exc:  # the server refuses or is unreachable (a restart): a retry will do
             raise Unavailable() from exc
 
     async def _give_back(self, conn: Connection) -> None:
@@ -144,11 +162,11 @@ class Db:
         assert self._pool is not None
         try:
             await self._pool.release(conn, timeout=RELEASE_TIMEOUT)
-        except Exception:   # a reset that failed or timed out: asyncpg has terminated it, make sure
+        except Exception:  # a reset that failed or timed out: asyncpg has terminated it, make sure
             conn.terminate()
             log.warning("a database connection was discarded on release", exc_info=True)
         except BaseException:
-            conn.terminate()   # the pool gets the slot back through the termination
+            conn.terminate()  # the pool gets the slot back through the termination
             raise
 
     @asynccontextmanager
@@ -200,7 +218,7 @@ class Db:
 
     async def _run(self, method: str, sql: str, args: Sequence[Any]) -> Any:
         lease = self._shared or self._current.get()
-        if lease is None:   # no session: a lease for this one statement
+        if lease is None:  # no session: a lease for this one statement
             conn = await self._acquire()
             try:
                 return await getattr(conn, method)(sql, *args)
@@ -255,7 +273,7 @@ class Db:
             lease.broken = bool(depth)
             conn = lease.conn
             if conn is not None and not conn.is_closed():
-                conn.terminate()   # never hand a connection back in an unknown transaction state
+                conn.terminate()  # never hand a connection back in an unknown transaction state
         finally:
             if depth == 0:
                 lease.broken = False

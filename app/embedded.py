@@ -1,4 +1,5 @@
 """An embedded PostgreSQL (the pgserver package) for `make run` and the tests when no URL is given."""
+
 from __future__ import annotations
 
 import os
@@ -19,6 +20,7 @@ def start(data_dir: Path = DATA_DIR, database: str = "lightninja", cleanup: str 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from pgserver.postgres_server import get_server
+
         data_dir.parent.mkdir(parents=True, exist_ok=True)
         server = get_server(str(data_dir), cleanup_mode=cleanup)
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")

@@ -1,4 +1,5 @@
 """Errors carry their HTTP status; each edge renders them in its own envelope."""
+
 from __future__ import annotations
 
 from typing import Any, ClassVar
@@ -8,8 +9,9 @@ class AppError(Exception):
     status: ClassVar[int] = 400
     code: ClassVar[str] = "bad_request"
 
-    def __init__(self, message: str, errors: dict[str, list[str]] | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, message: str, errors: dict[str, list[str]] | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.errors: dict[str, Any] = errors or {}

@@ -14,6 +14,7 @@ The state lives in PostgreSQL (table idempotency_keys), so every worker sees the
 JSON bodies are hashed in a canonical form (key order and whitespace do not matter); any other body (multipart
 uploads) is hashed byte for byte. Requests without a principal (login) are not covered.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -33,24 +34,34 @@ METHODS = frozenset({"POST", "PUT", "PATCH"})
 MAX_KEY = 255
 KEEP = "24 hours"
 PENDING_STALE = "10 minutes"
-PURGE_CHANCE = 0.02          # share of new keys that also purge a batch of expired rows
+PURGE_CHANCE = 0.02  # share of new keys that also purge a batch of expired rows
 PURGE_BATCH = 500
 INVALID = "The given data was invalid."
 DIFFERENT = "The Idempotency-Key was used with a different request."
 BUSY = "A request with this Idempotency-Key is being processed."
 NOT_STORED = frozenset({409, 429})
 
-EXPIRE_SQL = (f"DELETE FROM idempotency_keys WHERE company_id = $1 AND key = $2 AND (created_at < now() - "
-              f"interval '{KEEP}' OR (status = 'pending' AND created_at < now() - interval '{PENDING_STALE}'))")
-CLAIM_SQL = ("INSERT INTO idempotency_keys (company_id, key, request_hash) VALUES ($1, $2, $3) "
-             "ON CONFLICT DO NOTHING RETURNING 1")
-FOUND_SQL = ("SELECT request_hash, status, response_status, response_headers, response_body FROM idempotency_keys "
-             "WHERE company_id = $1 AND key = $2")
-STORE_SQL = ("UPDATE idempotency_keys SET status = 'done', response_status = $4, response_headers = $5, "
-             "response_body = $6 WHERE company_id = $1 AND key = $2 AND request_hash = $3")
+EXPIRE_SQL = (
+    f"DELETE FROM idempotency_keys WHERE company_id = $1 AND key = $2 AND (created_at < now() - "
+    f"interval '{KEEP}' OR (status = 'pending' AND created_at < now() - interval '{PENDING_STALE}'))"
+)
+CLAIM_SQL = (
+    "INSERT INTO idempotency_keys (company_id, key, request_hash) VALUES ($1, $2, $3) "
+    "ON CONFLICT DO NOTHING RETURNING 1"
+)
+FOUND_SQL = (
+    "SELECT request_hash, status, response_status, response_headers, response_body FROM idempotency_keys "
+    "WHERE company_id = $1 AND key = $2"
+)
+STORE_SQL = (
+    "UPDATE idempotency_keys SET status = 'done', response_status = $4, response_headers = $5, "
+    "response_body = $6 WHERE company_id = $1 AND key = $2 AND request_hash = $3"
+)
 RELEASE_SQL = "DELETE FROM idempotency_keys WHERE company_id = $1 AND key = $2 AND request_hash = $3"
-PURGE_SQL = (f"DELETE FROM idempotency_keys WHERE ctid = ANY(ARRAY(SELECT ctid FROM idempotency_keys "
-             f"WHERE created_at < now() - interval '{KEEP}' LIMIT {PURGE_BATCH}))")
+PURGE_SQL = (
+    f"DELETE FROM idempotency_keys WHERE ctid = ANY(ARRAY(SELECT ctid FROM idempotency_keys "
+    f"WHERE created_at < now() - interval '{KEEP}' LIMIT {PURGE_BATCH}))"
+)
 
 
 def canonical(body: Body, content_type: bytes) -> bytes | None:
@@ -60,23 +71,28 @@ def canonical(body: Body, content_type: bytes) -> bytes | None:
         return None
     try:
         tree = body.json()
-        return json.dumps(tree, separators=(",", ":"), ensure_ascii=False, sort_keys=True,
-                          default=lambda d: {"\x00d": str(d)}).encode("utf-8")
+        return json.dumps(
+            tree, separators=(",", ":"), ensure_ascii=False, sort_keys=True, default=lambda d: {"\x00d": str(d)}
+        ).encode("utf-8")
     except (BadRequest, ValueError, RecursionError, TypeError):
         return None
 
 
 def request_hash(scope: Scope, user_id: int, body: Body | None, content_type: bytes) -> bytes:
     h = hashlib.sha256()
-    for part in (scope["method"].encode(), scope["path"].encode("utf-8", "surrogateescape"),
-                 scope.get("query_string", b""), str(user_id).encode()):
+    for part in (
+        scope["method"].encode(),
+        scope["path"].encode("utf-8", "surrogateescape"),
+        scope.get("query_string", b""),
+        str(user_id).encode(),
+    ):
         h.update(len(part).to_bytes(8, "big"))
         h.update(part)
     spelled = canonical(body, content_type) if body is not None else b""
     if spelled is not None:
         h.update(len(spelled).to_bytes(8, "big"))
         h.update(spelled)
-    else:   # byte for byte, in chunks: an upload is not copied into memory to be hashed
+    else:  # byte for byte, in chunks: an upload is not copied into memory to be hashed
         assert body is not None
         h.update(body.size.to_bytes(8, "big"))
         body.digest_into(h)
@@ -99,9 +115,20 @@ class Idempotency:
             await self.app(scope, receive, send)
             return
         if len(key) > MAX_KEY or "\x00" in key:
-            await respond(send, 422, {"message": INVALID, "errors": {"idempotency_key": [
-                f"The idempotency key may not be greater than {MAX_KEY} characters." if len(key) > MAX_KEY
-                else "The idempotency key must not contain NUL characters."]}})
+            await respond(
+                send,
+                422,
+                {
+                    "message": INVALID,
+                    "errors": {
+                        "idempotency_key": [
+                            f"The idempotency key may not be greater than {MAX_KEY} characters."
+                            if len(key) > MAX_KEY
+                            else "The idempotency key must not contain NUL characters."
+                        ]
+                    },
+                },
+            )
             return
         headers = dict(scope["headers"])
         digest = request_hash(scope, principal.user_id, bodies.of(scope), headers.get(b"content-type", b""))
@@ -115,10 +142,11 @@ class Idempotency:
             await self.db.execute(PURGE_SQL)
         await self._run(scope, receive, send, company, key, digest)
 
-    async def _answer_existing(self, send: Send, company: int, key: str, digest: bytes, scope: Scope,
-                               replay: Receive) -> None:
+    async def _answer_existing(
+        self, send: Send, company: int, key: str, digest: bytes, scope: Scope, replay: Receive
+    ) -> None:
         row = await self.db.fetchrow(FOUND_SQL, company, key)
-        if row is None:   # released between our insert and read (the first request failed): run it now
+        if row is None:  # released between our insert and read (the first request failed): run it now
             if await self.db.fetchval(CLAIM_SQL, company, key, digest) is not None:
                 await self._run(scope, replay, send, company, key, digest)
                 return
@@ -159,4 +187,3 @@ class Idempotency:
             return
         headers = [[k.decode("latin-1"), v.decode("latin-1")] for k, v in start.get("headers", ())]
         await self.db.execute(STORE_SQL, company, key, digest, status, headers, b"".join(parts))
-

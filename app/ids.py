@@ -1,4 +1,5 @@
 """Hashed ids: ints inside, hashids strings at the edges (same codec as upstream: min length 10)."""
+
 from __future__ import annotations
 
 from functools import lru_cache

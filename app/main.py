@@ -3,10 +3,11 @@
 The top of the layer order (see tests/test_layers.py): the one module that assembles the edges (rest,
 graph) with the ASGI layer (middleware, idempotency) and the process-wide pieces (pool, token cache,
 revocation listener, throttle purge)."""
+
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -29,8 +30,12 @@ from .settings import Settings, activate
 def create_app(settings: Settings, db: Db | None = None) -> Starlette:
     activate(settings)
     ids.configure(settings.hash_salt)
-    database = db or Db(settings.database_url, min_size=settings.pool_min, max_size=settings.pool_max,
-                        acquire_timeout=settings.pool_timeout)
+    database = db or Db(
+        settings.database_url,
+        min_size=settings.pool_min,
+        max_size=settings.pool_max,
+        acquire_timeout=settings.pool_timeout,
+    )
     owns_db = db is None
     tokens = TokenCache(settings.token_cache_seconds)
     listener = Listener(database, tokens)
@@ -50,8 +55,10 @@ def create_app(settings: Settings, db: Db | None = None) -> Starlette:
     app = Starlette(
         routes=[*routes(), Route("/graphql", gql, methods=["GET", "POST"])],
         # Idempotency runs inside the header contract: the principal (and so the company) is known.
-        middleware=[Middleware(HeaderContract, settings=settings, db=database, tokens=tokens),
-                    Middleware(Idempotency, settings=settings, db=database)],
+        middleware=[
+            Middleware(HeaderContract, settings=settings, db=database, tokens=tokens),
+            Middleware(Idempotency, settings=settings, db=database),
+        ],
         exception_handlers=HANDLERS,  # type: ignore[arg-type]
         lifespan=lifespan,
     )

@@ -3,12 +3,14 @@
 Order: CORS preflight -> X-Requested-With -> X-API-SECRET -> Content-Type -> X-API-TOKEN. Every
 response, errors included, carries X-APP-VERSION, X-MINIMUM-CLIENT-VERSION and the CORS headers.
 """
+
 from __future__ import annotations
 
 import hmac
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import parse_qs
-from typing import Any, Awaitable, Callable
 
 import orjson
 
@@ -25,10 +27,12 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 log = logging.getLogger("lightninja")
 
-ALLOW_HEADERS = ("X-API-COMPANY-KEY,X-API-SECRET,X-API-TOKEN,X-API-PASSWORD,DNT,X-React,X-API-PASSWORD-BASE64,"
-                 "User-Agent,X-Requested-With,If-Modified-Since,Cache-Control,Content-Type,"
-                 "Content-Disposition,Range,X-CSRF-TOKEN,X-XSRF-TOKEN,X-LIVEWIRE,Idempotency-Key,"
-                 "X-HTTP-Method-Override")
+ALLOW_HEADERS = (
+    "X-API-COMPANY-KEY,X-API-SECRET,X-API-TOKEN,X-API-PASSWORD,DNT,X-React,X-API-PASSWORD-BASE64,"
+    "User-Agent,X-Requested-With,If-Modified-Since,Cache-Control,Content-Type,"
+    "Content-Disposition,Range,X-CSRF-TOKEN,X-XSRF-TOKEN,X-LIVEWIRE,Idempotency-Key,"
+    "X-HTTP-Method-Override"
+)
 PREFLIGHT_HEADERS = "X-CLIENT-PLATFORM,X-CLIENT-VERSION," + ALLOW_HEADERS
 # Routes reached without a token (they authenticate by other means or need none).
 PRECHECK_PATH = "/api/v1/login/precheck"
@@ -52,8 +56,10 @@ class HeaderContract:
             (b"access-control-allow-origin", origin),
             (b"access-control-allow-methods", b"GET, POST, PUT, PATCH, DELETE, OPTIONS"),
             (b"access-control-allow-headers", ALLOW_HEADERS.encode()),
-            (b"access-control-expose-headers", b"X-APP-VERSION,X-MINIMUM-CLIENT-VERSION,Content-Disposition,"
-                                               b"Retry-After"),
+            (
+                b"access-control-expose-headers",
+                b"X-APP-VERSION,X-MINIMUM-CLIENT-VERSION,Content-Disposition,Retry-After",
+            ),
             (b"x-app-version", APP_VERSION.encode()),
             (b"x-minimum-client-version", MINIMUM_CLIENT_VERSION.encode()),
         ]
@@ -82,11 +88,11 @@ class HeaderContract:
         path = scope["path"]
         try:
             await self._guard(scope, receive, send_with_headers)
-        except AppError as exc:   # raised outside the routes (the idempotency layer's statements: a 503)
+        except AppError as exc:  # raised outside the routes (the idempotency layer's statements: a 503)
             if started:
                 raise
             await respond(send_with_headers, exc.status, exc.body(), exc.headers)
-        except Exception:   # masked: the detail goes to the log, never to the client
+        except Exception:  # masked: the detail goes to the log, never to the client
             log.exception("unhandled error on %s %s", scope["method"], path)
             if started:
                 raise
@@ -109,7 +115,7 @@ class HeaderContract:
                 scope["principal"] = await authenticate(self.db, token, self.tokens)
             if scope["method"] in BODY_METHODS and _has_body(headers):
                 body = await self._receive_body(receive, headers)
-                if body is None:   # the client went away mid-body: nobody to answer
+                if body is None:  # the client went away mid-body: nobody to answer
                     return
         except AppError as exc:
             await respond(send_with_headers, exc.status, _envelope(path, exc), exc.headers)
@@ -143,8 +149,11 @@ class HeaderContract:
         if self.settings.require_x_requested_with and headers.get(b"x-requested-with") != b"XMLHttpRequest":
             raise Forbidden("Missing or invalid X-Requested-With header")
         # precheck only says whether a secret is needed: the web app must reach it to show the field.
-        if self.secret and scope["path"] != PRECHECK_PATH and \
-                not hmac.compare_digest(headers.get(b"x-api-secret", b""), self.secret):
+        if (
+            self.secret
+            and scope["path"] != PRECHECK_PATH
+            and not hmac.compare_digest(headers.get(b"x-api-secret", b""), self.secret)
+        ):
             # X-App-Version and X-Minimum-Client-Version come with every response (self.common)
             raise Forbidden("Invalid secret")
         method = scope["method"]
@@ -158,13 +167,17 @@ class HeaderContract:
             ctype = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
             if ctype not in BODY_TYPES:
                 shown = ctype.decode("latin-1")[:100] or "none"
-                raise UnsupportedMediaType(f"Unsupported Content-Type {shown}: send application/json "
-                                           f"or multipart/form-data")
+                raise UnsupportedMediaType(
+                    f"Unsupported Content-Type {shown}: send application/json or multipart/form-data"
+                )
 
     async def _preflight(self, send: Send) -> None:
         headers = [(k, v) for k, v in self.common if k != b"access-control-allow-headers"]
-        headers += [(b"access-control-allow-headers", PREFLIGHT_HEADERS.encode()),
-                    (b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"2")]
+        headers += [
+            (b"access-control-allow-headers", PREFLIGHT_HEADERS.encode()),
+            (b"content-type", b"text/plain; charset=utf-8"),
+            (b"content-length", b"2"),
+        ]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": b"OK"})
 
@@ -172,8 +185,10 @@ class HeaderContract:
 def _envelope(path: str, exc: AppError) -> dict[str, Any]:
     """GraphQL clients get a body refused (413, 408) in GraphQL's error shape; the rest get the REST one."""
     if path.startswith("/graphql") and exc.status in (408, 413):
-        return {"data": None, "errors": [{"message": exc.message, "extensions": {
-            "code": exc.code, "status": exc.status, "errors": {}}}]}
+        return {
+            "data": None,
+            "errors": [{"message": exc.message, "extensions": {"code": exc.code, "status": exc.status, "errors": {}}}],
+        }
     return exc.body()
 
 

@@ -9,6 +9,7 @@ trusted only while that connection is proven alive: a heartbeat renews the trust
 each answered ping (notifications sent before a ping arrive before its answer), and losing the connection
 clears and disables the cache at once, until a new connection LISTENs again.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -26,9 +27,9 @@ log = logging.getLogger("lightninja")
 CHANNEL = "lightninja_token_revoked"
 APPLICATION_NAME = "lightninja-revocation"
 HEARTBEAT_SECONDS = 0.25
-TRUST_SECONDS = 0.75      # a silently dead listener is noticed within this: under the one-second promise
+TRUST_SECONDS = 0.75  # a silently dead listener is noticed within this: under the one-second promise
 PING_TIMEOUT_SECONDS = 2.0
-RETRY_SECONDS = (0.1, 0.25, 0.5, 1.0, 2.0)   # back-off between reconnection attempts
+RETRY_SECONDS = (0.1, 0.25, 0.5, 1.0, 2.0)  # back-off between reconnection attempts
 # Payloads: "t:<sha256 hex>" one token, "u:<user id>" every token of a user, "*" everything.
 FLUSH = "*"
 
@@ -62,13 +63,13 @@ def evict(cache: TokenCache, payload: str) -> None:
             return
     except ValueError:
         pass
-    cache.forget()   # a flush, or a payload this version does not know: evicting everything is safe
+    cache.forget()  # a flush, or a payload this version does not know: evicting everything is safe
 
 
 def _dsn(url: str) -> tuple[str, dict[str, Any]]:
     clean, options = split_socket_host(url)
     scheme, sep, rest = clean.partition("://")
-    return ("postgresql" + sep + rest if "+" in scheme else clean), options   # postgresql+asyncpg:// too
+    return ("postgresql" + sep + rest if "+" in scheme else clean), options  # postgresql+asyncpg:// too
 
 
 class Listener:
@@ -78,19 +79,19 @@ class Listener:
     def __init__(self, db: Db, cache: TokenCache) -> None:
         self.url = db.url
         self.cache = cache
-        self.pid: int | None = None      # server process of the LISTEN connection while connected
+        self.pid: int | None = None  # server process of the LISTEN connection while connected
         self._task: asyncio.Task[None] | None = None
-        self._listening = asyncio.Event()   # set once the cache is first trusted
+        self._listening = asyncio.Event()  # set once the cache is first trusted
         self._served = False
 
-    async def __aenter__(self) -> "Listener":
+    async def __aenter__(self) -> Listener:
         if self.cache.ttl > 0:
             self._task = asyncio.create_task(self._run())
             # The app starts even without the listener (the cache just stays off), but normally the first
             # connection is up before requests arrive.
             try:
                 await asyncio.wait_for(self._listening.wait(), 5)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 log.warning("token revocation listener not connected yet; the token cache is off until it is")
         return self
 
@@ -121,8 +122,13 @@ class Listener:
         """One connection's life: LISTEN, then ping until it fails."""
         self._served = False
         dsn, options = _dsn(self.url)
-        conn = await asyncpg.connect(dsn, timeout=PING_TIMEOUT_SECONDS, statement_cache_size=0,
-                                     server_settings={"application_name": APPLICATION_NAME}, **options)
+        conn = await asyncpg.connect(
+            dsn,
+            timeout=PING_TIMEOUT_SECONDS,
+            statement_cache_size=0,
+            server_settings={"application_name": APPLICATION_NAME},
+            **options,
+        )
         try:
             conn.add_termination_listener(lambda _conn: self._lost())
             await conn.add_listener(CHANNEL, self._on_notify)
@@ -132,7 +138,7 @@ class Listener:
             while True:
                 started = time.monotonic()
                 await asyncio.wait_for(conn.execute("SELECT 1"), PING_TIMEOUT_SECONDS)
-                if conn.is_closed():   # lost while the answer was on its way: _lost() already ran
+                if conn.is_closed():  # lost while the answer was on its way: _lost() already ran
                     return
                 self.cache.trust(started + TRUST_SECONDS)
                 self._served = True

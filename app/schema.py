@@ -3,6 +3,7 @@
 schema.sql is the canonical DDL (it records version 1 and is kept equal to 0001 + later migrations);
 db/migrations/NNNN_name.sql are forward-only deltas, each recorded in schema_migrations when applied.
 """
+
 from __future__ import annotations
 
 import re
@@ -16,8 +17,11 @@ MIGRATION = re.compile(r"^(\d{4})_[\w-]+\.sql$")
 
 def migrations() -> list[tuple[int, Path]]:
     folder = DB_DIR / "migrations"
-    found = [(int(m.group(1)), p) for p in folder.glob("*.sql") if (m := MIGRATION.match(p.name))] \
-        if folder.is_dir() else []
+    found = (
+        [(int(m.group(1)), p) for p in folder.glob("*.sql") if (m := MIGRATION.match(p.name))]
+        if folder.is_dir()
+        else []
+    )
     return sorted(found)
 
 
@@ -47,7 +51,6 @@ async def upgrade(db: Db) -> list[int]:
         for number, path in migrations():
             if number > version:
                 await db.script(path.read_text())
-                await db.execute("INSERT INTO schema_migrations (version) VALUES ($1) ON CONFLICT DO NOTHING",
-                                 number)
+                await db.execute("INSERT INTO schema_migrations (version) VALUES ($1) ON CONFLICT DO NOTHING", number)
                 applied.append(number)
     return applied

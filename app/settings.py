@@ -1,4 +1,5 @@
 """Settings read once from the environment."""
+
 from __future__ import annotations
 
 import os
@@ -27,8 +28,8 @@ class Settings:
     extra_upload_extensions: tuple[str, ...] = ()
     max_body_bytes: int = 110 * 1024 * 1024
     max_json_bytes: int = 2 * 1024 * 1024
-    body_timeout: float = 30.0        # a request body must arrive within this many seconds in all...
-    body_idle_timeout: float = 10.0   # ...with no gap longer than this between two chunks (else 408)
+    body_timeout: float = 30.0  # a request body must arrive within this many seconds in all...
+    body_idle_timeout: float = 10.0  # ...with no gap longer than this between two chunks (else 408)
     login_attempts: int = 5
     login_window_seconds: int = 60
     token_cache_seconds: float = 5.0
@@ -39,11 +40,11 @@ class Settings:
     base_url: str = "http://127.0.0.1:8000"
     pool_min: int = 2
     pool_max: int = 10
-    pool_timeout: float = 2.0         # seconds to wait for a free database connection before a 503
+    pool_timeout: float = 2.0  # seconds to wait for a free database connection before a 503
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls, **overrides: object) -> "Settings":
+    def from_env(cls, **overrides: object) -> Settings:
         extensions = tuple(
             e.strip().lower().lstrip(".")
             for e in os.environ.get("ADDITIONAL_UPLOAD_EXTENSIONS", "").split(",")

@@ -1,6 +1,7 @@
 """The ASGI GraphQL view mounted at /graphql (behind app.middleware, which has already checked the headers
 and put the caller's Principal in the scope). JSON out through orjson; JSON in with exact decimals and a
 size limit, as REST bodies."""
+
 from __future__ import annotations
 
 import json
@@ -33,8 +34,10 @@ def _default(value: Any) -> Any:
 
 def error_response(message: str, status: int, code: str) -> Response:
     """A request refused before execution, in the shape of a GraphQL error."""
-    body = {"data": None, "errors": [{"message": message, "extensions": {"code": code, "status": status,
-                                                                        "errors": {}}}]}
+    body = {
+        "data": None,
+        "errors": [{"message": message, "extensions": {"code": code, "status": status, "errors": {}}}],
+    }
     return Response(orjson.dumps(body), status_code=status, media_type="application/json")
 
 
@@ -65,13 +68,22 @@ class GraphQLApp(GraphQL[Context, None]):
         except AppError as exc:
             response = error_response(exc.message, exc.status, exc.code)
         except HTTPException as exc:
-            response = error_response(exc.reason, exc.status_code,
-                                      "bad_request" if exc.status_code == 400 else "http_error")
+            response = error_response(
+                exc.reason, exc.status_code, "bad_request" if exc.status_code == 400 else "http_error"
+            )
         await response(scope, receive, send)
 
 
 def build(settings: Settings) -> GraphQLApp:
-    schema = build_schema(settings.graphql_max_depth, settings.graphql_max_aliases, settings.graphql_max_tokens,
-                          settings.graphql_introspection)
-    return GraphQLApp(schema, allow_queries_via_get=True, multipart_uploads_enabled=False,
-                      graphql_ide="graphiql" if settings.graphql_introspection else None)
+    schema = build_schema(
+        settings.graphql_max_depth,
+        settings.graphql_max_aliases,
+        settings.graphql_max_tokens,
+        settings.graphql_introspection,
+    )
+    return GraphQLApp(
+        schema,
+        allow_queries_via_get=True,
+        multipart_uploads_enabled=False,
+        graphql_ide="graphiql" if settings.graphql_introspection else None,
+    )

@@ -4,9 +4,11 @@ per (entity, relation)).
 Every object the schema returns is a `Node`: the service layer's shaped `Item` (so values are
 byte-for-byte what REST shows) with the raw row beside it, whose integer ids key the loaders.
 """
+
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from strawberry.dataloader import DataLoader
 
@@ -42,9 +44,11 @@ class Context:
     def _batch(self, entity: Entity, rel: Relation) -> Any:
         """One service call (`related`, one statement) for every parent the page asked about. Keys are
         parent ids (`many`) or the parent's foreign key (`one`)."""
+
         async def load(keys: Sequence[int]) -> list[Any]:
             grouped = await service_for(entity, self.db).related(self.principal, rel.name, keys)
             if rel.kind == "one":
                 return [grouped[k][0] if k in grouped else None for k in keys]
             return [grouped.get(k, []) for k in keys]
+
         return load

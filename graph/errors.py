@@ -5,6 +5,7 @@ coercion) pass through unchanged: they carry no internals. A literal a scalar co
 document was validated (Python's ValueError, e.g. an Int of 5,000 digits) is the client's 400, in words
 of our own rather than Python's.
 """
+
 from __future__ import annotations
 
 import logging
@@ -29,8 +30,15 @@ def _cause(error: GraphQLError) -> BaseException | None:
 
 
 def _rebuild(error: GraphQLError, message: str, extensions: dict[str, Any]) -> GraphQLError:
-    return GraphQLError(message, nodes=error.nodes, source=error.source, positions=error.positions,
-                        path=error.path, original_error=None, extensions=extensions)
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=None,
+        extensions=extensions,
+    )
 
 
 def convert(error: GraphQLError) -> GraphQLError:
@@ -39,8 +47,11 @@ def convert(error: GraphQLError) -> GraphQLError:
         return _rebuild(error, cause.message, {"code": cause.code, "status": cause.status, "errors": cause.errors})
     if cause is None or isinstance(cause, GraphQLError):
         return error
-    if error.path is None and isinstance(cause, ValueError):   # no field ran: validation of a literal
+    if error.path is None and isinstance(cause, ValueError):  # no field ran: validation of a literal
         return _rebuild(error, UNREADABLE, {"code": "bad_request", "status": 400, "errors": {}})
-    log.error("unhandled error in GraphQL field %s", ".".join(map(str, error.path or ())) or "-",
-              exc_info=(type(cause), cause, cause.__traceback__))
+    log.error(
+        "unhandled error in GraphQL field %s",
+        ".".join(map(str, error.path or ())) or "-",
+        exc_info=(type(cause), cause, cause.__traceback__),
+    )
     return _rebuild(error, "Server Error", dict(SERVER_ERROR))

@@ -3,6 +3,7 @@
 graph/schema.graphql is committed; tests/test_graphql.py fails when it differs from this output, so a
 registry change that alters the GraphQL contract shows up in review.
 """
+
 from __future__ import annotations
 
 import sys

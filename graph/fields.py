@@ -9,16 +9,17 @@ Mutation: `create<Type>(input: JSON!)`, `update<Type>(id: HashID!, input: JSON!)
           `<singular>Action(id, action)` where the service performs single-document actions, and
           `refundPayment(input: JSON!)`.
 """
+
 from __future__ import annotations
 
 import inspect
 import keyword
-from typing import Any, Awaitable, Callable, Optional, get_args
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from typing import Any, Optional, get_args
 
 import strawberry
 from strawberry.types.field import StrawberryField
-
-from decimal import Decimal
 
 from app import ids
 from app.errors import BadRequest, invalid
@@ -30,21 +31,32 @@ from .scalars import JSON, HashID
 from .types import object_type, page_type
 
 _P = inspect.Parameter
-LIST_ARGS: dict[str, Any] = {"filter": Optional[str], "status": Optional[str], "sort": Optional[str],
-                             "page": Optional[int], "per_page": Optional[int]}
-FLAG_ARGS: dict[str, Any] = {"mark_sent": Optional[bool], "send_email": Optional[bool], "approve": Optional[bool],
-                             "paid": Optional[bool], "reference": Optional[str], "amount_paid": Optional[Decimal]}
+LIST_ARGS: dict[str, Any] = {
+    "filter": Optional[str],
+    "status": Optional[str],
+    "sort": Optional[str],
+    "page": Optional[int],
+    "per_page": Optional[int],
+}
+FLAG_ARGS: dict[str, Any] = {
+    "mark_sent": Optional[bool],
+    "send_email": Optional[bool],
+    "approve": Optional[bool],
+    "paid": Optional[bool],
+    "reference": Optional[str],
+    "amount_paid": Optional[Decimal],
+}
 
 
-def _field(name: str, resolve: Callable[..., Awaitable[Any]], params: dict[str, Any], returns: Any,
-           description: str) -> StrawberryField:
+def _field(
+    name: str, resolve: Callable[..., Awaitable[Any]], params: dict[str, Any], returns: Any, description: str
+) -> StrawberryField:
     """A field whose GraphQL arguments are `params` (python name -> annotation, optional ones default
     to None), built as a signature so strawberry reads it like a hand-written resolver."""
     parameters = [_P("info", _P.KEYWORD_ONLY, annotation=strawberry.Info)]
     for pname, annotation in params.items():
         optional = type(None) in get_args(annotation)
-        parameters.append(_P(pname, _P.KEYWORD_ONLY, annotation=annotation,
-                             **({"default": None} if optional else {})))
+        parameters.append(_P(pname, _P.KEYWORD_ONLY, annotation=annotation, **({"default": None} if optional else {})))
     resolve.__signature__ = inspect.Signature(parameters, return_annotation=returns)  # type: ignore[attr-defined]
     resolve.__name__ = name
     return strawberry.field(resolver=resolve, description=description)  # type: ignore[no-any-return]
@@ -75,8 +87,11 @@ def _flags(svc: EntityService, args: dict[str, Any]) -> dict[str, Any]:
     """`flags=` for the service, read from the arguments the way REST reads its query string."""
     if not svc.flags_taken:
         return {}
-    given = {name: ("true" if value else "false") if isinstance(value, bool) else str(value)
-             for name, value in args.items() if name in svc.flags_taken and value is not None}
+    given = {
+        name: ("true" if value else "false") if isinstance(value, bool) else str(value)
+        for name, value in args.items()
+        if name in svc.flags_taken and value is not None
+    }
     return {"flags": BillingFlags.parse(given)}
 
 
@@ -94,19 +109,38 @@ def _list_field(entity: Entity) -> StrawberryField:
         ctx: Context = info.context
         params = {k: str(v) for k, v in args.items() if v is not None}
         page = await service_for(entity, ctx.db).page(ctx.principal, params)
-        return {"items": page.items,
-                "pagination": {"total": page.total, "count": len(page.items), "per_page": page.per_page,
-                               "current_page": page.page, "total_pages": page.total_pages}}
-    return _field(entity.path, resolve, list_params(entity), page_type(entity),
-                  f"List {entity.path} (the filters of GET /api/v1/{entity.path}).")
+        return {
+            "items": page.items,
+            "pagination": {
+                "total": page.total,
+                "count": len(page.items),
+                "per_page": page.per_page,
+                "current_page": page.page,
+                "total_pages": page.total_pages,
+            },
+        }
+
+    return _field(
+        entity.path,
+        resolve,
+        list_params(entity),
+        page_type(entity),
+        f"List {entity.path} (the filters of GET /api/v1/{entity.path}).",
+    )
 
 
 def _get_field(entity: Entity) -> StrawberryField:
     async def resolve(info: strawberry.Info, id: str) -> Any:
         ctx: Context = info.context
         return await service_for(entity, ctx.db).show(ctx.principal, _decode(entity, id))
-    return _field(entity.name, resolve, {"id": HashID}, Optional[object_type(entity)],
-                  f"One {entity.title.lower()} by id (404 when missing or not the caller's).")
+
+    return _field(
+        entity.name,
+        resolve,
+        {"id": HashID},
+        Optional[object_type(entity)],
+        f"One {entity.title.lower()} by id (404 when missing or not the caller's).",
+    )
 
 
 # ---- mutations -------------------------------------------------------------------------------------
@@ -115,9 +149,15 @@ def _create_field(entity: Entity) -> StrawberryField:
         ctx: Context = info.context
         svc = service_for(entity, ctx.db)
         return svc.item(await svc.create(ctx.principal, _body(input), **_flags(svc, flags)))
-    return _field(f"create_{entity.name}", resolve, {"input": JSON, **_flag_params(entity)},
-                  Optional[object_type(entity)], f"POST /api/v1/{entity.path}: `input` is the REST body"
-                  + (", the flags its query string." if _flag_params(entity) else "."))
+
+    return _field(
+        f"create_{entity.name}",
+        resolve,
+        {"input": JSON, **_flag_params(entity)},
+        Optional[object_type(entity)],
+        f"POST /api/v1/{entity.path}: `input` is the REST body"
+        + (", the flags its query string." if _flag_params(entity) else "."),
+    )
 
 
 def _update_field(entity: Entity) -> StrawberryField:
@@ -125,9 +165,15 @@ def _update_field(entity: Entity) -> StrawberryField:
         ctx: Context = info.context
         svc = service_for(entity, ctx.db)
         return svc.item(await svc.update(ctx.principal, _decode(entity, id), _body(input), **_flags(svc, flags)))
-    return _field(f"update_{entity.name}", resolve, {"id": HashID, "input": JSON, **_flag_params(entity)},
-                  Optional[object_type(entity)], f"PUT /api/v1/{entity.path}/{{id}}: `input` is the REST body"
-                  + (", the flags its query string." if _flag_params(entity) else "."))
+
+    return _field(
+        f"update_{entity.name}",
+        resolve,
+        {"id": HashID, "input": JSON, **_flag_params(entity)},
+        Optional[object_type(entity)],
+        f"PUT /api/v1/{entity.path}/{{id}}: `input` is the REST body"
+        + (", the flags its query string." if _flag_params(entity) else "."),
+    )
 
 
 def _bulk_field(entity: Entity) -> StrawberryField:
@@ -140,29 +186,40 @@ def _bulk_field(entity: Entity) -> StrawberryField:
         entity_ids = await svc.resolve_ids(ctx.principal, list(ids))
         await svc.bulk(ctx.principal, action.strip(), entity_ids, data)
         return await svc.items(ctx.principal, entity_ids)
-    return _field(f"bulk_{entity.path}", resolve,
-                  {"action": str, "ids": list[HashID], "input": Optional[JSON]},  # type: ignore[valid-type]
-                  Optional[list[object_type(entity)]],  # type: ignore[misc]
-                  f"POST /api/v1/{entity.path}/bulk: {', '.join(entity.bulk_actions)}; `input` carries "
-                  f"the extra body fields some actions read.")
+
+    return _field(
+        f"bulk_{entity.path}",
+        resolve,
+        {"action": str, "ids": list[HashID], "input": Optional[JSON]},  # type: ignore[valid-type]
+        Optional[list[object_type(entity)]],  # type: ignore[misc]
+        f"POST /api/v1/{entity.path}/bulk: {', '.join(entity.bulk_actions)}; `input` carries "
+        f"the extra body fields some actions read.",
+    )
 
 
 def _action_field(entity: Entity) -> StrawberryField:
     """GET /api/v1/<plural>/{id}/{action}: the same service call; answers `{message}` (e.g. email sent) or
     `{entity, data}` with the shaped row the action produced (the document itself, a clone, a payment)."""
+
     async def resolve(info: strawberry.Info, id: str, action: str) -> Any:
         ctx: Context = info.context
         svc = service_for(entity, ctx.db)
         entity_id = _decode(entity, id)
-        await svc.get(ctx.principal, entity_id)   # missing or foreign: the same 404 as REST
+        await svc.get(ctx.principal, entity_id)  # missing or foreign: the same 404 as REST
         result = await svc.perform(ctx.principal, entity_id, action.strip())  # type: ignore[attr-defined]
         if isinstance(result, str):
             return {"message": result}
         target, row_id = result
         shown = await service_for(target, ctx.db).show(ctx.principal, row_id)
         return {"entity": target.name, "data": shown.data}
-    return _field(f"{entity.name}_action", resolve, {"id": HashID, "action": str}, JSON,
-                  f"GET /api/v1/{entity.path}/{{id}}/{{action}}: `{{message}}` or `{{entity, data}}`.")
+
+    return _field(
+        f"{entity.name}_action",
+        resolve,
+        {"id": HashID, "action": str},
+        JSON,
+        f"GET /api/v1/{entity.path}/{{id}}/{{action}}: `{{message}}` or `{{entity, data}}`.",
+    )
 
 
 def _refund_field() -> StrawberryField:
@@ -172,8 +229,14 @@ def _refund_field() -> StrawberryField:
         ctx: Context = info.context
         svc = service_for(payment, ctx.db)
         return svc.item(await svc.refund(ctx.principal, _body(input)))  # type: ignore[attr-defined]
-    return _field("refund_payment", resolve, {"input": JSON}, Optional[object_type(payment)],
-                  "POST /api/v1/payments/refund: `input` is the REST body.")
+
+    return _field(
+        "refund_payment",
+        resolve,
+        {"input": JSON},
+        Optional[object_type(payment)],
+        "POST /api/v1/payments/refund: `input` is the REST body.",
+    )
 
 
 # ---- assembly --------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ the service's `resolve_ids` as strings (a 422 on `ids`), the same as REST.
 
 JSON literals keep decimals exact: a float literal becomes a `Decimal`, as REST's body parser does.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -15,13 +16,24 @@ from typing import Any, NewType
 
 import strawberry
 from graphql import GraphQLError
-from graphql.language import (BooleanValueNode, EnumValueNode, FloatValueNode, IntValueNode, ListValueNode,
-                              NullValueNode, ObjectValueNode, StringValueNode, ValueNode, VariableNode)
+from graphql.language import (
+    BooleanValueNode,
+    EnumValueNode,
+    FloatValueNode,
+    IntValueNode,
+    ListValueNode,
+    NullValueNode,
+    ObjectValueNode,
+    StringValueNode,
+    ValueNode,
+    VariableNode,
+)
 
 from app import ids
 
 HashID = NewType("HashID", str)
 JSON = NewType("JSON", object)
+
 
 def serialize_hashid(value: Any) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
@@ -65,10 +77,16 @@ def parse_json_literal(node: ValueNode, variables: dict[str, Any] | None = None)
 SCALARS = {
     HashID: strawberry.scalar(
         name="HashID",
-        description="A hashed id, e.g. \"VolejRejNm\" (the same string the REST API uses). Unset references "
-                    "are \"\".",
-        serialize=serialize_hashid, parse_value=parse_hashid, parse_literal=parse_hashid_literal),
+        description='A hashed id, e.g. "VolejRejNm" (the same string the REST API uses). Unset references are "".',
+        serialize=serialize_hashid,
+        parse_value=parse_hashid,
+        parse_literal=parse_hashid_literal,
+    ),
     JSON: strawberry.scalar(
-        name="JSON", description="Any JSON value: settings objects and the bodies of create/update mutations.",
-        serialize=lambda v: v, parse_value=lambda v: v, parse_literal=parse_json_literal),
+        name="JSON",
+        description="Any JSON value: settings objects and the bodies of create/update mutations.",
+        serialize=lambda v: v,
+        parse_value=lambda v: v,
+        parse_literal=parse_json_literal,
+    ),
 }

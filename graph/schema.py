@@ -1,5 +1,6 @@
 """The schema: Query and Mutation generated from the registry, the scalars, and the per-request extensions
 (limits, caches, error mapping). One schema per distinct set of limits, built once and reused."""
+
 from __future__ import annotations
 
 from functools import lru_cache, partial
@@ -7,15 +8,22 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import (AddValidationRules, DisableIntrospection, MaxAliasesLimiter, MaxTokensLimiter,
-                                   ParserCache, QueryDepthLimiter, ValidationCache)
+from strawberry.extensions import (
+    AddValidationRules,
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import create_type
 from strawberry.types import ExecutionContext
 
 from .context import read
-from .fields import mutation_fields, query_fields
 from .errors import convert
+from .fields import mutation_fields, query_fields
 from .scalars import SCALARS
 
 CACHE_SIZE = 512
@@ -40,12 +48,15 @@ def config() -> StrawberryConfig:
 
 
 @lru_cache(maxsize=8)
-def build_schema(max_depth: int = 10, max_aliases: int = 30, max_tokens: int = 2000,
-                 introspection: bool = True) -> Schema:
+def build_schema(
+    max_depth: int = 10, max_aliases: int = 30, max_tokens: int = 2000, introspection: bool = True
+) -> Schema:
     """The limit rules are made once here and added by one factory, so each request gets fresh extension
     instances (strawberry's per-request isolation) while ValidationCache sees the same rules every time."""
-    rules: list[Any] = [*QueryDepthLimiter(max_depth=max_depth).validation_rules,
-                        *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules]
+    rules: list[Any] = [
+        *QueryDepthLimiter(max_depth=max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
+    ]
     if not introspection:
         rules += DisableIntrospection().validation_rules
     extensions: list[Any] = [

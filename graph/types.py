@@ -9,6 +9,7 @@ otherwise asks the per-request loader, which fetches the children of every paren
 The generated classes live in this module's namespace so relation return types can name them before
 they exist (cycles such as invoice.client / client.invoices are fine).
 """
+
 from __future__ import annotations
 
 import inspect
@@ -23,8 +24,17 @@ from .context import Node
 from .scalars import JSON, HashID
 
 KIND_TYPES: dict[str, Any] = {
-    "id": HashID, "ref": HashID, "text": str, "bool": bool, "int": Optional[int], "money": float,
-    "code": str, "object": JSON, "array": JSON, "date": str, "ts": int,
+    "id": HashID,
+    "ref": HashID,
+    "text": str,
+    "bool": bool,
+    "int": Optional[int],
+    "money": float,
+    "code": str,
+    "object": JSON,
+    "array": JSON,
+    "date": str,
+    "ts": int,
 }
 _P = inspect.Parameter
 
@@ -49,7 +59,7 @@ def _relation_field(entity: Entity, rel: Relation) -> Any:
     name = rel.name
 
     def resolve(root: Node, info: strawberry.Info) -> Any:
-        if name in root.row:    # included by the service in the parent's own statement
+        if name in root.row:  # included by the service in the parent's own statement
             raw = root.row[name]
             if many:
                 return [Node(d, r) for d, r in zip(root.data[name], raw)]
@@ -61,7 +71,8 @@ def _relation_field(entity: Entity, rel: Relation) -> Any:
 
     resolve.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [_P("root", _P.POSITIONAL_OR_KEYWORD), _P("info", _P.POSITIONAL_OR_KEYWORD, annotation=strawberry.Info)],
-        return_annotation=f"list[{target}]" if many else f"Optional[{target}]")
+        return_annotation=f"list[{target}]" if many else f"Optional[{target}]",
+    )
     resolve.__name__ = name
     what = f"The {rel.target} rows" if many else f"The {rel.target}"
     return strawberry.field(resolver=resolve, description=f"{what} of this {entity.name} (one query per page).")
@@ -107,7 +118,14 @@ def page_type(entity: Entity) -> Any:
     name = f"{type_name(entity)}Page"
     found = globals().get(name)
     if found is None:
-        found = _define(name, {"__annotations__": {"items": list[object_type(entity)],  # type: ignore[valid-type]
-                                                   "pagination": Pagination}},
-                        f"A page of {entity.path}")
+        found = _define(
+            name,
+            {
+                "__annotations__": {
+                    "items": list[object_type(entity)],  # type: ignore[valid-type]
+                    "pagination": Pagination,
+                }
+            },
+            f"A page of {entity.path}",
+        )
     return found

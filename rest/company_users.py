@@ -1,4 +1,5 @@
 """PUT /api/v1/company_users/{user}: the web app saves table columns and preferences here."""
+
 from __future__ import annotations
 
 from starlette.requests import Request

@@ -1,5 +1,6 @@
 """The dashboard's non-entity calls: POST /search and POST /charts/totals_v2, /charts/chart_summary_v2 (and the
 v1 names, same answers). Their bodies are unwrapped JSON, as upstream's controllers answer."""
+
 from __future__ import annotations
 
 from starlette.requests import Request

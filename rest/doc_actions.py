@@ -2,6 +2,7 @@
 affected row (for convert/clone: the new invoice or quote), `{"message":"email sent"}` for email, 400 for an
 action that does not exist. Bulk variants go through the generic `POST /{entity}/bulk` into the same
 services; the flags of create/update (`?mark_sent=true`, ...) are read by the generic handlers."""
+
 from __future__ import annotations
 
 from starlette.exceptions import HTTPException
@@ -19,18 +20,19 @@ from .responses import JSON, item
 def action_route(entity: Entity) -> Route:
     async def perform(request: Request) -> Response:
         action = request.path_params["action"]
-        if action == "upload":   # the document upload path exists for PUT/POST only
+        if action == "upload":  # the document upload path exists for PUT/POST only
             raise HTTPException(405, headers={"Allow": "PUT, POST"})
         who = principal(request)
         svc = service(request, entity)
         entity_id = path_id(request, entity.title)
-        await svc.get(who, entity_id)   # missing or foreign: 404 before anything else
+        await svc.get(who, entity_id)  # missing or foreign: 404 before anything else
         result = await svc.perform(who, entity_id, action)  # type: ignore[attr-defined]
         if isinstance(result, str):
             return JSON({"message": result})
         target, row_id = result
         include = request.query_params.get("include", "")
         return item((await service_for(target, svc.db).show(who, row_id, include)).data)
+
     return Route(f"/api/v1/{entity.path}/{{id}}/{{action}}", perform, methods=["GET"])
 
 

@@ -3,13 +3,15 @@
 Downloads are always attachments with nosniff and a sandboxing CSP, under a Content-Type chosen from
 the stored extension (never an HTML-like one), so an uploaded file can never run in the API's origin.
 """
+
 from __future__ import annotations
 
 import os
 import tempfile
 import unicodedata
 import zipfile
-from typing import Any, AsyncIterator, BinaryIO
+from collections.abc import AsyncIterator
+from typing import Any, BinaryIO
 from urllib.parse import quote
 
 from starlette.background import BackgroundTask
@@ -27,21 +29,36 @@ from .params import merged, path_id, read_body
 from .responses import JSON, collection, item
 
 CHUNK = 256 * 1024
-MAX_ZIP_BYTES = 1024 * 1024 * 1024   # a bulk download is built on local disk before it is sent
+MAX_ZIP_BYTES = 1024 * 1024 * 1024  # a bulk download is built on local disk before it is sent
 CONTENT_TYPES = {
-    "png": "image/png", "jpeg": "image/jpeg", "jpg": "image/jpeg", "gif": "image/gif", "tiff": "image/tiff",
-    "webp": "image/webp", "psd": "image/vnd.adobe.photoshop", "pdf": "application/pdf",
-    "ai": "application/postscript", "txt": "text/plain", "csv": "text/csv", "xml": "application/xml",
-    "zip": "application/zip", "doc": "application/msword", "xls": "application/vnd.ms-excel",
+    "png": "image/png",
+    "jpeg": "image/jpeg",
+    "jpg": "image/jpeg",
+    "gif": "image/gif",
+    "tiff": "image/tiff",
+    "webp": "image/webp",
+    "psd": "image/vnd.adobe.photoshop",
+    "pdf": "application/pdf",
+    "ai": "application/postscript",
+    "txt": "text/plain",
+    "csv": "text/csv",
+    "xml": "application/xml",
+    "zip": "application/zip",
+    "doc": "application/msword",
+    "xls": "application/vnd.ms-excel",
     "ppt": "application/vnd.ms-powerpoint",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-    "odt": "application/vnd.oasis.opendocument.text", "ods": "application/vnd.oasis.opendocument.spreadsheet",
+    "odt": "application/vnd.oasis.opendocument.text",
+    "ods": "application/vnd.oasis.opendocument.spreadsheet",
     "odp": "application/vnd.oasis.opendocument.presentation",
 }
-SAFE_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; sandbox",
-                "Cache-Control": "private, no-store"}
+SAFE_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+    "Cache-Control": "private, no-store",
+}
 
 
 def content_type(ext: str) -> str:
@@ -69,16 +86,21 @@ async def _stream(handle: BinaryIO) -> AsyncIterator[bytes]:
 
 
 def _file_response(handle: BinaryIO, name: str, media_type: str) -> Response:
-    headers = {**SAFE_HEADERS, "Content-Disposition": disposition(name),
-               "Content-Length": str(os.fstat(handle.fileno()).st_size)}
+    headers = {
+        **SAFE_HEADERS,
+        "Content-Disposition": disposition(name),
+        "Content-Length": str(os.fstat(handle.fileno()).st_size),
+    }
     # The background close also covers a client that disconnects before the stream starts.
-    return StreamingResponse(_stream(handle), media_type=media_type, headers=headers,
-                             background=BackgroundTask(handle.close))
+    return StreamingResponse(
+        _stream(handle), media_type=media_type, headers=headers, background=BackgroundTask(handle.close)
+    )
 
 
 async def download(request: Request) -> Response:
-    row, handle = await documents.open_file(request.app.state.db, principal(request),
-                                            path_id(request, documents.DOCUMENT.title))
+    row, handle = await documents.open_file(
+        request.app.state.db, principal(request), path_id(request, documents.DOCUMENT.title)
+    )
     return _file_response(handle, row["name"], content_type(row["type"]))
 
 
@@ -86,15 +108,16 @@ async def update(request: Request) -> Response:
     body, _ = await read_body(request)
     if request.method == "POST" and str(body.get("_method", "")).upper() not in ("PUT", "PATCH"):
         raise HTTPException(405, headers={"Allow": "GET, PUT, PATCH, DELETE"})
-    row = await documents.update(request.app.state.db, principal(request),
-                                 path_id(request, documents.DOCUMENT.title), body)
+    row = await documents.update(
+        request.app.state.db, principal(request), path_id(request, documents.DOCUMENT.title), body
+    )
     return item(documents.item(row).data)
 
 
 async def destroy(request: Request) -> Response:
     db, who = request.app.state.db, principal(request)
     document_id = path_id(request, documents.DOCUMENT.title)
-    await documents.get(db, who, document_id)   # 404 for missing and foreign ids alike
+    await documents.get(db, who, document_id)  # 404 for missing and foreign ids alike
     await documents.delete(db, who, [document_id])
     return JSON({"message": "Success"})
 

@@ -1,9 +1,11 @@
 """Generic REST handlers, built per registry entity by closures: index, blank, store, show, update,
 destroy, bulk and upload. Entity-specific routes live in their own modules. Every handler is one service
 call whose answer comes back shaped; this module only reads the request and writes the envelope."""
+
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -77,8 +79,11 @@ def build(entity: Entity) -> list[Route]:
         fields = {k: v for k, v in body.items() if k not in ("_method", "is_public")}
         # One transaction: a rejected file (422) also undoes the update of the entity's fields.
         async with svc.db.transaction():
-            row = await svc.update(principal(request), entity_id, fields, include, **flags(request, svc)) \
-                if fields or not files else None
+            row = (
+                await svc.update(principal(request), entity_id, fields, include, **flags(request, svc))
+                if fields or not files
+                else None
+            )
             if files:
                 row = await _attach(request, svc, entity_id, body, files, include)
         assert row is not None
@@ -122,8 +127,10 @@ def build(entity: Entity) -> list[Route]:
         routes.append(Route(f"{base}/{{id}}/upload", upload, methods=["PUT", "POST"]))
     routes.append(Route(f"{base}/{{id}}", show, methods=["GET"]))
     if entity.writable:
-        routes += [Route(f"{base}/{{id}}", update, methods=["PUT", "PATCH", "POST"]),
-                   Route(f"{base}/{{id}}", destroy, methods=["DELETE"])]
+        routes += [
+            Route(f"{base}/{{id}}", update, methods=["PUT", "PATCH", "POST"]),
+            Route(f"{base}/{{id}}", destroy, methods=["DELETE"]),
+        ]
     return routes
 
 
@@ -133,11 +140,12 @@ def _require_put(request: Request, body: dict[str, Any]) -> None:
         raise HTTPException(405, headers={"Allow": "GET, PUT, PATCH, DELETE"})
 
 
-async def _attach(request: Request, svc: EntityService, entity_id: int, body: dict[str, Any],
-                  files: list[Any], include: str) -> dict[str, Any]:
+async def _attach(
+    request: Request, svc: EntityService, entity_id: int, body: dict[str, Any], files: list[Any], include: str
+) -> dict[str, Any]:
     who = principal(request)
-    await svc.get(who, entity_id)   # 404 before touching any file
-    svc._require(who, "edit")       # noqa: SLF001 - same permission as an update
+    await svc.get(who, entity_id)  # 404 before touching any file
+    svc._require(who, "edit")  # noqa: SLF001 - same permission as an update
     await documents.attach(svc.db, who, svc.entity, entity_id, files, body.get("is_public"))
     return await svc.get(who, entity_id, include)
 

@@ -1,4 +1,5 @@
 """One place that turns exceptions into upstream's error envelopes; nothing internal leaks."""
+
 from __future__ import annotations
 
 from starlette.exceptions import HTTPException
@@ -10,9 +11,8 @@ VERB_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 from app.errors import AppError
 
-from .routing import flat
-
 from .responses import JSON
+from .routing import flat
 
 
 async def app_error(request: Request, exc: Exception) -> Response:
@@ -25,8 +25,11 @@ async def http_error(request: Request, exc: Exception) -> Response:
     if exc.status_code == 404:
         return JSON({"message": "Route does not exist", "errors": {}}, status_code=404)
     if exc.status_code == 405:
-        return JSON({"message": "Method not supported for this route", "errors": {}}, status_code=405,
-                    headers={**(exc.headers or {}), "Allow": _allow(request, exc)})
+        return JSON(
+            {"message": "Method not supported for this route", "errors": {}},
+            status_code=405,
+            headers={**(exc.headers or {}), "Allow": _allow(request, exc)},
+        )
     return JSON({"message": exc.detail, "errors": {}}, status_code=exc.status_code, headers=exc.headers)
 
 

@@ -1,4 +1,5 @@
 """Request input -> plain Python: JSON bodies (exact decimals, no NaN), multipart forms, merged params."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -38,8 +39,13 @@ async def read_body(request: Request) -> tuple[dict[str, Any], list[UploadFile]]
 
 async def _read_form(request: Request, body: bodies.Body) -> tuple[dict[str, Any], list[UploadFile]]:
     # One file over the limit is parsed so that the count check below answers with a 422.
-    parser = MultiPartParser(request.headers, body.chunks(), max_files=MAX_FORM_FILES + 1,
-                             max_fields=MAX_FORM_FIELDS, max_part_size=active().max_json_bytes)
+    parser = MultiPartParser(
+        request.headers,
+        body.chunks(),
+        max_files=MAX_FORM_FILES + 1,
+        max_fields=MAX_FORM_FIELDS,
+        max_part_size=active().max_json_bytes,
+    )
     try:
         form = await parser.parse()
     except MultiPartException as exc:

@@ -1,4 +1,5 @@
 """`POST /api/v1/payments/refund`: the refunded payment. Registered before the generic payment routes."""
+
 from __future__ import annotations
 
 from starlette.requests import Request

@@ -1,4 +1,5 @@
 """JSON responses in upstream's envelopes, serialised with orjson."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -31,8 +32,14 @@ def pagination(request: Request, page: Page) -> dict[str, Any]:
         links["previous"] = f"{base}?page={page.page - 1}"
     if page.page < page.total_pages:
         links["next"] = f"{base}?page={page.page + 1}"
-    return {"total": page.total, "count": len(page.items), "per_page": page.per_page,
-            "current_page": page.page, "total_pages": page.total_pages, "links": links}
+    return {
+        "total": page.total,
+        "count": len(page.items),
+        "per_page": page.per_page,
+        "current_page": page.page,
+        "total_pages": page.total_pages,
+        "links": links,
+    }
 
 
 def collection(request: Request, page: Page) -> JSON:

@@ -1,4 +1,5 @@
 """All REST routes: literal paths first, then the generic routes of every registry entity."""
+
 from __future__ import annotations
 
 from starlette.routing import BaseRoute
@@ -12,9 +13,9 @@ from .routing import grouped
 def routes() -> list[BaseRoute]:
     # documents.ROUTES precede the generic /documents/{id} routes (literal download and bulk paths).
     out: list[BaseRoute] = [*session.ROUTES, *company_users.ROUTES, *documents.ROUTES]
-    out += doc_actions.ROUTES   # invoice/quote/credit actions, before the generic entity routes
-    out += payments.ROUTES      # payment refunds
-    out += dashboard.ROUTES     # search and charts
+    out += doc_actions.ROUTES  # invoice/quote/credit actions, before the generic entity routes
+    out += payments.ROUTES  # payment refunds
+    out += dashboard.ROUTES  # search and charts
     for entity in REGISTRY.values():
         if entity.routes:
             out += endpoints.build(entity)

@@ -5,6 +5,7 @@ request. `Dispatch` finds the request's `Group` with one dict lookup on the path
 group tries only its own routes, in their original order, so behaviour (literal paths first, 405 on a
 wrong verb) is kept.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -20,7 +21,7 @@ def resource(path: str) -> str:
     """`/api/v1/clients/{id}` -> `/api/v1/clients`; any other path is its own group."""
     if not path.startswith(API):
         return path
-    return API + path[len(API):].split("/", 1)[0]
+    return API + path[len(API) :].split("/", 1)[0]
 
 
 class Group(BaseRoute):

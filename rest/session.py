@@ -1,4 +1,5 @@
 """Login, refresh, logout, ping, health check, statics, companies: the routes around the entities."""
+
 from __future__ import annotations
 
 from starlette.requests import Request
@@ -73,9 +74,21 @@ async def login(request: Request) -> Response:
 
 def _company_users(data: list[dict], request: Request) -> Response:
     total = len(data)
-    return JSON({"data": data, "meta": {"pagination": {
-        "total": total, "count": total, "per_page": max(total, 20), "current_page": 1, "total_pages": 1,
-        "links": {}}}})
+    return JSON(
+        {
+            "data": data,
+            "meta": {
+                "pagination": {
+                    "total": total,
+                    "count": total,
+                    "per_page": max(total, 20),
+                    "current_page": 1,
+                    "total_pages": 1,
+                    "links": {},
+                }
+            },
+        }
+    )
 
 
 async def refresh(request: Request) -> Response:
@@ -85,8 +98,9 @@ async def refresh(request: Request) -> Response:
 
 
 async def logout(request: Request) -> Response:
-    await sessions.logout(request.app.state.db, principal(request), request.headers.get("x-api-token", ""),
-                          request.app.state.tokens)
+    await sessions.logout(
+        request.app.state.db, principal(request), request.headers.get("x-api-token", ""), request.app.state.tokens
+    )
     return JSON({"message": "Token revoked"})
 
 

@@ -1,13 +1,15 @@
 """Test harness: a real PostgreSQL (TEST_DATABASE_URL, else an embedded one for the session), the schema
 applied once, and every test inside a transaction that is rolled back."""
+
 from __future__ import annotations
 
 import asyncio
 import os
 import shutil
 import tempfile
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -30,8 +32,10 @@ def fresh_database(admin_url: str, name: str) -> str:
             await db.execute(f'CREATE DATABASE "{name}"')
         finally:
             await db.disconnect()
+
     asyncio.run(work())
     from urllib.parse import urlsplit, urlunsplit
+
     parts = urlsplit(admin_url)
     return urlunsplit(parts._replace(path=f"/{name}"))
 
@@ -46,6 +50,7 @@ def database_url() -> Iterator[str]:
         url = fresh_database(given, name)
     else:
         from app.embedded import start
+
         tmp = Path(tempfile.mkdtemp(prefix="lightninja-pg-"))
         url, server = start(tmp / "pg", database=name, cleanup="stop")
 
@@ -56,6 +61,7 @@ def database_url() -> Iterator[str]:
             await upgrade(db)
         finally:
             await db.disconnect()
+
     asyncio.run(migrate())
     yield url
     if server is not None:
@@ -94,8 +100,9 @@ def app(settings: Settings, db: Db) -> Any:
 @pytest.fixture
 async def anon(app: Any) -> AsyncIterator[httpx.AsyncClient]:
     """A client that sends only X-Requested-With (no token)."""
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver",
-                                 headers=HEADERS) as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver", headers=HEADERS
+    ) as client:
         yield client
 
 
@@ -111,8 +118,11 @@ class Tenant:
 
 async def make_tenant(app: Any, db: Db, email: str) -> AsyncIterator[Tenant]:
     info = await accounts.create_account(db, email, "secret-password", f"Company of {email}")
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver",
-                                 headers={**HEADERS, "X-API-TOKEN": info["token"]}) as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://testserver",
+        headers={**HEADERS, "X-API-TOKEN": info["token"]},
+    ) as client:
         yield Tenant(info, client)
 
 

@@ -3,6 +3,7 @@
 `await assert_invariants(db, company_id)` raises AssertionError listing every violated rule. `db` is anything
 with asyncpg-style `fetch` (app.db.Db or an asyncpg connection); `company_id` an int or a hashed id.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,5 +1,6 @@
 """LIVE servers for the concurrency tests: uvicorn in a thread of its own, with its lifespan, on a fresh
 committed database (not the rollback fixture), so concurrent requests really race in PostgreSQL."""
+
 from __future__ import annotations
 
 import asyncio
@@ -8,18 +9,19 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import uvicorn
+from conftest import fresh_database
 
 from app.db import Db
 from app.main import create_app
 from app.schema import upgrade
 from app.services import accounts
 from app.settings import Settings
-from conftest import fresh_database
 
 
 def in_thread(work: Any) -> Any:
@@ -28,6 +30,7 @@ def in_thread(work: Any) -> Any:
 
     def target() -> None:
         out["value"] = asyncio.run(work())
+
     t = threading.Thread(target=target)
     t.start()
     t.join(120)
@@ -51,6 +54,7 @@ def live_database(admin_url: str) -> str:
             await upgrade(db)
         finally:
             await db.disconnect()
+
     in_thread(migrate)
     return url
 
@@ -66,10 +70,12 @@ class Live:
             db = Db(self.url, min_size=1, max_size=1)
             await db.connect()
             try:
-                return await accounts.create_account(db, email or f"race-{uuid.uuid4().hex[:12]}@example.com",
-                                                     "secret-password", "Race Inc")
+                return await accounts.create_account(
+                    db, email or f"race-{uuid.uuid4().hex[:12]}@example.com", "secret-password", "Race Inc"
+                )
             finally:
                 await db.disconnect()
+
         return in_thread(work)  # type: ignore[no-any-return]
 
 
@@ -77,8 +83,14 @@ class Live:
 def serve(url: str, upload_dir: Path, **changes: Any) -> Iterator[Live]:
     """One uvicorn server (lifespan on) over `url`; `changes` override the test settings."""
     port = free_port()
-    settings = Settings(database_url=url, token_cache_seconds=0, upload_dir=upload_dir, base_url="http://testserver",
-                        pool_min=2, pool_max=40)
+    settings = Settings(
+        database_url=url,
+        token_cache_seconds=0,
+        upload_dir=upload_dir,
+        base_url="http://testserver",
+        pool_min=2,
+        pool_max=40,
+    )
     app = create_app(dataclasses.replace(settings, **changes))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -1,5 +1,6 @@
 """A real server process for the fault tests: `uvicorn app.asgi:app` on a committed database of its own, so a
 test can kill its backends, starve its pool, read its memory and send it SIGTERM. Every wait is bounded."""
+
 from __future__ import annotations
 
 import os
@@ -11,27 +12,30 @@ import uuid
 from pathlib import Path
 
 import httpx
+from conftest import HEADERS
+from live import free_port, in_thread, live_database
 
 from app.db import Db
 from app.schema import upgrade
 from app.services import accounts
-from conftest import HEADERS
-from live import free_port, in_thread, live_database
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def prepared_database(url: str) -> dict[str, str]:
     """Migrate `url` and create one account on it; -> create_account's answer (company_id, token, ...)."""
+
     async def work() -> dict[str, str]:
         db = Db(url, min_size=1, max_size=1)
         await db.connect()
         try:
             await upgrade(db)
-            return await accounts.create_account(db, f"fault-{uuid.uuid4().hex[:10]}@example.com",
-                                                 "secret-password", "Fault Inc")
+            return await accounts.create_account(
+                db, f"fault-{uuid.uuid4().hex[:10]}@example.com", "secret-password", "Fault Inc"
+            )
         finally:
             await db.disconnect()
+
     return in_thread(work)  # type: ignore[no-any-return]
 
 
@@ -46,9 +50,25 @@ class ServerProcess:
         self.base = f"http://127.0.0.1:{self.port}"
         environ = {**os.environ, "DATABASE_URL": url, "UPLOAD_DIR": str(upload_dir), "APP_URL": self.base, **env}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "app.asgi:app", "--host", "127.0.0.1", "--port", str(self.port),
-             "--log-level", "warning", "--timeout-graceful-shutdown", "5"],
-            cwd=ROOT, env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "app.asgi:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+                "--timeout-graceful-shutdown",
+                "5",
+            ],
+            cwd=ROOT,
+            env=environ,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -80,4 +100,3 @@ class ServerProcess:
                 self.proc.wait(5)
                 raise AssertionError(f"the server did not shut down within {timeout} s") from None
         return time.monotonic() - started
-

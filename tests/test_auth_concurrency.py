@@ -1,26 +1,28 @@
 """Authentication under attack, against LIVE servers on a committed database: concurrent wrong-password logins
 stay within the throttle, a token revoked through one process stops working on another within a second, and
 a process whose revocation listener is cut off stops trusting its token cache."""
+
 from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any, AsyncIterator, Iterator
+from typing import Any
 
 import httpx
 import pytest
-
-from app import ids
-from app.auth import Principal, TokenCache, digest
-from app.db import Db
 from conftest import HEADERS
 from live import Live, live_database, serve
 from test_auth import add_member
 
+from app import ids
+from app.auth import Principal, TokenCache, digest
+from app.db import Db
+
 LOGIN_ATTEMPTS = 5
-CACHE_SECONDS = 5.0     # long enough that only a notification (not expiry) can explain a prompt refusal
-PROMISE_SECONDS = 1.0   # revocation reaches every process within this
+CACHE_SECONDS = 5.0  # long enough that only a notification (not expiry) can explain a prompt refusal
+PROMISE_SECONDS = 1.0  # revocation reaches every process within this
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +34,10 @@ def live_url(database_url: str) -> str:
 def pair(live_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Live, Live]]:
     """Two app instances on one database, as two uvicorn workers would be."""
     upload: Path = tmp_path_factory.mktemp("live-auth")
-    with serve(live_url, upload, token_cache_seconds=CACHE_SECONDS, login_attempts=LOGIN_ATTEMPTS) as a, \
-            serve(live_url, upload, token_cache_seconds=CACHE_SECONDS, login_attempts=LOGIN_ATTEMPTS) as b:
+    with (
+        serve(live_url, upload, token_cache_seconds=CACHE_SECONDS, login_attempts=LOGIN_ATTEMPTS) as a,
+        serve(live_url, upload, token_cache_seconds=CACHE_SECONDS, login_attempts=LOGIN_ATTEMPTS) as b,
+    ):
         yield a, b
 
 
@@ -49,8 +53,7 @@ async def raw(live_url: str) -> AsyncIterator[Db]:
 
 def client(live: Live, token: str = "") -> httpx.AsyncClient:
     headers = {**HEADERS, **({"X-API-TOKEN": token} if token else {})}
-    return httpx.AsyncClient(base_url=live.base, timeout=60, headers=headers,
-                             limits=httpx.Limits(max_connections=60))
+    return httpx.AsyncClient(base_url=live.base, timeout=60, headers=headers, limits=httpx.Limits(max_connections=60))
 
 
 async def refused_after(http: httpx.AsyncClient, limit: float = 10.0) -> float:
@@ -79,8 +82,9 @@ async def test_concurrent_wrong_logins_check_the_password_only_up_to_the_limit(p
     email = "throttled@example.com"
     a.company(email)
     async with client(a) as http:
-        results = await asyncio.gather(*(http.post("/api/v1/login", json={"email": email, "password": f"bad-{i}"})
-                                         for i in range(40)))
+        results = await asyncio.gather(
+            *(http.post("/api/v1/login", json={"email": email, "password": f"bad-{i}"}) for i in range(40))
+        )
     statuses = sorted(r.status_code for r in results)
     assert statuses.count(401) == LOGIN_ATTEMPTS, statuses
     assert statuses.count(429) == 40 - LOGIN_ATTEMPTS, statuses
@@ -103,17 +107,18 @@ async def test_revocation_reaches_the_other_process_within_a_second(pair: Any) -
         assert await refused_after(on_b) < PROMISE_SECONDS
 
 
-
 async def test_changed_rights_reach_the_other_process_within_a_second(pair: Any, raw: Db) -> None:
     a, b = pair
     owner = a.company("admin@example.com")
-    member, clerk = await add_member(raw, owner["company_id"], "clerk@example.com",
-                                     permissions="view_client,create_client")
+    member, clerk = await add_member(
+        raw, owner["company_id"], "clerk@example.com", permissions="view_client,create_client"
+    )
     async with client(a, owner["token"]) as on_a, client(b, clerk) as on_b:
         await cache_on(b, on_b, clerk)
         assert (await on_b.post("/api/v1/clients", json={"name": "Before"})).status_code == 200
-        demoted = await on_a.put(f"/api/v1/company_users/{ids.encode(member)}",
-                                 json={"company_user": {"permissions": "view_client"}})
+        demoted = await on_a.put(
+            f"/api/v1/company_users/{ids.encode(member)}", json={"company_user": {"permissions": "view_client"}}
+        )
         assert demoted.status_code == 200, demoted.text
         started = time.monotonic()
         while (await on_b.post("/api/v1/clients", json={"name": "After"})).status_code != 403:
@@ -149,10 +154,11 @@ async def test_a_dropped_listener_stops_the_cache_until_it_reconnects(pair: Any,
 def test_a_lookup_that_raced_an_eviction_is_not_cached() -> None:
     cache = TokenCache(60)
     cache.trust(time.monotonic() + 60)
-    who = Principal(company_id=1, user_id=2, account_id=3, token_id=4, is_admin=False, is_owner=False,
-                    permissions=frozenset())
-    epoch = cache.epoch            # the lookup reads the database ...
-    cache.forget(b"other")         # ... a revocation is heard meanwhile ...
+    who = Principal(
+        company_id=1, user_id=2, account_id=3, token_id=4, is_admin=False, is_owner=False, permissions=frozenset()
+    )
+    epoch = cache.epoch  # the lookup reads the database ...
+    cache.forget(b"other")  # ... a revocation is heard meanwhile ...
     cache.put(b"key", who, epoch)  # ... so what it read may be stale
     assert cache.get(b"key") is None
     cache.put(b"key", who, cache.epoch)
@@ -160,7 +166,7 @@ def test_a_lookup_that_raced_an_eviction_is_not_cached() -> None:
     cache.forget_user(2)
     assert cache.get(b"key") is None
     cache.put(b"key", who, cache.epoch)
-    cache.distrust()               # the listener is gone: nothing is served or stored
+    cache.distrust()  # the listener is gone: nothing is served or stored
     assert cache.get(b"key") is None
     cache.put(b"key", who, cache.epoch)
     cache.trust(time.monotonic() + 60)

@@ -27,6 +27,7 @@ Skipped upstream methods (they test things outside the calculation engine):
 Not calculation tests at all, so not ported: InvoiceBalanceTest (payments change balance/paid_to_date),
 InvoiceActionsTest (deletable/reversable/cancellable rules), InvoiceStatusTest (status labels).
 """
+
 from decimal import Decimal as D
 
 from app.services.billing.calc import Document, Totals, calculate
@@ -40,16 +41,33 @@ def line(quantity, cost, discount=0, *taxes):
     return item
 
 
-def calc(lines, *, discount=0, amount_discount=True, inclusive=False, taxes=(), surcharge=0,
-         surcharge_taxed=False, precision=2) -> Totals:
+def calc(
+    lines,
+    *,
+    discount=0,
+    amount_discount=True,
+    inclusive=False,
+    taxes=(),
+    surcharge=0,
+    surcharge_taxed=False,
+    precision=2,
+) -> Totals:
     """Calculate an invoice; `taxes` are invoice-level (name, rate) pairs, `surcharge` is custom_surcharge1."""
     names = [n for n, _ in taxes] + [""] * (3 - len(taxes))
     rates = [D(str(r)) for _, r in taxes] + [D(0)] * (3 - len(taxes))
-    return calculate(Document(
-        line_items=lines, discount=D(str(discount)), is_amount_discount=amount_discount,
-        uses_inclusive_taxes=inclusive, tax_names=tuple(names), tax_rates=tuple(rates),
-        surcharges=(D(str(surcharge)), D(0), D(0), D(0)), surcharge_taxed=(surcharge_taxed, False, False, False),
-        precision=precision))
+    return calculate(
+        Document(
+            line_items=lines,
+            discount=D(str(discount)),
+            is_amount_discount=amount_discount,
+            uses_inclusive_taxes=inclusive,
+            tax_names=tuple(names),
+            tax_rates=tuple(rates),
+            surcharges=(D(str(surcharge)), D(0), D(0), D(0)),
+            surcharge_taxed=(surcharge_taxed, False, False, False),
+            precision=precision,
+        )
+    )
 
 
 def ten_and_ten():
@@ -57,7 +75,7 @@ def ten_and_ten():
     return [line(1, 10), line(1, 10)]
 
 
-LONG_DISCOUNT = "2.521254522145214511"   # formats to 2.52 at precision 2
+LONG_DISCOUNT = "2.521254522145214511"  # formats to 2.52 at precision 2
 
 
 class TestInvoice:
@@ -160,16 +178,14 @@ class TestInvoiceInclusive:
 
     def test_invoice_totals_with_discount_with_surcharge_with_inclusive_tax(self):
         # tax inside 20 - 5 = 15 (untaxed surcharge): 1.36
-        t = calc(ten_and_ten(), inclusive=True, discount=5, surcharge=5, surcharge_taxed=False,
-                 taxes=[("GST", 10)])
+        t = calc(ten_and_ten(), inclusive=True, discount=5, surcharge=5, surcharge_taxed=False, taxes=[("GST", 10)])
         assert t.sub_total == D("20")
         assert t.total_taxes == D("1.36")
         assert t.amount == D("20")
 
     def test_invoice_totals_with_percent_discount_with_surcharge_with_inclusive_tax(self):
         # 5 % of 20 = 1 off; tax inside 19: 1.73; total 19 + surcharge 5
-        t = calc(ten_and_ten(), inclusive=True, discount=5, amount_discount=False, surcharge=5,
-                 taxes=[("GST", 10)])
+        t = calc(ten_and_ten(), inclusive=True, discount=5, amount_discount=False, surcharge=5, taxes=[("GST", 10)])
         assert t.sub_total == D("20")
         assert t.total_taxes == D("1.73")
         assert t.amount == D("24")
@@ -194,8 +210,9 @@ class TestInvoiceInclusive:
 
     def test_line_item_tax_rates_inclusive_taxes_with_invoice_taxes(self):
         # line taxes 0.91 + 0.91, invoice taxes dog 1.82 + cat 1.82
-        t = calc([line(1, 10, 0, ("10", 10)), line(1, 10, 0, ("10", 10))], inclusive=True,
-                 taxes=[("dog", 10), ("cat", 10)])
+        t = calc(
+            [line(1, 10, 0, ("10", 10)), line(1, 10, 0, ("10", 10))], inclusive=True, taxes=[("dog", 10), ("cat", 10)]
+        )
         assert t.sub_total == D("20")
         assert t.total_taxes == D("5.46")
         assert len(t.tax_map) == 1
@@ -203,8 +220,13 @@ class TestInvoiceInclusive:
 
     def test_line_item_tax_rates_inclusive_taxes_with_invoice_taxes_and_discounts(self):
         # percent mode: lines 10 - 5 % = 9.50, invoice 5 % off 19
-        t = calc([line(1, 10, 5, ("a10", 10)), line(1, 10, 5, ("a10", 10))], inclusive=True,
-                 discount=5, amount_discount=False, taxes=[("VAT", 10), ("VAT", 10)])
+        t = calc(
+            [line(1, 10, 5, ("a10", 10)), line(1, 10, 5, ("a10", 10))],
+            inclusive=True,
+            discount=5,
+            amount_discount=False,
+            taxes=[("VAT", 10), ("VAT", 10)],
+        )
         assert t.sub_total == D("19")
         assert t.discount_total == D("0.95")
         assert t.total_taxes == D("4.92")
@@ -213,8 +235,12 @@ class TestInvoiceInclusive:
 
     def test_line_item_tax_rates_inclusive_taxes_with_invoice_taxes_and_amount_discounts(self):
         # amount mode: lines 10 - 5 = 5, invoice 5 off 10
-        t = calc([line(1, 10, 5, ("10", 10)), line(1, 10, 5, ("10", 10))], inclusive=True,
-                 discount=5, taxes=[("dog", 10), ("cat", 10)])
+        t = calc(
+            [line(1, 10, 5, ("10", 10)), line(1, 10, 5, ("10", 10))],
+            inclusive=True,
+            discount=5,
+            taxes=[("dog", 10), ("cat", 10)],
+        )
         assert t.sub_total == D("10")
         assert t.discount_total == D("5")
         assert t.total_taxes == D("1.36")
@@ -222,8 +248,12 @@ class TestInvoiceInclusive:
         assert t.amount == D("5")
 
     def test_line_item_tax_rates_inclusive_taxes_with_invoice_taxes_and_amount_discounts_with_large_costs(self):
-        t = calc([line(1, 100, 5, ("10", 10)), line(1, 100, 5, ("10", 10))], inclusive=True,
-                 discount=5, taxes=[("dog", 10), ("cat", 10)])
+        t = calc(
+            [line(1, 100, 5, ("10", 10)), line(1, 100, 5, ("10", 10))],
+            inclusive=True,
+            discount=5,
+            taxes=[("dog", 10), ("cat", 10)],
+        )
         assert t.sub_total == D("190")
         assert t.discount_total == D("5")
         assert t.total_taxes == D("50.46")
@@ -310,7 +340,7 @@ class TestInvoiceItem:
         assert t.line_items[0]["line_total"] == D("7.48")
 
     def test_invoice_item_total_simple_with_discount_with_precision_with_single_inclusive_tax(self):
-        t = calc([line(1, 10, 2, ("", 10))])   # InvoiceItemSum: exclusive despite the name
+        t = calc([line(1, 10, 2, ("", 10))])  # InvoiceItemSum: exclusive despite the name
         assert t.line_items[0]["tax_amount"] == D("0.80")
 
     def test_invoice_item_total_simple_with_discount_with_precision_with_single_exclusive_tax(self):
@@ -318,7 +348,7 @@ class TestInvoiceItem:
         assert t.line_items[0]["tax_amount"] == D("0.75")
 
     def test_invoice_item_total_simple_with_discount_with_precision_with_double_inclusive_tax(self):
-        t = calc([line(1, 10, LONG_DISCOUNT, ("", 10), ("", "17.5"))])   # exclusive, as above
+        t = calc([line(1, 10, LONG_DISCOUNT, ("", 10), ("", "17.5"))])  # exclusive, as above
         assert t.line_items[0]["tax_amount"] == D("2.06")
 
     def test_invoice_item_total_simple_with_discount_with_precision_with_double_exclusive_tax(self):

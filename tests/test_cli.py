@@ -1,4 +1,5 @@
 """The command line against a real database: db upgrade is idempotent, account create prints a usable token."""
+
 from __future__ import annotations
 
 import asyncio
@@ -8,17 +9,16 @@ import subprocess
 import sys
 
 import pytest
+from conftest import fresh_database
 
 from app.auth import digest
 from app.db import Db
 from app.schema import EXPECTED_VERSION, current_version
-from conftest import fresh_database
 
 
 def _run(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": url}
-    return subprocess.run([sys.executable, "-m", "app", *args], env=env, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run([sys.executable, "-m", "app", *args], env=env, capture_output=True, text=True, timeout=120)
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +35,7 @@ def _query(url: str, sql: str, *args: object) -> object:
             return await db.fetchval(sql, *args)
         finally:
             await db.disconnect()
+
     return asyncio.run(work())
 
 
@@ -52,18 +53,29 @@ def test_db_upgrade_applies_once_then_nothing(empty_database: str) -> None:
             return await current_version(db)
         finally:
             await db.disconnect()
+
     assert asyncio.run(version()) == EXPECTED_VERSION
 
 
 def test_account_create_prints_ids_and_a_working_token(empty_database: str) -> None:
-    out = _run(empty_database, "account", "create", "--email", "cli@example.com", "--password", "pw-123456",
-               "--company", "CLI Co")
+    out = _run(
+        empty_database,
+        "account",
+        "create",
+        "--email",
+        "cli@example.com",
+        "--password",
+        "pw-123456",
+        "--company",
+        "CLI Co",
+    )
     assert out.returncode == 0, out.stderr
     created = json.loads(out.stdout)
     assert {"company_id", "user_id", "token"} <= created.keys() and len(created["token"]) == 64
     # stored only as a digest, resolving to the new company
-    stored = _query(empty_database, "SELECT count(*) FROM company_tokens WHERE token_hash = $1",
-                    digest(created["token"]))
+    stored = _query(
+        empty_database, "SELECT count(*) FROM company_tokens WHERE token_hash = $1", digest(created["token"])
+    )
     assert stored == 1
     assert _query(empty_database, "SELECT settings->>'name' FROM companies") == "CLI Co"
     again = _run(empty_database, "account", "create", "--email", "cli@example.com", "--password", "x")

@@ -1,6 +1,7 @@
 """Clients over REST, the whole surface the web app and scripts use (web-client-calls.md 5d/5e,
 upstream-protocol.md 3-5 and 9): create, show, update, contacts, delete, bulk, filters, pagination,
 includes, activities and group settings. Every write is checked again in the database."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -11,25 +12,77 @@ import pytest
 from app import ids
 from app.db import Db
 
-WEB_APP_BODY = {"group_settings_id": "", "name": "ACME Probe Ltd",
-                "contacts": [{"first_name": "Wile", "last_name": "Coyote", "email": "wile@acme.test", "phone": "",
-                              "send_email": False, "cc_only": False}]}
+WEB_APP_BODY = {
+    "group_settings_id": "",
+    "name": "ACME Probe Ltd",
+    "contacts": [
+        {
+            "first_name": "Wile",
+            "last_name": "Coyote",
+            "email": "wile@acme.test",
+            "phone": "",
+            "send_email": False,
+            "cc_only": False,
+        }
+    ],
+}
 
 # interfaces/client.ts of the web app (web-client-calls.md 5e) = upstream ClientTransformer + default includes
 CLIENT_STRINGS = (
-    "id", "user_id", "assigned_user_id", "name", "display_name", "number", "website", "private_notes",
-    "public_notes", "group_settings_id", "size_id", "industry_id", "client_hash", "address1", "address2", "city",
-    "state", "postal_code", "country_id", "phone", "shipping_address1", "shipping_address2", "shipping_city",
-    "shipping_state", "shipping_postal_code", "shipping_country_id", "custom_value1", "custom_value2",
-    "custom_value3", "custom_value4", "vat_number", "id_number", "routing_id", "classification",
+    "id",
+    "user_id",
+    "assigned_user_id",
+    "name",
+    "display_name",
+    "number",
+    "website",
+    "private_notes",
+    "public_notes",
+    "group_settings_id",
+    "size_id",
+    "industry_id",
+    "client_hash",
+    "address1",
+    "address2",
+    "city",
+    "state",
+    "postal_code",
+    "country_id",
+    "phone",
+    "shipping_address1",
+    "shipping_address2",
+    "shipping_city",
+    "shipping_state",
+    "shipping_postal_code",
+    "shipping_country_id",
+    "custom_value1",
+    "custom_value2",
+    "custom_value3",
+    "custom_value4",
+    "vat_number",
+    "id_number",
+    "routing_id",
+    "classification",
 )
 CLIENT_NUMBERS = ("balance", "paid_to_date", "credit_balance", "payment_balance")
 CLIENT_INTS = ("last_login", "created_at", "updated_at", "archived_at")
 CLIENT_BOOLS = ("is_deleted", "has_valid_vat_number", "is_tax_exempt")
 CLIENT_OBJECTS = ("settings", "tax_info", "e_invoice")
 CLIENT_LISTS = ("contacts", "documents", "gateway_tokens")
-CONTACT_STRINGS = ("id", "first_name", "last_name", "email", "phone", "contact_key", "link", "password",
-                   "custom_value1", "custom_value2", "custom_value3", "custom_value4")
+CONTACT_STRINGS = (
+    "id",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "contact_key",
+    "link",
+    "password",
+    "custom_value1",
+    "custom_value2",
+    "custom_value3",
+    "custom_value4",
+)
 CONTACT_BOOLS = ("is_primary", "is_locked", "send_email", "cc_only", "can_sign")
 CONTACT_INTS = ("last_login", "created_at", "updated_at", "archived_at")
 
@@ -73,14 +126,14 @@ async def row(db: Db, hashed: str) -> dict[str, Any]:
 
 
 async def contacts_in_db(db: Db, client_hashed: str) -> list[dict[str, Any]]:
-    rows = await db.fetch("SELECT * FROM client_contacts WHERE client_id = $1 AND deleted_at IS NULL ORDER BY id",
-                          pk(client_hashed))
+    rows = await db.fetch(
+        "SELECT * FROM client_contacts WHERE client_id = $1 AND deleted_at IS NULL ORDER BY id", pk(client_hashed)
+    )
     return [dict(r) for r in rows]
 
 
 async def activity_types(db: Db, client_hashed: str) -> list[int]:
-    rows = await db.fetch("SELECT activity_type_id FROM activities WHERE client_id = $1 ORDER BY id",
-                          pk(client_hashed))
+    rows = await db.fetch("SELECT activity_type_id FROM activities WHERE client_id = $1 ORDER BY id", pk(client_hashed))
     return [r["activity_type_id"] for r in rows]
 
 
@@ -116,6 +169,7 @@ def assert_contact_shape(contact: dict[str, Any]) -> None:
 
 # ---- create ----------------------------------------------------------------------------------------
 
+
 async def test_create_with_the_web_app_body(api: httpx.AsyncClient, tenant_a: Any, db: Db) -> None:
     r = await api.post("/api/v1/clients", json=WEB_APP_BODY)
     assert r.status_code == 200, r.text
@@ -128,14 +182,14 @@ async def test_create_with_the_web_app_body(api: httpx.AsyncClient, tenant_a: An
     assert client["user_id"] == tenant_a.user_id
     assert client["number"] == "0001"
     assert client["settings"]["currency_id"] == "1"
-    assert client["country_id"] == "840"           # the company's country
+    assert client["country_id"] == "840"  # the company's country
     assert client["archived_at"] == 0 and client["is_deleted"] is False
     assert client["balance"] == 0.0 and client["paid_to_date"] == 0.0
     assert len(client["client_hash"]) >= 32
     [contact] = client["contacts"]
     assert (contact["first_name"], contact["last_name"], contact["email"]) == ("Wile", "Coyote", "wile@acme.test")
     assert contact["is_primary"] is True
-    assert contact["send_email"] is True     # the only contact always receives e-mail
+    assert contact["send_email"] is True  # the only contact always receives e-mail
     assert contact["password"] == ""
     assert contact["link"].endswith(f"/client/key_login/{contact['contact_key']}")
     assert client["documents"] == [] and client["gateway_tokens"] == []
@@ -153,15 +207,40 @@ async def test_client_has_locations_list(api: httpx.AsyncClient) -> None:
 
 
 async def test_every_field_round_trips(api: httpx.AsyncClient, db: Db) -> None:
-    body = {"name": "Full Co", "website": "https://full.example", "private_notes": "private", "public_notes": "public",
-            "size_id": "2", "industry_id": "3", "address1": "1 Main St", "address2": "Suite 2", "phone": "555",
-            "city": "Springfield", "state": "IL", "postal_code": "62701", "country_id": "276",
-            "shipping_address1": "2 Dock Rd", "shipping_address2": "Gate 4", "shipping_city": "Hamburg",
-            "shipping_state": "HH", "shipping_postal_code": "20457", "shipping_country_id": "276",
-            "custom_value1": "c1", "custom_value2": "c2", "custom_value3": "c3", "custom_value4": "c4",
-            "vat_number": "DE123", "id_number": "ID-9", "number": "CUST-9", "has_valid_vat_number": True,
-            "is_tax_exempt": "true", "routing_id": "R1", "classification": "business",
-            "settings": {"currency_id": "3", "payment_terms": "14"}, "e_invoice": {"x": 1}}
+    body = {
+        "name": "Full Co",
+        "website": "https://full.example",
+        "private_notes": "private",
+        "public_notes": "public",
+        "size_id": "2",
+        "industry_id": "3",
+        "address1": "1 Main St",
+        "address2": "Suite 2",
+        "phone": "555",
+        "city": "Springfield",
+        "state": "IL",
+        "postal_code": "62701",
+        "country_id": "276",
+        "shipping_address1": "2 Dock Rd",
+        "shipping_address2": "Gate 4",
+        "shipping_city": "Hamburg",
+        "shipping_state": "HH",
+        "shipping_postal_code": "20457",
+        "shipping_country_id": "276",
+        "custom_value1": "c1",
+        "custom_value2": "c2",
+        "custom_value3": "c3",
+        "custom_value4": "c4",
+        "vat_number": "DE123",
+        "id_number": "ID-9",
+        "number": "CUST-9",
+        "has_valid_vat_number": True,
+        "is_tax_exempt": "true",
+        "routing_id": "R1",
+        "classification": "business",
+        "settings": {"currency_id": "3", "payment_terms": "14"},
+        "e_invoice": {"x": 1},
+    }
     client = await create(api, **body)
     assert_client_shape(client)
     for key, value in body.items():
@@ -176,11 +255,24 @@ async def test_every_field_round_trips(api: httpx.AsyncClient, db: Db) -> None:
     assert stored["country_id"] == 276 and stored["size_id"] == 2 and stored["number"] == "CUST-9"
 
 
-async def test_server_side_fields_are_ignored_on_create(api: httpx.AsyncClient, tenant_a: Any, tenant_b: Any,
-                                                        db: Db) -> None:
-    client = await create(api, name="Sneaky", balance=1000, paid_to_date=5, credit_balance=7, id="Wpmbk5ezJn",
-                          company_id=tenant_b.company_id, user_id=tenant_b.user_id, is_deleted=True,
-                          client_hash="chosen", created_at=1, archived_at=5, display_name="Spoofed")
+async def test_server_side_fields_are_ignored_on_create(
+    api: httpx.AsyncClient, tenant_a: Any, tenant_b: Any, db: Db
+) -> None:
+    client = await create(
+        api,
+        name="Sneaky",
+        balance=1000,
+        paid_to_date=5,
+        credit_balance=7,
+        id="Wpmbk5ezJn",
+        company_id=tenant_b.company_id,
+        user_id=tenant_b.user_id,
+        is_deleted=True,
+        client_hash="chosen",
+        created_at=1,
+        archived_at=5,
+        display_name="Spoofed",
+    )
     assert client["balance"] == 0.0 and client["paid_to_date"] == 0.0 and client["credit_balance"] == 0.0
     assert client["is_deleted"] is False and client["archived_at"] == 0
     assert client["user_id"] == tenant_a.user_id and client["client_hash"] != "chosen"
@@ -194,25 +286,35 @@ async def test_settings_currency_defaults_to_the_company_currency(api: httpx.Asy
     r = await api.put(f"/api/v1/companies/{tenant_a.company_id}", json={"settings": {"currency_id": "2"}})
     assert r.status_code == 200
     pound = await create(api, name="Pound")
-    assert pound["settings"] == {"entity": "App\\Models\\Client", "industry_id": "", "size_id": "",
-                                 "currency_id": "2"}
+    assert pound["settings"] == {"entity": "App\\Models\\Client", "industry_id": "", "size_id": "", "currency_id": "2"}
     assert (await create(api, name="Euro", settings={"currency_id": "3"}))["settings"]["currency_id"] == "3"
     assert (await create(api, name="Blank", settings={"currency_id": ""}))["settings"]["currency_id"] == "2"
 
 
 async def test_settings_values_are_typed_like_upstream(api: httpx.AsyncClient, db: Db) -> None:
-    client = await create(api, name="Typed", settings={"currency_id": 2, "payment_terms": 14, "send_reminders": "1",
-                                                        "language_id": "", "custom_thing": {"kept": True}})
+    client = await create(
+        api,
+        name="Typed",
+        settings={
+            "currency_id": 2,
+            "payment_terms": 14,
+            "send_reminders": "1",
+            "language_id": "",
+            "custom_thing": {"kept": True},
+        },
+    )
     settings = client["settings"]
     assert settings["currency_id"] == "2" and settings["payment_terms"] == "14"
     assert settings["send_reminders"] is True and settings["custom_thing"] == {"kept": True}
     stored = await db.fetchval("SELECT settings FROM clients WHERE id = $1", pk(client["id"]))
     assert stored["currency_id"] == "2"
-    for bad, field in (({"language_id": "99999"}, "settings.language_id"),
-                       ({"country_id": "1"}, "settings.country_id"),
-                       ({"send_reminders": "perhaps"}, "settings.send_reminders"),
-                       ({"payment_terms": ["14"]}, "settings.payment_terms"),
-                       ({"pdf_variables": "x"}, "settings.pdf_variables")):
+    for bad, field in (
+        ({"language_id": "99999"}, "settings.language_id"),
+        ({"country_id": "1"}, "settings.country_id"),
+        ({"send_reminders": "perhaps"}, "settings.send_reminders"),
+        ({"payment_terms": ["14"]}, "settings.payment_terms"),
+        ({"pdf_variables": "x"}, "settings.pdf_variables"),
+    ):
         r = await api.put(f"/api/v1/clients/{client['id']}", json={"settings": bad})
         assert r.status_code == 422, (bad, r.text)
         assert list(r.json()["errors"]) == [field]
@@ -220,8 +322,9 @@ async def test_settings_values_are_typed_like_upstream(api: httpx.AsyncClient, d
 
 
 async def test_currency_falls_back_to_the_group_currency(api: httpx.AsyncClient) -> None:
-    group = (await api.post("/api/v1/group_settings", json={"name": "Euro group", "settings": {"currency_id": "3"}})
-             ).json()["data"]
+    group = (
+        await api.post("/api/v1/group_settings", json={"name": "Euro group", "settings": {"currency_id": "3"}})
+    ).json()["data"]
     plain = (await api.post("/api/v1/group_settings", json={"name": "Plain group"})).json()["data"]
     assert (await create(api, name="In group", group_settings_id=group["id"]))["settings"]["currency_id"] == "3"
     assert (await create(api, name="In plain group", group_settings_id=plain["id"]))["settings"]["currency_id"] == "1"
@@ -233,14 +336,18 @@ async def test_currency_falls_back_to_the_group_currency(api: httpx.AsyncClient)
 
 
 async def test_iso_codes_instead_of_ids(api: httpx.AsyncClient, db: Db) -> None:
-    client = await create(api, name="Coded", country_code="DE", shipping_country_code="fra", currency_code="EUR",
-                          language_code="de")
+    client = await create(
+        api, name="Coded", country_code="DE", shipping_country_code="fra", currency_code="EUR", language_code="de"
+    )
     assert client["country_id"] == "276" and client["shipping_country_id"] == "250"
     assert client["settings"]["currency_id"] == "3" and client["settings"]["language_id"] == "3"
     r = await api.put(f"/api/v1/clients/{client['id']}", json={"country_code": "US"})
     assert r.json()["data"]["country_id"] == "840"
-    for body, field in (({"country_code": "XX"}, "country_code"), ({"currency_code": "ZZZ"}, "currency_code"),
-                        ({"language_code": "xx_XX"}, "language_code")):
+    for body, field in (
+        ({"country_code": "XX"}, "country_code"),
+        ({"currency_code": "ZZZ"}, "currency_code"),
+        ({"language_code": "xx_XX"}, "language_code"),
+    ):
         r = await api.post("/api/v1/clients", json={"name": "Bad code", **body})
         assert r.status_code == 422 and list(r.json()["errors"]) == [field], r.text
     assert await db.fetchval("SELECT count(*) FROM clients") == 1
@@ -258,14 +365,17 @@ async def test_numbers_count_up_with_padding(api: httpx.AsyncClient, tenant_a: A
     assert (await create(api, name="Two"))["number"] == "0002"
     manual = await create(api, name="Typed", number="0003")
     assert manual["number"] == "0003"
-    assert (await create(api, name="Four"))["number"] == "0004"    # skips the one typed in by hand
+    assert (await create(api, name="Four"))["number"] == "0004"  # skips the one typed in by hand
     await api.put(f"/api/v1/companies/{tenant_a.company_id}", json={"settings": {"counter_padding": 6}})
     assert (await create(api, name="Five"))["number"] == "000005"
-    await api.put(f"/api/v1/companies/{tenant_a.company_id}",
-                  json={"settings": {"client_number_pattern": "C-{$counter}", "counter_padding": 3}})
+    await api.put(
+        f"/api/v1/companies/{tenant_a.company_id}",
+        json={"settings": {"client_number_pattern": "C-{$counter}", "counter_padding": 3}},
+    )
     assert (await create(api, name="Six"))["number"] == "C-006"
-    counter = await db.fetchval("SELECT settings->>'client_number_counter' FROM companies WHERE id = $1",
-                                pk(tenant_a.company_id))
+    counter = await db.fetchval(
+        "SELECT settings->>'client_number_counter' FROM companies WHERE id = $1", pk(tenant_a.company_id)
+    )
     assert counter == "7"
 
 
@@ -286,13 +396,17 @@ async def test_a_rejected_create_does_not_use_a_number(api: httpx.AsyncClient) -
 async def test_duplicate_number_and_id_number_are_422(api: httpx.AsyncClient, db: Db) -> None:
     first = await create(api, name="First", number="N-1", id_number="ID-1")
     second = await create(api, name="Second")
-    for body, field in (({"name": "Dup", "number": "N-1"}, "number"),
-                        ({"name": "Dup", "id_number": "ID-1"}, "id_number"),
-                        ({"name": "Dup", "number": " N-1 "}, "number")):
+    for body, field in (
+        ({"name": "Dup", "number": "N-1"}, "number"),
+        ({"name": "Dup", "id_number": "ID-1"}, "id_number"),
+        ({"name": "Dup", "number": " N-1 "}, "number"),
+    ):
         r = await api.post("/api/v1/clients", json=body)
         assert r.status_code == 422, r.text
-        assert r.json() == {"message": "The given data was invalid.",
-                            "errors": {field: [f"The {field.replace('_', ' ')} has already been taken."]}}
+        assert r.json() == {
+            "message": "The given data was invalid.",
+            "errors": {field: [f"The {field.replace('_', ' ')} has already been taken."]},
+        }
         r = await api.put(f"/api/v1/clients/{second['id']}", json=body)
         assert r.status_code == 422, r.text
         assert field in r.json()["errors"]
@@ -321,17 +435,19 @@ async def test_blank_client(api: httpx.AsyncClient, db: Db) -> None:
 
 # ---- show, includes ----------------------------------------------------------------------------------
 
+
 async def test_show_as_the_client_view_page_does(api: httpx.AsyncClient, db: Db) -> None:
     client = await create(api, **WEB_APP_BODY)
     shown = await show(api, client["id"], "group_settings,activities.history")
     assert_client_shape(shown)
-    assert "group_settings" not in shown            # an item include that resolves to nothing is omitted
+    assert "group_settings" not in shown  # an item include that resolves to nothing is omitted
     assert [a["activity_type_id"] for a in shown["activities"]] == [ACTIVITY_CREATE]
     activity = shown["activities"][0]
     assert activity["client_id"] == client["id"] and isinstance(activity["created_at"], int)
     assert None not in activity.values()
-    group = (await api.post("/api/v1/group_settings", json={"name": "VIP", "settings": {"currency_id": "2"}}
-                            )).json()["data"]
+    group = (await api.post("/api/v1/group_settings", json={"name": "VIP", "settings": {"currency_id": "2"}})).json()[
+        "data"
+    ]
     await api.put(f"/api/v1/clients/{client['id']}", json={"group_settings_id": group["id"]})
     shown = await show(api, client["id"], "group_settings,activities.history")
     assert shown["group_settings_id"] == group["id"]
@@ -355,18 +471,28 @@ async def test_default_includes_and_unknown_includes(api: httpx.AsyncClient) -> 
 
 async def test_missing_client_is_404(api: httpx.AsyncClient) -> None:
     for bad in ("nope", ids.encode(123456), "VolejRejNm", "1", "%20"):
-        for r in (await api.get(f"/api/v1/clients/{bad}"), await api.put(f"/api/v1/clients/{bad}", json={"name": "x"}),
-                  await api.delete(f"/api/v1/clients/{bad}")):
+        for r in (
+            await api.get(f"/api/v1/clients/{bad}"),
+            await api.put(f"/api/v1/clients/{bad}", json={"name": "x"}),
+            await api.delete(f"/api/v1/clients/{bad}"),
+        ):
             assert r.status_code == 404, (bad, r.text)
             assert r.json() == {"message": "Client not found", "errors": {}}
 
 
 # ---- update ----------------------------------------------------------------------------------------
 
+
 async def test_update_is_partial(api: httpx.AsyncClient, db: Db) -> None:
-    client = await create(api, name="Partial", website="https://a.example", city="Paris", private_notes="keep",
-                          settings={"currency_id": "3", "payment_terms": "7"},
-                          contacts=[{"first_name": "Ann", "email": "ann@example.com"}])
+    client = await create(
+        api,
+        name="Partial",
+        website="https://a.example",
+        city="Paris",
+        private_notes="keep",
+        settings={"currency_id": "3", "payment_terms": "7"},
+        contacts=[{"first_name": "Ann", "email": "ann@example.com"}],
+    )
     before_row = await row(db, client["id"])
     r = await api.put(f"/api/v1/clients/{client['id']}", json={"website": "https://b.example"})
     assert r.status_code == 200, r.text
@@ -388,14 +514,24 @@ async def test_update_is_partial(api: httpx.AsyncClient, db: Db) -> None:
 
 async def test_update_ignores_server_side_fields(api: httpx.AsyncClient, db: Db, tenant_b: Any) -> None:
     client = await create(api, name="Guarded")
-    r = await api.put(f"/api/v1/clients/{client['id']}",
-                      json={"balance": 99, "paid_to_date": 1, "credit_balance": 5, "company_id": tenant_b.company_id,
-                            "is_deleted": True, "id": ids.encode(999), "client_hash": "x", "number": ""})
+    r = await api.put(
+        f"/api/v1/clients/{client['id']}",
+        json={
+            "balance": 99,
+            "paid_to_date": 1,
+            "credit_balance": 5,
+            "company_id": tenant_b.company_id,
+            "is_deleted": True,
+            "id": ids.encode(999),
+            "client_hash": "x",
+            "number": "",
+        },
+    )
     assert r.status_code == 200, r.text
     stored = await row(db, client["id"])
     assert stored["balance"] == 0 and stored["paid_to_date"] == 0 and stored["credit_balance"] == 0
     assert stored["is_deleted"] is False and stored["client_hash"] == client["client_hash"]
-    assert stored["number"] == "0001"                   # an empty number keeps the one assigned
+    assert stored["number"] == "0001"  # an empty number keeps the one assigned
 
 
 async def test_update_can_clear_values(api: httpx.AsyncClient, db: Db) -> None:
@@ -410,14 +546,26 @@ async def test_update_can_clear_values(api: httpx.AsyncClient, db: Db) -> None:
 
 # ---- contacts ----------------------------------------------------------------------------------------
 
+
 async def test_contacts_sent_replace_the_stored_ones(api: httpx.AsyncClient, db: Db) -> None:
-    client = await create(api, name="Contacts", contacts=[
-        {"first_name": "Keep", "email": "keep@example.com"},
-        {"first_name": "Drop", "email": "drop@example.com"}])
+    client = await create(
+        api,
+        name="Contacts",
+        contacts=[
+            {"first_name": "Keep", "email": "keep@example.com"},
+            {"first_name": "Drop", "email": "drop@example.com"},
+        ],
+    )
     keep, drop = client["contacts"]
-    r = await api.put(f"/api/v1/clients/{client['id']}", json={"contacts": [
-        {"id": keep["id"], "first_name": "Kept", "email": "keep@example.com"},
-        {"first_name": "New", "email": "new@example.com"}]})
+    r = await api.put(
+        f"/api/v1/clients/{client['id']}",
+        json={
+            "contacts": [
+                {"id": keep["id"], "first_name": "Kept", "email": "keep@example.com"},
+                {"first_name": "New", "email": "new@example.com"},
+            ]
+        },
+    )
     assert r.status_code == 200, r.text
     contacts = r.json()["data"]["contacts"]
     assert [c["first_name"] for c in contacts] == ["Kept", "New"]
@@ -441,8 +589,9 @@ async def test_a_contact_id_of_another_client_is_not_taken_over(api: httpx.Async
     assert r.status_code == 200, r.text
     [contact] = r.json()["data"]["contacts"]
     assert contact["id"] != theirs["id"]
-    stored = await db.fetchrow("SELECT client_id, first_name, deleted_at FROM client_contacts WHERE id = $1",
-                               pk(theirs["id"]))
+    stored = await db.fetchrow(
+        "SELECT client_id, first_name, deleted_at FROM client_contacts WHERE id = $1", pk(theirs["id"])
+    )
     assert stored["client_id"] == pk(other["id"]) and stored["first_name"] == "Theirs"
     assert stored["deleted_at"] is None
 
@@ -462,33 +611,51 @@ async def test_empty_contacts_keep_one_contact(api: httpx.AsyncClient, db: Db) -
 
 
 async def test_exactly_one_primary_contact(api: httpx.AsyncClient, db: Db) -> None:
-    client = await create(api, name="Primaries", contacts=[
-        {"first_name": "A", "is_primary": True}, {"first_name": "B", "is_primary": True},
-        {"first_name": "C", "is_primary": False}])
+    client = await create(
+        api,
+        name="Primaries",
+        contacts=[
+            {"first_name": "A", "is_primary": True},
+            {"first_name": "B", "is_primary": True},
+            {"first_name": "C", "is_primary": False},
+        ],
+    )
     assert [c["is_primary"] for c in client["contacts"]] == [True, False, False]
     a, b, c = client["contacts"]
-    r = await api.put(f"/api/v1/clients/{client['id']}", json={"contacts": [
-        {"id": a["id"], "is_primary": False}, {"id": b["id"], "is_primary": False},
-        {"id": c["id"], "is_primary": True}]})
+    r = await api.put(
+        f"/api/v1/clients/{client['id']}",
+        json={
+            "contacts": [
+                {"id": a["id"], "is_primary": False},
+                {"id": b["id"], "is_primary": False},
+                {"id": c["id"], "is_primary": True},
+            ]
+        },
+    )
     contacts = r.json()["data"]["contacts"]
     assert [(x["first_name"], x["is_primary"]) for x in contacts] == [("C", True), ("A", False), ("B", False)]
-    r = await api.put(f"/api/v1/clients/{client['id']}", json={"contacts": [
-        {"id": a["id"], "is_primary": False}, {"id": b["id"], "is_primary": False}]})
+    r = await api.put(
+        f"/api/v1/clients/{client['id']}",
+        json={"contacts": [{"id": a["id"], "is_primary": False}, {"id": b["id"], "is_primary": False}]},
+    )
     assert [(x["first_name"], x["is_primary"]) for x in r.json()["data"]["contacts"]] == [("A", True), ("B", False)]
     stored = await contacts_in_db(db, client["id"])
     assert sum(1 for s in stored if s["is_primary"]) == 1
 
 
 async def test_contact_validation_and_password(api: httpx.AsyncClient, db: Db) -> None:
-    for contacts, field in (([{"email": "not-an-email"}], "contacts.0.email"),
-                            ([{"first_name": "ok"}, {"first_name": ["x"]}], "contacts.1.first_name"),
-                            (["string"], "contacts.0"), ("not a list", "contacts"),
-                            ([{"send_email": "maybe"}], "contacts.0.send_email"),
-                            ([{"password": "p" * 1001}], "contacts.0.password"),
-                            ([{"password": "Ab1"}], "contacts.0.password"),             # too short
-                            ([{"password": "alllowercase1"}], "contacts.0.password"),   # no capital
-                            ([{"password": "NoDigitsHere"}], "contacts.0.password"),
-                            ([{"email": "same@example.com"}, {"email": "SAME@example.com"}], "contacts.1.email")):
+    for contacts, field in (
+        ([{"email": "not-an-email"}], "contacts.0.email"),
+        ([{"first_name": "ok"}, {"first_name": ["x"]}], "contacts.1.first_name"),
+        (["string"], "contacts.0"),
+        ("not a list", "contacts"),
+        ([{"send_email": "maybe"}], "contacts.0.send_email"),
+        ([{"password": "p" * 1001}], "contacts.0.password"),
+        ([{"password": "Ab1"}], "contacts.0.password"),  # too short
+        ([{"password": "alllowercase1"}], "contacts.0.password"),  # no capital
+        ([{"password": "NoDigitsHere"}], "contacts.0.password"),
+        ([{"email": "same@example.com"}, {"email": "SAME@example.com"}], "contacts.1.email"),
+    ):
         r = await api.post("/api/v1/clients", json={"name": "Invalid", "contacts": contacts})
         assert r.status_code == 422, (contacts, r.text)
         assert field in r.json()["errors"], r.json()
@@ -514,6 +681,7 @@ async def test_display_name_falls_back_to_the_contact(api: httpx.AsyncClient) ->
 
 # ---- delete, archive, restore ----------------------------------------------------------------------
 
+
 async def test_delete_is_a_soft_delete(api: httpx.AsyncClient, db: Db) -> None:
     client = await create(api, **WEB_APP_BODY)
     r = await api.delete(f"/api/v1/clients/{client['id']}")
@@ -523,7 +691,7 @@ async def test_delete_is_a_soft_delete(api: httpx.AsyncClient, db: Db) -> None:
     assert deleted["contacts"] and deleted["name"] == "ACME Probe Ltd"
     stored = await row(db, client["id"])
     assert stored["is_deleted"] is True and stored["deleted_at"] is not None
-    shown = await show(api, client["id"])             # still readable
+    shown = await show(api, client["id"])  # still readable
     assert shown["is_deleted"] is True
     assert await activity_types(db, client["id"]) == [1, 3]
     # deleting again changes nothing
@@ -537,8 +705,10 @@ async def test_a_deleted_client_cannot_be_edited(api: httpx.AsyncClient, db: Db)
     await api.delete(f"/api/v1/clients/{client['id']}")
     r = await api.put(f"/api/v1/clients/{client['id']}", json={"name": "Back"})
     assert r.status_code == 400
-    assert r.json() == {"message": "Record is deleted and cannot be edited. Restore the record to enable editing",
-                        "errors": {}}
+    assert r.json() == {
+        "message": "Record is deleted and cannot be edited. Restore the record to enable editing",
+        "errors": {},
+    }
     assert (await row(db, client["id"]))["name"] == "Gone"
     # an archived one can be edited
     other = await create(api, name="Archived")
@@ -607,8 +777,14 @@ async def test_bulk_update(api: httpx.AsyncClient, db: Db) -> None:
     assert (await row(db, a["id"]))["country_id"] == 276
     r = await bulk(api, "bulk_update", [a["id"]], column="custom_value3", new_value="tag")
     assert (await row(db, a["id"]))["custom_value3"] == "tag"
-    for column, value in (("name", "x"), ("balance", "100"), ("company_id", "1"), (None, "x"),
-                          ("country_id", "99999"), ("size_id", "abc")):
+    for column, value in (
+        ("name", "x"),
+        ("balance", "100"),
+        ("company_id", "1"),
+        (None, "x"),
+        ("country_id", "99999"),
+        ("size_id", "abc"),
+    ):
         r = await bulk(api, "bulk_update", [c["id"]], column=column, new_value=value)
         assert r.status_code == 422, (column, r.text)
     stored = await row(db, c["id"])
@@ -631,6 +807,7 @@ async def test_unique_indexes_back_the_checks(api: httpx.AsyncClient, db: Db, mo
 
     async def no_check(self: Any, who: Any, values: Any, current: Any) -> None:
         return None
+
     first = await create(api, name="First", number="N-1", id_number="ID-1")
     other = await create(api, name="Other")
     monkeypatch.setattr(ClientService, "_unique", no_check)
@@ -646,12 +823,17 @@ async def test_unique_indexes_back_the_checks(api: httpx.AsyncClient, db: Db, mo
 
 async def test_bulk_validation(api: httpx.AsyncClient, db: Db) -> None:
     client = await create(api, name="Only")
-    cases = [({"ids": [client["id"]]}, "action"), ({"action": "explode", "ids": [client["id"]]}, "action"),
-             ({"action": "archive"}, "ids"), ({"action": "archive", "ids": []}, "ids"),
-             ({"action": "archive", "ids": "not-a-list"}, "ids"), ({"action": "archive", "ids": [1, 2]}, "ids"),
-             ({"action": "archive", "ids": [client["id"], "bogus"]}, "ids"),
-             ({"action": "archive", "ids": [client["id"], ids.encode(424242)]}, "ids"),
-             ({"action": ["archive"], "ids": [client["id"]]}, "action")]
+    cases = [
+        ({"ids": [client["id"]]}, "action"),
+        ({"action": "explode", "ids": [client["id"]]}, "action"),
+        ({"action": "archive"}, "ids"),
+        ({"action": "archive", "ids": []}, "ids"),
+        ({"action": "archive", "ids": "not-a-list"}, "ids"),
+        ({"action": "archive", "ids": [1, 2]}, "ids"),
+        ({"action": "archive", "ids": [client["id"], "bogus"]}, "ids"),
+        ({"action": "archive", "ids": [client["id"], ids.encode(424242)]}, "ids"),
+        ({"action": ["archive"], "ids": [client["id"]]}, "action"),
+    ]
     for body, field in cases:
         r = await api.post("/api/v1/clients/bulk", json=body)
         assert r.status_code == 422, (body, r.text)
@@ -664,24 +846,44 @@ async def test_bulk_validation(api: httpx.AsyncClient, db: Db) -> None:
 
 # ---- list: filters, sorting, pagination ---------------------------------------------------------------
 
+
 @pytest.fixture
 async def clients(api: httpx.AsyncClient, db: Db) -> dict[str, dict[str, Any]]:
     """Alpha (active), Beta (archived), Gamma (deleted), Delta (active), with balances 50/150/250/100."""
     made = {
-        "alpha": await create(api, name="Alpha Trading", id_number="ID-1", number="10", custom_value1="north",
-                              contacts=[{"first_name": "Wile", "last_name": "Coyote", "email": "wile@acme.test",
-                                         "phone": "555-0199"}]),
-        "beta": await create(api, name="Beta 100% Corp", number="9",
-                             contacts=[{"first_name": "Road", "last_name": "Runner", "email": "road@runner.test"}]),
-        "gamma": await create(api, name="Gamma_Ltd", number="100",
-                              contacts=[{"first_name": "Bugs", "last_name": "Bunny", "email": "Bugs@Carrots.test"}]),
-        "delta": await create(api, name="Delta co", id_number="ID-4", number="2",
-                              contacts=[{"first_name": "Daffy", "email": "daffy@duck.test"}]),
+        "alpha": await create(
+            api,
+            name="Alpha Trading",
+            id_number="ID-1",
+            number="10",
+            custom_value1="north",
+            contacts=[{"first_name": "Wile", "last_name": "Coyote", "email": "wile@acme.test", "phone": "555-0199"}],
+        ),
+        "beta": await create(
+            api,
+            name="Beta 100% Corp",
+            number="9",
+            contacts=[{"first_name": "Road", "last_name": "Runner", "email": "road@runner.test"}],
+        ),
+        "gamma": await create(
+            api,
+            name="Gamma_Ltd",
+            number="100",
+            contacts=[{"first_name": "Bugs", "last_name": "Bunny", "email": "Bugs@Carrots.test"}],
+        ),
+        "delta": await create(
+            api,
+            name="Delta co",
+            id_number="ID-4",
+            number="2",
+            contacts=[{"first_name": "Daffy", "email": "daffy@duck.test"}],
+        ),
     }
     for key, balance in (("alpha", 50), ("beta", 150), ("gamma", 250), ("delta", 100)):
         await db.execute("UPDATE clients SET balance = $2 WHERE id = $1", pk(made[key]["id"]), balance)
-    await db.execute("UPDATE clients SET created_at = '2020-01-01', updated_at = '2020-01-02' WHERE id = $1",
-                     pk(made["alpha"]["id"]))
+    await db.execute(
+        "UPDATE clients SET created_at = '2020-01-01', updated_at = '2020-01-02' WHERE id = $1", pk(made["alpha"]["id"])
+    )
     await bulk(api, "archive", [made["beta"]["id"]])
     await bulk(api, "delete", [made["gamma"]["id"]])
     return made
@@ -696,40 +898,52 @@ async def test_list_returns_every_state_by_default(api: httpx.AsyncClient, clien
     for client in body["data"]:
         assert_client_shape(client)
         assert len(client["contacts"]) == 1
-    assert body["meta"]["pagination"] == {"total": 4, "count": 4, "per_page": 20, "current_page": 1,
-                                          "total_pages": 1, "links": {}}
+    assert body["meta"]["pagination"] == {
+        "total": 4,
+        "count": 4,
+        "per_page": 20,
+        "current_page": 1,
+        "total_pages": 1,
+        "links": {},
+    }
 
 
-@pytest.mark.parametrize("status,expected", [
-    ("active", ["Alpha Trading", "Delta co"]),
-    ("archived", ["Beta 100% Corp"]),
-    ("deleted", ["Gamma_Ltd"]),
-    ("active,archived", ["Alpha Trading", "Beta 100% Corp", "Delta co"]),
-    ("archived,deleted", ["Beta 100% Corp", "Gamma_Ltd"]),
-    ("active,deleted", ["Alpha Trading", "Gamma_Ltd", "Delta co"]),
-    ("active,archived,deleted", ALL),
-    ("", ALL),
-    ("all", ALL),
-    ("bogus", ALL),
-    ("active,bogus", ["Alpha Trading", "Delta co"]),
-    (" active , archived ", ["Alpha Trading", "Beta 100% Corp", "Delta co"]),
-])
+@pytest.mark.parametrize(
+    "status,expected",
+    [
+        ("active", ["Alpha Trading", "Delta co"]),
+        ("archived", ["Beta 100% Corp"]),
+        ("deleted", ["Gamma_Ltd"]),
+        ("active,archived", ["Alpha Trading", "Beta 100% Corp", "Delta co"]),
+        ("archived,deleted", ["Beta 100% Corp", "Gamma_Ltd"]),
+        ("active,deleted", ["Alpha Trading", "Gamma_Ltd", "Delta co"]),
+        ("active,archived,deleted", ALL),
+        ("", ALL),
+        ("all", ALL),
+        ("bogus", ALL),
+        ("active,bogus", ["Alpha Trading", "Delta co"]),
+        (" active , archived ", ["Alpha Trading", "Beta 100% Corp", "Delta co"]),
+    ],
+)
 async def test_status_filter(api: httpx.AsyncClient, clients: Any, status: str, expected: list[str]) -> None:
     assert await names(api, f"status={status}") == expected
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("alpha", ["Alpha Trading"]),                  # name, case-insensitive
-    ("ID-4", ["Delta co"]),                        # id_number
-    ("north", ["Alpha Trading"]),                  # custom value
-    ("coyote", ["Alpha Trading"]),                 # contact last name
-    ("Road", ["Beta 100% Corp"]),                  # contact first name
-    ("carrots.test", ["Gamma_Ltd"]),               # contact e-mail
-    ("555-01", ["Alpha Trading"]),                 # contact phone
-    ("100", ["Beta 100% Corp", "Gamma_Ltd"]),      # name and number
-    ("nothing matches", []),
-    ("", ALL),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("alpha", ["Alpha Trading"]),  # name, case-insensitive
+        ("ID-4", ["Delta co"]),  # id_number
+        ("north", ["Alpha Trading"]),  # custom value
+        ("coyote", ["Alpha Trading"]),  # contact last name
+        ("Road", ["Beta 100% Corp"]),  # contact first name
+        ("carrots.test", ["Gamma_Ltd"]),  # contact e-mail
+        ("555-01", ["Alpha Trading"]),  # contact phone
+        ("100", ["Beta 100% Corp", "Gamma_Ltd"]),  # name and number
+        ("nothing matches", []),
+        ("", ALL),
+    ],
+)
 async def test_free_text_filter(api: httpx.AsyncClient, clients: Any, text: str, expected: list[str]) -> None:
     assert await names(api, f"filter={text}") == expected
 
@@ -746,7 +960,7 @@ async def test_field_filters(api: httpx.AsyncClient, clients: Any) -> None:
         "name=dELTA": ["Delta co"],
         "email=wile@acme.test": ["Alpha Trading"],
         "email=BUGS@carrots.TEST": ["Gamma_Ltd"],
-        "email=acme.test": [],                                # exact, not LIKE
+        "email=acme.test": [],  # exact, not LIKE
         "id_number=ID-1": ["Alpha Trading"],
         "id_number=ID": [],
         "number=9": ["Beta 100% Corp"],
@@ -756,7 +970,7 @@ async def test_field_filters(api: httpx.AsyncClient, clients: Any) -> None:
         "balance=100:lt": ["Alpha Trading"],
         "balance=100:lte": ["Alpha Trading", "Delta co"],
         "balance=100:eq": ["Delta co"],
-        "balance=100:nope": ALL,                              # unusable values are ignored
+        "balance=100:nope": ALL,  # unusable values are ignored
         "balance=abc:gt": ALL,
         "between_balance=60:200": ["Beta 100% Corp", "Delta co"],
         "between_balance=50:50": ["Alpha Trading"],
@@ -788,23 +1002,26 @@ async def test_group_filter(api: httpx.AsyncClient, clients: Any) -> None:
     assert await names(api, f"group={group['id']}") == ["Delta co"]
 
 
-@pytest.mark.parametrize("sort,expected", [
-    ("name|asc", ["Alpha Trading", "Beta 100% Corp", "Delta co", "Gamma_Ltd"]),
-    ("name|desc", ["Gamma_Ltd", "Delta co", "Beta 100% Corp", "Alpha Trading"]),
-    ("display_name|asc", ["Alpha Trading", "Beta 100% Corp", "Delta co", "Gamma_Ltd"]),
-    ("balance|desc", ["Gamma_Ltd", "Beta 100% Corp", "Delta co", "Alpha Trading"]),
-    ("balance|asc", ["Alpha Trading", "Delta co", "Beta 100% Corp", "Gamma_Ltd"]),
-    ("number|asc", ["Delta co", "Beta 100% Corp", "Alpha Trading", "Gamma_Ltd"]),      # 2, 9, 10, 100
-    ("number|desc", ["Gamma_Ltd", "Alpha Trading", "Beta 100% Corp", "Delta co"]),
-    ("id|desc", ["Delta co", "Gamma_Ltd", "Beta 100% Corp", "Alpha Trading"]),
-    ("id|sideways", ["Delta co", "Gamma_Ltd", "Beta 100% Corp", "Alpha Trading"]),   # not asc means desc
-    ("created_at|asc", ["Alpha Trading", "Beta 100% Corp", "Gamma_Ltd", "Delta co"]),
-    ("email|asc", ["Gamma_Ltd", "Delta co", "Beta 100% Corp", "Alpha Trading"]),
-    ("nonexistent|desc", ALL),          # off the allow-list: default order, no error
-    ("name", ALL),                      # no direction: ignored
-    ("password_hash|asc", ALL),
-    ("name|asc|extra", ALL),
-])
+@pytest.mark.parametrize(
+    "sort,expected",
+    [
+        ("name|asc", ["Alpha Trading", "Beta 100% Corp", "Delta co", "Gamma_Ltd"]),
+        ("name|desc", ["Gamma_Ltd", "Delta co", "Beta 100% Corp", "Alpha Trading"]),
+        ("display_name|asc", ["Alpha Trading", "Beta 100% Corp", "Delta co", "Gamma_Ltd"]),
+        ("balance|desc", ["Gamma_Ltd", "Beta 100% Corp", "Delta co", "Alpha Trading"]),
+        ("balance|asc", ["Alpha Trading", "Delta co", "Beta 100% Corp", "Gamma_Ltd"]),
+        ("number|asc", ["Delta co", "Beta 100% Corp", "Alpha Trading", "Gamma_Ltd"]),  # 2, 9, 10, 100
+        ("number|desc", ["Gamma_Ltd", "Alpha Trading", "Beta 100% Corp", "Delta co"]),
+        ("id|desc", ["Delta co", "Gamma_Ltd", "Beta 100% Corp", "Alpha Trading"]),
+        ("id|sideways", ["Delta co", "Gamma_Ltd", "Beta 100% Corp", "Alpha Trading"]),  # not asc means desc
+        ("created_at|asc", ["Alpha Trading", "Beta 100% Corp", "Gamma_Ltd", "Delta co"]),
+        ("email|asc", ["Gamma_Ltd", "Delta co", "Beta 100% Corp", "Alpha Trading"]),
+        ("nonexistent|desc", ALL),  # off the allow-list: default order, no error
+        ("name", ALL),  # no direction: ignored
+        ("password_hash|asc", ALL),
+        ("name|asc|extra", ALL),
+    ],
+)
 async def test_sort(api: httpx.AsyncClient, clients: Any, sort: str, expected: list[str]) -> None:
     assert await names(api, f"sort={sort}") == expected
 
@@ -821,26 +1038,42 @@ async def test_pagination_meta_and_links(api: httpx.AsyncClient) -> None:
     body = await listing(api, "per_page=2&page=2&status=active&sort=name|asc")
     assert [c["name"] for c in body["data"]] == ["Page 2", "Page 3"]
     assert body["meta"]["pagination"] == {
-        "total": 5, "count": 2, "per_page": 2, "current_page": 2, "total_pages": 3,
-        "links": {"previous": "http://testserver/api/v1/clients?page=1",
-                  "next": "http://testserver/api/v1/clients?page=3"}}
+        "total": 5,
+        "count": 2,
+        "per_page": 2,
+        "current_page": 2,
+        "total_pages": 3,
+        "links": {
+            "previous": "http://testserver/api/v1/clients?page=1",
+            "next": "http://testserver/api/v1/clients?page=3",
+        },
+    }
     first = (await listing(api, "per_page=2"))["meta"]["pagination"]
     assert first["links"] == {"next": "http://testserver/api/v1/clients?page=2"}
     last = (await listing(api, "per_page=2&page=3"))["meta"]["pagination"]
     assert last["count"] == 1 and last["links"] == {"previous": "http://testserver/api/v1/clients?page=2"}
     beyond = await listing(api, "per_page=2&page=7")
     assert beyond["data"] == []
-    assert beyond["meta"]["pagination"] == {"total": 5, "count": 0, "per_page": 2, "current_page": 7,
-                                            "total_pages": 3,
-                                            "links": {"previous": "http://testserver/api/v1/clients?page=6"}}
+    assert beyond["meta"]["pagination"] == {
+        "total": 5,
+        "count": 0,
+        "per_page": 2,
+        "current_page": 7,
+        "total_pages": 3,
+        "links": {"previous": "http://testserver/api/v1/clients?page=6"},
+    }
     everything = (await listing(api, "per_page=5"))["meta"]["pagination"]
     assert everything["links"] == {} and everything["total_pages"] == 1
 
 
 async def test_empty_list_has_meta(api: httpx.AsyncClient) -> None:
     body = await listing(api, "status=active&per_page=10&page=1&filter=&sort=id|desc&tag_ids=")
-    assert body == {"data": [], "meta": {"pagination": {"total": 0, "count": 0, "per_page": 10, "current_page": 1,
-                                                        "total_pages": 1, "links": {}}}}
+    assert body == {
+        "data": [],
+        "meta": {
+            "pagination": {"total": 0, "count": 0, "per_page": 10, "current_page": 1, "total_pages": 1, "links": {}}
+        },
+    }
 
 
 async def test_web_app_list_query(api: httpx.AsyncClient, clients: Any) -> None:
@@ -858,6 +1091,7 @@ async def test_page_undefined_is_page_one(api: httpx.AsyncClient, clients: Any) 
 
 # ---- activities ----------------------------------------------------------------------------------------
 
+
 async def test_activities_have_upstream_type_ids(api: httpx.AsyncClient, db: Db, tenant_a: Any) -> None:
     client = await create(api, name="Tracked")
     await api.put(f"/api/v1/clients/{client['id']}", json={"name": "Tracked 2"})
@@ -869,15 +1103,16 @@ async def test_activities_have_upstream_type_ids(api: httpx.AsyncClient, db: Db,
     r = await api.get(f"/api/v1/activities?client_id={client['id']}")
     assert r.status_code == 200, r.text
     listed = r.json()["data"]
-    assert [a["activity_type_id"] for a in listed] == list(reversed(expected))      # newest first
+    assert [a["activity_type_id"] for a in listed] == list(reversed(expected))  # newest first
     for activity in listed:
         assert activity["client_id"] == client["id"] and activity["user_id"] == tenant_a.user_id
         assert None not in activity.values()
     included = (await show(api, client["id"], "activities"))["activities"]
     assert [a["id"] for a in included] == [a["id"] for a in listed]
     other = await create(api, name="Other")
-    assert [a["activity_type_id"] for a in (await api.get(f"/api/v1/activities?client_id={other['id']}")
-                                            ).json()["data"]] == [ACTIVITY_CREATE]
+    assert [
+        a["activity_type_id"] for a in (await api.get(f"/api/v1/activities?client_id={other['id']}")).json()["data"]
+    ] == [ACTIVITY_CREATE]
     assert (await api.get("/api/v1/activities")).json()["meta"]["pagination"]["total"] == 6
 
 
@@ -886,6 +1121,7 @@ async def test_activities_are_read_only(api: httpx.AsyncClient) -> None:
 
 
 # ---- group settings --------------------------------------------------------------------------------------
+
 
 async def test_group_settings_crud(api: httpx.AsyncClient, db: Db) -> None:
     r = await api.post("/api/v1/group_settings", json={"name": "Retail", "settings": {"currency_id": "2"}})

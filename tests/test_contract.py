@@ -1,10 +1,12 @@
 """The header contract (decisions.md, upstream-protocol.md 1): every branch of app.middleware.HeaderContract
 and the error envelopes around it, as a client on the wire sees them."""
+
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -40,20 +42,28 @@ async def client_count(db: Db) -> int:
 
 # ---- CORS preflight --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("path", ["/api/v1/clients", "/api/v1/login", "/api/v1/no/such/route", "/graphql"])
 async def test_options_is_answered_before_any_check(settings: Settings, db: Db, path: str) -> None:
     # No X-Requested-With, no token, no secret although one is configured.
     async with variant(settings, db, api_secret="s3cret") as raw:
-        r = await raw.options(path, headers={"Origin": "https://app.example",
-                                             "Access-Control-Request-Method": "PUT"})
+        r = await raw.options(path, headers={"Origin": "https://app.example", "Access-Control-Request-Method": "PUT"})
     assert r.status_code == 200
     assert r.text == "OK"
     assert r.headers["access-control-allow-origin"] == "*"
     methods = {m.strip() for m in r.headers["access-control-allow-methods"].split(",")}
     assert {"GET", "POST", "PUT", "DELETE", "OPTIONS"} <= methods
     allowed = {h.strip().lower() for h in r.headers["access-control-allow-headers"].split(",")}
-    assert {"x-api-token", "x-api-secret", "x-requested-with", "content-type", "x-client-platform",
-            "x-client-version", "x-api-password", "x-react"} <= allowed
+    assert {
+        "x-api-token",
+        "x-api-secret",
+        "x-requested-with",
+        "content-type",
+        "x-client-platform",
+        "x-client-version",
+        "x-api-password",
+        "x-react",
+    } <= allowed
     assert_versions(r)
 
 
@@ -76,6 +86,7 @@ async def test_normal_responses_carry_cors_headers(api: httpx.AsyncClient) -> No
 
 # ---- X-Requested-With ------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("value", [None, "", "fetch", "xmlhttprequest-ish"])
 async def test_x_requested_with_is_enforced(tenant_a: Any, settings: Settings, db: Db, value: str | None) -> None:
     headers = {"X-API-TOKEN": tenant_a.token}
@@ -84,8 +95,9 @@ async def test_x_requested_with_is_enforced(tenant_a: Any, settings: Settings, d
     async with variant(settings, db) as raw:
         listed = await raw.get("/api/v1/clients", headers=headers)
         created = await raw.post("/api/v1/clients", headers=headers, json={"name": "Sneaky"})
-        login = await raw.post("/api/v1/login", headers=headers,
-                               json={"email": "owner-a@example.com", "password": "secret-password"})
+        login = await raw.post(
+            "/api/v1/login", headers=headers, json={"email": "owner-a@example.com", "password": "secret-password"}
+        )
         gql = await raw.post("/graphql", headers=headers, json={"query": "{ ping }"})
     for r in (listed, created, login, gql):
         assert r.status_code == 403, r.text
@@ -107,14 +119,19 @@ async def test_x_requested_with_can_be_switched_off(tenant_a: Any, settings: Set
 
 # ---- Content-Type ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("ctype,content", [
-    ("text/plain", b'{"name": "Plain"}'),
-    ("application/x-www-form-urlencoded", b"name=Form"),
-    ("application/xml", b"<client><name>X</name></client>"),
-    (None, b'{"name": "Untyped"}'),
-])
-async def test_body_with_unsupported_content_type_is_415(api: httpx.AsyncClient, db: Db, ctype: str | None,
-                                                         content: bytes) -> None:
+
+@pytest.mark.parametrize(
+    "ctype,content",
+    [
+        ("text/plain", b'{"name": "Plain"}'),
+        ("application/x-www-form-urlencoded", b"name=Form"),
+        ("application/xml", b"<client><name>X</name></client>"),
+        (None, b'{"name": "Untyped"}'),
+    ],
+)
+async def test_body_with_unsupported_content_type_is_415(
+    api: httpx.AsyncClient, db: Db, ctype: str | None, content: bytes
+) -> None:
     created = (await api.post("/api/v1/clients", json={"name": "Existing"})).json()["data"]
     headers = {} if ctype is None else {"Content-Type": ctype}
     responses = [
@@ -132,8 +149,9 @@ async def test_body_with_unsupported_content_type_is_415(api: httpx.AsyncClient,
 
 
 async def test_json_content_type_with_charset_is_accepted(api: httpx.AsyncClient) -> None:
-    r = await api.post("/api/v1/clients", content=b'{"name": "Charset"}',
-                       headers={"Content-Type": "Application/JSON; charset=utf-8"})
+    r = await api.post(
+        "/api/v1/clients", content=b'{"name": "Charset"}', headers={"Content-Type": "Application/JSON; charset=utf-8"}
+    )
     assert r.status_code == 200, r.text
     assert r.json()["data"]["name"] == "Charset"
 
@@ -154,6 +172,7 @@ async def test_body_less_bulk_needs_no_content_type(api: httpx.AsyncClient) -> N
 
 # ---- X-API-SECRET ----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("secret", [None, "", "wrong", "s3cret ", "S3CRET"])
 async def test_api_secret_guards_every_route(tenant_a: Any, settings: Settings, db: Db, secret: str | None) -> None:
     headers = {**XRW, "X-API-TOKEN": tenant_a.token}
@@ -163,8 +182,9 @@ async def test_api_secret_guards_every_route(tenant_a: Any, settings: Settings, 
         responses = [
             await raw.get("/api/v1/clients", headers=headers),
             await raw.post("/api/v1/clients", headers=headers, json={"name": "Blocked"}),
-            await raw.post("/api/v1/login", headers=headers,
-                           json={"email": "owner-a@example.com", "password": "secret-password"}),
+            await raw.post(
+                "/api/v1/login", headers=headers, json={"email": "owner-a@example.com", "password": "secret-password"}
+            ),
             await raw.get("/api/v1/ping", headers=headers),
             await raw.post("/graphql", headers=headers, json={"query": "{ ping }"}),
         ]
@@ -190,10 +210,12 @@ async def test_right_api_secret_passes(tenant_a: Any, settings: Settings, db: Db
     headers = {**XRW, "X-API-SECRET": "s3cret"}
     async with variant(settings, db, api_secret="s3cret") as raw:
         pre = await raw.post("/api/v1/login/precheck", headers=headers, json={"email": "owner-a@example.com"})
-        login = await raw.post("/api/v1/login", headers=headers,
-                               json={"email": "owner-a@example.com", "password": "secret-password"})
-        created = await raw.post("/api/v1/clients", headers={**headers, "X-API-TOKEN": tenant_a.token},
-                                 json={"name": "Allowed"})
+        login = await raw.post(
+            "/api/v1/login", headers=headers, json={"email": "owner-a@example.com", "password": "secret-password"}
+        )
+        created = await raw.post(
+            "/api/v1/clients", headers={**headers, "X-API-TOKEN": tenant_a.token}, json={"name": "Allowed"}
+        )
     assert pre.status_code == 200 and pre.json()["secret_required"] is True
     assert login.status_code == 200, login.text
     assert created.status_code == 200 and created.json()["data"]["name"] == "Allowed"
@@ -202,13 +224,20 @@ async def test_right_api_secret_passes(tenant_a: Any, settings: Settings, db: Db
 
 # ---- X-API-TOKEN -----------------------------------------------------------------------------
 
+
 def _bad_tokens(good: str) -> list[tuple[str, bytes | None]]:
     return [
-        ("missing", None), ("empty", b""), ("one char", b"a"), ("10 KB", b"x" * 10_240),
+        ("missing", None),
+        ("empty", b""),
+        ("one char", b"a"),
+        ("10 KB", b"x" * 10_240),
         ("10 KB prefix of good", good.encode() + b"x" * 10_240),
-        ("non-ascii", "t\u00f6ken-\u00e9\u4e2d".encode()), ("latin-1 bytes", b"\xff\xfe\xfd"),
-        ("trailing space", good.encode() + b" "), ("leading space", b" " + good.encode()),
-        ("truncated", good[:-1].encode()), ("case changed", good.swapcase().encode()),
+        ("non-ascii", "t\u00f6ken-\u00e9\u4e2d".encode()),
+        ("latin-1 bytes", b"\xff\xfe\xfd"),
+        ("trailing space", good.encode() + b" "),
+        ("leading space", b" " + good.encode()),
+        ("truncated", good[:-1].encode()),
+        ("case changed", good.swapcase().encode()),
         ("tab", good.encode() + b"\t"),
     ]
 
@@ -219,8 +248,12 @@ async def test_bad_tokens_are_403_invalid_token(tenant_a: Any, settings: Setting
             headers: dict[str, Any] = dict(XRW)
             if token is not None:
                 headers["X-API-TOKEN"] = token
-            for method, path, body in (("GET", "/api/v1/clients", None), ("POST", "/api/v1/clients", {"name": "x"}),
-                                       ("GET", "/api/v1/ping", None), ("POST", "/api/v1/refresh", None)):
+            for method, path, body in (
+                ("GET", "/api/v1/clients", None),
+                ("POST", "/api/v1/clients", {"name": "x"}),
+                ("GET", "/api/v1/ping", None),
+                ("POST", "/api/v1/refresh", None),
+            ):
                 r = await raw.request(method, path, headers=headers, json=body)
                 assert r.status_code == 403, (label, method, path, r.text)
                 assert r.json() == INVALID_TOKEN, label
@@ -241,21 +274,31 @@ async def test_token_with_nul_byte_is_invalid(tenant_a: Any, settings: Settings,
 
     for token in (tenant_a.token.encode() + b"\x00", b"%00", b"\x00"):
         sent.clear()
-        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
-                 "scheme": "http", "path": "/api/v1/clients", "raw_path": b"/api/v1/clients", "query_string": b"",
-                 "root_path": "", "server": ("testserver", 80), "client": ("127.0.0.1", 1234),
-                 "headers": [(b"host", b"testserver"), (b"x-requested-with", b"XMLHttpRequest"),
-                             (b"x-api-token", token)]}
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": "/api/v1/clients",
+            "raw_path": b"/api/v1/clients",
+            "query_string": b"",
+            "root_path": "",
+            "server": ("testserver", 80),
+            "client": ("127.0.0.1", 1234),
+            "headers": [(b"host", b"testserver"), (b"x-requested-with", b"XMLHttpRequest"), (b"x-api-token", token)],
+        }
         await app(scope, receive, send)
         assert sent[0]["status"] == 403
         assert b"".join(m.get("body", b"") for m in sent[1:]) == b'{"message":"Invalid token","errors":{}}'
 
 
 async def test_token_in_query_string_or_cookie_is_ignored(tenant_a: Any, anon: httpx.AsyncClient) -> None:
-    for r in (await anon.get(f"/api/v1/clients?api_token={tenant_a.token}"),
-              await anon.get(f"/api/v1/clients?X-API-TOKEN={tenant_a.token}"),
-              await anon.get("/api/v1/clients", cookies={"X-API-TOKEN": tenant_a.token,
-                                                         "api_token": tenant_a.token})):
+    for r in (
+        await anon.get(f"/api/v1/clients?api_token={tenant_a.token}"),
+        await anon.get(f"/api/v1/clients?X-API-TOKEN={tenant_a.token}"),
+        await anon.get("/api/v1/clients", cookies={"X-API-TOKEN": tenant_a.token, "api_token": tenant_a.token}),
+    ):
         assert r.status_code == 403
         assert r.json() == INVALID_TOKEN
 
@@ -285,8 +328,11 @@ async def test_deleted_user_is_inactive(tenant_a: Any, api: httpx.AsyncClient, d
 
 
 async def test_locked_company_user_is_refused(tenant_a: Any, api: httpx.AsyncClient, db: Db) -> None:
-    await db.execute("UPDATE company_users SET is_locked = true WHERE user_id = $1 AND company_id = $2",
-                     ids.decode(tenant_a.user_id), ids.decode(tenant_a.company_id))
+    await db.execute(
+        "UPDATE company_users SET is_locked = true WHERE user_id = $1 AND company_id = $2",
+        ids.decode(tenant_a.user_id),
+        ids.decode(tenant_a.company_id),
+    )
     r = await api.get("/api/v1/clients")
     assert r.status_code == 403
     assert r.json() == {"message": "User access locked", "errors": {}}
@@ -300,11 +346,13 @@ async def test_token_of_deleted_company_is_invalid(tenant_a: Any, api: httpx.Asy
 
 
 @pytest.mark.parametrize("cache_seconds", [0, 60])
-async def test_logout_revokes_only_the_calling_token(tenant_a: Any, settings: Settings, db: Db,
-                                                     cache_seconds: float) -> None:
+async def test_logout_revokes_only_the_calling_token(
+    tenant_a: Any, settings: Settings, db: Db, cache_seconds: float
+) -> None:
     async with variant(settings, db, token_cache_seconds=cache_seconds) as raw:
-        login = await raw.post("/api/v1/login", headers=XRW,
-                               json={"email": "owner-a@example.com", "password": "secret-password"})
+        login = await raw.post(
+            "/api/v1/login", headers=XRW, json={"email": "owner-a@example.com", "password": "secret-password"}
+        )
         session = login.json()["data"][0]["token"]["token"]
         session_headers = {**XRW, "X-API-TOKEN": session}
         assert (await raw.get("/api/v1/ping", headers=session_headers)).status_code == 200  # now cached
@@ -315,21 +363,26 @@ async def test_logout_revokes_only_the_calling_token(tenant_a: Any, settings: Se
         other = await raw.get("/api/v1/ping", headers={**XRW, "X-API-TOKEN": tenant_a.token})
     assert after.status_code == 403 and after.json() == INVALID_TOKEN
     assert again.status_code == 403 and again.json() == INVALID_TOKEN
-    assert other.status_code == 200   # the API token of the same user still works
+    assert other.status_code == 200  # the API token of the same user still works
 
 
 # ---- versions on every response, error envelopes -----------------------------------------------
 
-async def test_version_headers_on_every_status(tenant_a: Any, api: httpx.AsyncClient, anon: httpx.AsyncClient,
-                                               settings: Settings, db: Db) -> None:
+
+async def test_version_headers_on_every_status(
+    tenant_a: Any, api: httpx.AsyncClient, anon: httpx.AsyncClient, settings: Settings, db: Db
+) -> None:
     app = create_app(settings, db=db)
 
     async def boom(request: Any) -> Any:
         raise RuntimeError("secret internals: SELECT password_hash FROM users")
 
     app.router.routes.append(Route("/api/v1/boom", boom, methods=["GET"]))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver",
-                                 headers={**XRW, "X-API-TOKEN": tenant_a.token}) as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://testserver",
+        headers={**XRW, "X-API-TOKEN": tenant_a.token},
+    ) as client:
         crashed = await client.get("/api/v1/boom")
     seen = {
         200: await api.get("/api/v1/ping"),
@@ -353,9 +406,14 @@ async def test_version_headers_on_every_status(tenant_a: Any, api: httpx.AsyncCl
 
 
 async def test_unknown_paths_are_404_route_does_not_exist(api: httpx.AsyncClient) -> None:
-    for method, path in (("GET", "/api/v1/nowhere"), ("POST", "/api/v1/nowhere"), ("GET", "/api/v2/clients"),
-                         ("GET", "/api/v1/clients/VolejRejNm/nothing/here"), ("GET", "/nothing"),
-                         ("DELETE", "/api/v1/nowhere/VolejRejNm")):
+    for method, path in (
+        ("GET", "/api/v1/nowhere"),
+        ("POST", "/api/v1/nowhere"),
+        ("GET", "/api/v2/clients"),
+        ("GET", "/api/v1/clients/VolejRejNm/nothing/here"),
+        ("GET", "/nothing"),
+        ("DELETE", "/api/v1/nowhere/VolejRejNm"),
+    ):
         r = await api.request(method, path, json={} if method == "POST" else None)
         assert r.status_code == 404, (method, path, r.text)
         assert r.json() == NO_ROUTE
@@ -398,20 +456,24 @@ async def test_unknown_path_without_token_is_still_403(anon: httpx.AsyncClient) 
 
 # ---- method override -----------------------------------------------------------------------------
 
+
 async def test_method_override_header_and_query(api: httpx.AsyncClient, db: Db) -> None:
     client = (await api.post("/api/v1/clients", json={"name": "Before"})).json()["data"]
-    r = await api.post(f"/api/v1/clients/{client['id']}", json={"name": "Via header"},
-                       headers={"X-HTTP-Method-Override": "PUT"})
+    r = await api.post(
+        f"/api/v1/clients/{client['id']}", json={"name": "Via header"}, headers={"X-HTTP-Method-Override": "PUT"}
+    )
     assert r.status_code == 200, r.text
     assert r.json()["data"]["name"] == "Via header"
     r = await api.post(f"/api/v1/clients/{client['id']}?_method=PUT", json={"name": "Via query"})
     assert r.status_code == 200, r.text
     assert (await db.fetchval("SELECT name FROM clients WHERE id = $1", ids.decode(client["id"]))) == "Via query"
-    r = await api.post(f"/api/v1/clients/{client['id']}", data={"_method": "PUT", "name": "Via form"},
-                       files={"unused": ("a.txt", b"", "text/plain")})
+    r = await api.post(
+        f"/api/v1/clients/{client['id']}",
+        data={"_method": "PUT", "name": "Via form"},
+        files={"unused": ("a.txt", b"", "text/plain")},
+    )
     assert r.status_code == 200, r.text
     assert (await db.fetchval("SELECT name FROM clients WHERE id = $1", ids.decode(client["id"]))) == "Via form"
     # an override to a verb that is not a write is ignored: still a plain POST (405 here)
-    r = await api.post(f"/api/v1/clients/{client['id']}", json={"name": "x"},
-                       headers={"X-HTTP-Method-Override": "GET"})
+    r = await api.post(f"/api/v1/clients/{client['id']}", json={"name": "x"}, headers={"X-HTTP-Method-Override": "GET"})
     assert r.status_code == 405

@@ -1,21 +1,21 @@
 """Credits end to end: the invoice's shape and engine on the credits table, numbering (own counter or the
 invoice's), the lifecycle and its effect on the client's credit_balance and paid_to_date, apply_credit (the
 contract POST /payments relies on), filters, tenancy and hostile input."""
+
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from test_invoices import UPSTREAM_KEYS, count, make_client
+from test_quotes import set_company
 
 from app import ids
 from app.auth import Principal
 from app.errors import Invalid
-from app.services.money import lock_client
 from app.services.billing.credits import apply_credit, lock_credits
-
-from test_invoices import UPSTREAM_KEYS, count, make_client
-from test_quotes import set_company
+from app.services.money import lock_client
 
 BASE = "/api/v1/credits"
 CREDIT_KEYS = (UPSTREAM_KEYS - {"recurring_id", "auto_bill_enabled"}) | {"invoice_id"}
@@ -34,8 +34,9 @@ async def act(api: Any, credit: dict[str, Any], action: str, status: int = 200) 
 
 
 async def client_money(db: Any, client: dict[str, Any]) -> tuple[Any, ...]:
-    row = await db.fetchrow("SELECT balance, paid_to_date, credit_balance FROM clients WHERE id = $1",
-                            ids.decode(client["id"]))
+    row = await db.fetchrow(
+        "SELECT balance, paid_to_date, credit_balance FROM clients WHERE id = $1", ids.decode(client["id"])
+    )
     return tuple(row)
 
 
@@ -47,17 +48,27 @@ async def test_create_shape_totals_and_numbering(api, db):
     client = await make_client(api)
     blank = (await api.get(f"{BASE}/create")).json()["data"]
     assert set(blank) == CREDIT_KEYS and blank["entity_type"] == "credit" and blank["invoice_id"] == ""
-    c = await make_credit(api, client["id"], line_items=[{"quantity": 2, "cost": 25}], tax_name1="VAT", tax_rate1=10,
-                          balance=99, status_id="4", paid_to_date=3)
+    c = await make_credit(
+        api,
+        client["id"],
+        line_items=[{"quantity": 2, "cost": 25}],
+        tax_name1="VAT",
+        tax_rate1=10,
+        balance=99,
+        status_id="4",
+        paid_to_date=3,
+    )
     assert set(c) == CREDIT_KEYS
     for key, value in c.items():
         assert value is not None, key
     assert (c["amount"], c["total_taxes"], c["balance"], c["paid_to_date"], c["status_id"]) == (55, 5, 0, 0, "1")
     assert c["number"] == "0001" and c["entity_type"] == "credit"
     assert c["invitations"][0]["link"].startswith("http://testserver/client/credit/")
-    assert [r["activity_type_id"] for r in await db.fetch(
-        "SELECT activity_type_id FROM activities WHERE credit_id = $1", ids.decode(c["id"]))] == [14]
-    assert await client_money(db, client) == (0, 0, 0)   # a draft moves nothing
+    assert [
+        r["activity_type_id"]
+        for r in await db.fetch("SELECT activity_type_id FROM activities WHERE credit_id = $1", ids.decode(c["id"]))
+    ] == [14]
+    assert await client_money(db, client) == (0, 0, 0)  # a draft moves nothing
     # credits are numbered on save even with when_sent; the invoice counter when shared
     await set_company(api, db, counter_number_applied="when_sent", credit_number_pattern="CR-")
     assert (await make_credit(api, client["id"]))["number"] == "CR-0002"
@@ -76,23 +87,27 @@ async def test_mark_sent_update_delete_restore_move_credit_balance(api, db):
     assert (sent["status_id"], sent["balance"], sent["amount"]) == ("2", 100, 100)
     assert sent["invitations"][0]["sent_date"] != ""
     assert await client_money(db, client) == (0, 0, 100)
-    assert await count(db, "company_ledgers") == 0   # R7: credit mark_sent is not ledgered
-    await act(api, c, "mark_sent")                   # only drafts: a second call changes nothing
+    assert await count(db, "company_ledgers") == 0  # R7: credit mark_sent is not ledgered
+    await act(api, c, "mark_sent")  # only drafts: a second call changes nothing
     assert await client_money(db, client) == (0, 0, 100)
     r = await api.put(f"{BASE}/{c['id']}", json={"line_items": lines(130)})
     assert r.status_code == 200 and (r.json()["data"]["balance"], r.json()["data"]["status_id"]) == (130, "2")
     assert await client_money(db, client) == (0, 0, 130)
     assert (await act(api, c, "archive"))["data"]["archived_at"] > 0
-    assert await client_money(db, client) == (0, 0, 130)   # archiving moves nothing
+    assert await client_money(db, client) == (0, 0, 130)  # archiving moves nothing
     await act(api, c, "restore")
     deleted = (await act(api, c, "delete"))["data"]
     assert deleted["is_deleted"] is True and await client_money(db, client) == (0, 0, 0)
-    await act(api, c, "delete")   # already deleted: no second effect
+    await act(api, c, "delete")  # already deleted: no second effect
     assert await client_money(db, client) == (0, 0, 0)
     r = await api.post(f"{BASE}/bulk", json={"action": "restore", "ids": [c["id"]]})
     assert r.status_code == 200 and await client_money(db, client) == (0, 0, 130)
-    types = [r["activity_type_id"] for r in await db.fetch(
-        "SELECT activity_type_id FROM activities WHERE credit_id = $1 ORDER BY id", ids.decode(c["id"]))]
+    types = [
+        r["activity_type_id"]
+        for r in await db.fetch(
+            "SELECT activity_type_id FROM activities WHERE credit_id = $1 ORDER BY id", ids.decode(c["id"])
+        )
+    ]
     assert types == [14, 15, 16, 28, 17, 28]
     # drafts have no balance: deleting one moves nothing
     draft = await make_credit(api, client["id"], line_items=lines(10))
@@ -128,16 +143,25 @@ async def test_email_and_unknown_action(api, db):
     assert shown["status_id"] == "2" and shown["last_sent_date"] != "" and shown["invitations"][0]["sent_date"]
     assert await client_money(db, client) == (0, 0, 5)
     r = await api.get(f"{BASE}/{c['id']}/approve")
-    assert r.status_code == 400 and r.json() == {"message": "The requested action approve is not available.",
-                                                 "errors": {}}
+    assert r.status_code == 400 and r.json() == {
+        "message": "The requested action approve is not available.",
+        "errors": {},
+    }
     r = await api.post(f"{BASE}/bulk", json={"action": "convert", "ids": [c["id"]]})
     assert r.status_code == 422
 
 
 # ---- apply_credit: the contract POST /payments uses --------------------------------------------------
 def principal(tenant: Any) -> Principal:
-    return Principal(company_id=ids.decode(tenant.company_id), user_id=ids.decode(tenant.user_id), account_id=0,
-                     token_id=0, is_admin=True, is_owner=True, permissions=frozenset())
+    return Principal(
+        company_id=ids.decode(tenant.company_id),
+        user_id=ids.decode(tenant.user_id),
+        account_id=0,
+        token_id=0,
+        is_admin=True,
+        is_owner=True,
+        permissions=frozenset(),
+    )
 
 
 async def test_apply_credit(api, db, tenant_a):
@@ -161,17 +185,19 @@ async def test_apply_credit(api, db, tenant_a):
     assert (shown["balance"], shown["paid_to_date"], shown["status_id"], shown["amount"]) == (30, 20, "3", 50)
     assert shown["line_items"][-1]["notes"].endswith(f"Credit applied to Invoice {invoice['data']['number']} 20")
     assert shown["line_items"][-1]["quantity"] == 0 and len(shown["line_items"]) == 2
-    assert await client_money(db, client) == (80, 0, 30)   # client balance/paid_to_date are the payment's job
+    assert await client_money(db, client) == (80, 0, 30)  # client balance/paid_to_date are the payment's job
     ledger = await db.fetchrow("SELECT ledgerable_type, adjustment, balance, notes, activity_id FROM company_ledgers")
     assert tuple(ledger) == ("credit", 0, 80, f"Credit payment applied to Invoice {invoice['data']['number']}", 15)
-    activity = await db.fetchrow("SELECT activity_type_id, invoice_id, client_id FROM activities WHERE credit_id = $1 "
-                                 "ORDER BY id DESC LIMIT 1", ids.decode(c["id"]))
+    activity = await db.fetchrow(
+        "SELECT activity_type_id, invoice_id, client_id FROM activities WHERE credit_id = $1 ORDER BY id DESC LIMIT 1",
+        ids.decode(c["id"]),
+    )
     assert tuple(activity) == (15, invoice_id, client_id)
     for bad in ("30.01", "0", "-5"):
         with pytest.raises(Invalid) as caught:
             await apply(bad)
         assert "credits" in caught.value.errors
-    async with db.transaction():   # a stale row (the same credit twice in one payment) is re-read
+    async with db.transaction():  # a stale row (the same credit twice in one payment) is re-read
         await lock_client(db, who.company_id, client_id)
         [row] = await lock_credits(db, who.company_id, [ids.decode(c["id"])])
         await apply_credit(db, who, row, Decimal("10"), invoice_id)
@@ -193,7 +219,7 @@ async def test_apply_credit(api, db, tenant_a):
     foreign = await make_credit(api, other["id"], line_items=lines(10))
     async with db.transaction():
         [row] = await lock_credits(db, who.company_id, [ids.decode(foreign["id"])])
-        with pytest.raises(Invalid):   # the invoice is another client's
+        with pytest.raises(Invalid):  # the invoice is another client's
             await apply_credit(db, who, row, Decimal(1), invoice_id)
     assert (await api.get(f"{BASE}/{foreign['id']}")).json()["data"]["status_id"] == "1"
     assert await client_money(db, client) == (80, 0, 0)
@@ -235,8 +261,14 @@ async def test_tenant_isolation(api, api_b, db, tenant_b):
     before = await client_money(db, theirs)
     snapshot = await db.fetchrow("SELECT * FROM credits WHERE id = $1", ids.decode(their_credit["id"]))
     for credit_id in (their_credit["id"], ids.encode(10**9)):
-        for method, path in (("get", ""), ("delete", ""), ("get", "/mark_sent"), ("get", "/email"),
-                             ("get", "/delete"), ("get", "/nope")):
+        for method, path in (
+            ("get", ""),
+            ("delete", ""),
+            ("get", "/mark_sent"),
+            ("get", "/email"),
+            ("get", "/delete"),
+            ("get", "/nope"),
+        ):
             r = await getattr(api, method)(f"{BASE}/{credit_id}{path}")
             assert r.status_code == 404 and r.json() == {"message": "Credit not found", "errors": {}}, path
         r = await api.put(f"{BASE}/{credit_id}", json={"po_number": "x"})
@@ -258,12 +290,22 @@ async def test_hostile_input(api, db):
     client = await make_client(api)
     c = await make_credit(api, client["id"], line_items=lines(1))
     await act(api, c, "mark_sent")
-    before = (await count(db, "credits"), await client_money(db, client),
-              await db.fetchval("SELECT settings FROM companies"))
-    cases = [{"line_items": lines(1) * 501}, {"line_items": [{"quantity": "NaN", "cost": 1}]},
-             {"line_items": lines(10**20)}, {"line_items": [{"quantity": 1, "cost": "-Infinity"}]},
-             {"discount": "NaN"}, {"exchange_rate": "Infinity"}, {"line_items": lines(6 * 10**13) * 2},
-             {"invoice_id": "garbage"}, {"tax_rate1": 10**14}]
+    before = (
+        await count(db, "credits"),
+        await client_money(db, client),
+        await db.fetchval("SELECT settings FROM companies"),
+    )
+    cases = [
+        {"line_items": lines(1) * 501},
+        {"line_items": [{"quantity": "NaN", "cost": 1}]},
+        {"line_items": lines(10**20)},
+        {"line_items": [{"quantity": 1, "cost": "-Infinity"}]},
+        {"discount": "NaN"},
+        {"exchange_rate": "Infinity"},
+        {"line_items": lines(6 * 10**13) * 2},
+        {"invoice_id": "garbage"},
+        {"tax_rate1": 10**14},
+    ]
     for body in cases:
         r = await api.post(BASE, json={"client_id": client["id"], **body})
         assert r.status_code == 422, (body, r.text)
@@ -272,8 +314,11 @@ async def test_hostile_input(api, db):
     raw = '{"client_id": "%s", "line_items": [{"quantity": 1, "cost": NaN}]}' % client["id"]
     r = await api.post(BASE, content=raw, headers={"Content-Type": "application/json"})
     assert r.status_code in (400, 422)
-    after = (await count(db, "credits"), await client_money(db, client),
-             await db.fetchval("SELECT settings FROM companies"))
+    after = (
+        await count(db, "credits"),
+        await client_money(db, client),
+        await db.fetchval("SELECT settings FROM companies"),
+    )
     assert after == before
     shown = (await api.get(f"{BASE}/{c['id']}")).json()["data"]
     assert shown["amount"] == 1 and shown["balance"] == 1

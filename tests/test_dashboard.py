@@ -1,12 +1,13 @@
 """POST /search and the dashboard charts (totals_v2, chart_summary_v2) from real data, per currency and tenant."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any
 
-from app import reference
-
 from test_invoices import make_client, make_invoice, web_line
+
+from app import reference
 
 TOTALS = "/api/v1/charts/totals_v2?include_drafts=false"
 SUMMARY = "/api/v1/charts/chart_summary_v2?include_drafts=false"
@@ -15,8 +16,12 @@ PARTS = ("invoices", "outstanding", "payments", "expenses")
 
 async def sent(db: Any, invoice: dict[str, Any], balance: float | None = None) -> None:
     from app import ids
-    await db.execute("UPDATE invoices SET status_id = 2, balance = COALESCE($2::numeric, amount) WHERE id = $1",
-                     ids.decode(invoice["id"]), balance)
+
+    await db.execute(
+        "UPDATE invoices SET status_id = 2, balance = COALESCE($2::numeric, amount) WHERE id = $1",
+        ids.decode(invoice["id"]),
+        balance,
+    )
 
 
 # ---- search --------------------------------------------------------------------------------------------
@@ -28,18 +33,33 @@ async def test_search_finds_clients_contacts_and_invoices(api, api_b):
     assert r.status_code == 200, r.text
     body = r.json()
     assert set(body) >= {"clients", "client_contacts", "invoices", "settings"}
-    assert body["clients"] == [{"name": "ZephyrWorks", "type": "/client", "id": client["id"],
-                                "path": f"/clients/{client['id']}", "heading": "Clients"}]
-    assert [h["id"] for h in body["client_contacts"]] == [client["id"]]   # zephyrworks@example.test
+    assert body["clients"] == [
+        {
+            "name": "ZephyrWorks",
+            "type": "/client",
+            "id": client["id"],
+            "path": f"/clients/{client['id']}",
+            "heading": "Clients",
+        }
+    ]
+    assert [h["id"] for h in body["client_contacts"]] == [client["id"]]  # zephyrworks@example.test
     assert body["invoices"] == []
     by_po = (await api.post("/api/v1/search", json={"search": "ZEBRA"})).json()
-    assert by_po["invoices"] == [{"name": f"ZephyrWorks - {inv['number']}", "type": "/invoice", "id": inv["id"],
-                                  "path": f"/invoices/{inv['id']}/edit", "heading": "Invoices"}]
+    assert by_po["invoices"] == [
+        {
+            "name": f"ZephyrWorks - {inv['number']}",
+            "type": "/invoice",
+            "id": inv["id"],
+            "path": f"/invoices/{inv['id']}/edit",
+            "heading": "Invoices",
+        }
+    ]
     assert (await api.post("/api/v1/search", json={"search": "ZW-77"})).json()["clients"][0]["id"] == client["id"]
     contact = (await api.post("/api/v1/search", json={"search": "Wile"})).json()["client_contacts"]
     assert contact and all(h["type"] == "/client" and h["heading"] == "Contacts" for h in contact)
-    assert (await api.post("/api/v1/search", json={"search": "tax rates"})).json()["settings"][0]["path"] == \
-        "/settings/tax_rates"
+    assert (await api.post("/api/v1/search", json={"search": "tax rates"})).json()["settings"][0][
+        "path"
+    ] == "/settings/tax_rates"
 
 
 async def test_search_without_text_is_empty(api):
@@ -48,7 +68,7 @@ async def test_search_without_text_is_empty(api):
         r = await api.post("/api/v1/search", json=body)
         assert r.status_code == 200
         assert r.json() == {"clients": [], "client_contacts": [], "invoices": [], "settings": []}
-    r = await api.post("/api/v1/search")   # the web app's prefetch: no body at all
+    r = await api.post("/api/v1/search")  # the web app's prefetch: no body at all
     assert r.status_code == 200 and r.json()["clients"] == []
     r = await api.post("/api/v1/search", json={"search": "%_\\"})
     assert r.status_code == 200 and r.json()["clients"] == []
@@ -75,12 +95,11 @@ async def test_charts_from_real_invoices_per_currency(api, api_b, db):
     other_id = next(c for c in reference.CURRENCIES if c != "1")
     foreign = await make_client(api, "ForeignCo", settings={"currency_id": other_id})
     today = date.today()
-    a = await make_invoice(api, usd["id"], line_items=[web_line()], date=today.isoformat())          # 50
-    b = await make_invoice(api, usd["id"], line_items=[web_line(cost=10)], date=today.isoformat())   # 20
-    await make_invoice(api, usd["id"], line_items=[web_line(cost=100)], date=today.isoformat())      # draft 200
+    a = await make_invoice(api, usd["id"], line_items=[web_line()], date=today.isoformat())  # 50
+    b = await make_invoice(api, usd["id"], line_items=[web_line(cost=10)], date=today.isoformat())  # 20
+    await make_invoice(api, usd["id"], line_items=[web_line(cost=100)], date=today.isoformat())  # draft 200
     c = await make_invoice(api, foreign["id"], line_items=[web_line(cost=5)], date=today.isoformat())  # 10
-    old = await make_invoice(api, usd["id"], line_items=[web_line()],
-                             date=(today - timedelta(days=400)).isoformat())
+    old = await make_invoice(api, usd["id"], line_items=[web_line()], date=(today - timedelta(days=400)).isoformat())
     for inv in (a, c, old):
         await sent(db, inv)
     await sent(db, b, balance=0)
@@ -102,7 +121,7 @@ async def test_charts_from_real_invoices_per_currency(api, api_b, db):
     assert summary["1"]["invoices"] == [{"date": today.isoformat(), "total": 70, "currency_id": "1"}]
     assert summary["1"]["outstanding"] == [{"date": today.isoformat(), "total": 50, "currency_id": "1"}]
     assert summary[other_id]["invoices"][0]["total"] == 10
-    for cid in (("1", other_id)):
+    for cid in ("1", other_id):
         assert all(isinstance(summary[cid][p], list) for p in PARTS)
     every = (await api.post(TOTALS, json={"date_range": "all_time"})).json()
     assert every["1"]["invoices"]["invoiced_amount"] == 120
@@ -111,9 +130,14 @@ async def test_charts_from_real_invoices_per_currency(api, api_b, db):
 async def test_charts_count_payments(api, db):
     client = await make_client(api, "Payer")
     from app import ids
+
     company = await db.fetchval("SELECT company_id FROM clients WHERE id = $1", ids.decode(client["id"]))
-    await db.execute("INSERT INTO payments (company_id, client_id, amount, refunded, date, status_id) "
-                     "VALUES ($1, $2, 30, 5, CURRENT_DATE, 4)", company, ids.decode(client["id"]))
+    await db.execute(
+        "INSERT INTO payments (company_id, client_id, amount, refunded, date, status_id) "
+        "VALUES ($1, $2, 30, 5, CURRENT_DATE, 4)",
+        company,
+        ids.decode(client["id"]),
+    )
     totals = (await api.post(TOTALS, json={"date_range": "last7_days"})).json()
     assert totals["1"]["revenue"]["paid_to_date"] == 25
     summary = (await api.post(SUMMARY, json={"date_range": "last7_days"})).json()

@@ -1,5 +1,6 @@
 """Documents end to end: uploads on every path, the stored files, download, update, delete, bulk, list
 filters, and the hostile inputs of hostile-inputs.md 2.10 (each rejection leaves rows and files as they were)."""
+
 from __future__ import annotations
 
 import io
@@ -24,28 +25,61 @@ from app.settings import Settings
 
 MAX_UPLOAD = 64 * 1024
 MAX_BODY = 512 * 1024
-DOCUMENT_KEYS = {"id", "user_id", "assigned_user_id", "project_id", "vendor_id", "url", "preview", "name", "type",
-                 "disk", "hash", "size", "width", "height", "is_default", "is_public", "is_deleted", "link",
-                 "created_at", "updated_at", "archived_at"}
-TYPE_MESSAGE = ("must be a file of type: png, ai, jpeg, jpg, tiff, pdf, gif, psd, txt, doc, xls, ppt, xlsx, docx, "
-                "pptx, webp, xml, zip, csv, ods, odt, odp.")
+DOCUMENT_KEYS = {
+    "id",
+    "user_id",
+    "assigned_user_id",
+    "project_id",
+    "vendor_id",
+    "url",
+    "preview",
+    "name",
+    "type",
+    "disk",
+    "hash",
+    "size",
+    "width",
+    "height",
+    "is_default",
+    "is_public",
+    "is_deleted",
+    "link",
+    "created_at",
+    "updated_at",
+    "archived_at",
+}
+TYPE_MESSAGE = (
+    "must be a file of type: png, ai, jpeg, jpg, tiff, pdf, gif, psd, txt, doc, xls, ppt, xlsx, docx, "
+    "pptx, webp, xml, zip, csv, ods, odt, odp."
+)
 STORED = re.compile(r"^[0-9a-f]{40}\.[a-z0-9]+$")
 
 
 @pytest.fixture
 def settings(upload_dir: Path) -> Settings:
     """Small limits so the size checks are exercised without megabytes of test data."""
-    return Settings(database_url="", token_cache_seconds=0, upload_dir=upload_dir, base_url="http://testserver",
-                    upload_max_bytes=MAX_UPLOAD, max_body_bytes=MAX_BODY)
+    return Settings(
+        database_url="",
+        token_cache_seconds=0,
+        upload_dir=upload_dir,
+        base_url="http://testserver",
+        upload_max_bytes=MAX_UPLOAD,
+        max_body_bytes=MAX_BODY,
+    )
 
 
 # ---- sample files -------------------------------------------------------------------------------
 def png(width: int = 3, height: int = 2) -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
     raw = b"".join(b"\x00" + b"\x00" * width * 3 for _ in range(height))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
 
 
 def jpeg(width: int = 640, height: int = 480) -> bytes:
@@ -89,12 +123,16 @@ async def new_client(api: Any, name: str = "ACME") -> str:
 
 
 async def upload(api: Any, client_id: str, *files: tuple[str, bytes], **fields: str) -> Any:
-    return await api.put(f"/api/v1/clients/{client_id}/upload", data=fields,
-                         files=[("documents[]", (name, content, "application/octet-stream")) for name, content in files])
+    return await api.put(
+        f"/api/v1/clients/{client_id}/upload",
+        data=fields,
+        files=[("documents[]", (name, content, "application/octet-stream")) for name, content in files],
+    )
 
 
-async def one_document(api: Any, client_id: str, name: str = "report.pdf", content: bytes = PDF,
-                       **fields: str) -> dict[str, Any]:
+async def one_document(
+    api: Any, client_id: str, name: str = "report.pdf", content: bytes = PDF, **fields: str
+) -> dict[str, Any]:
     r = await upload(api, client_id, (name, content), **fields)
     assert r.status_code == 200, r.text
     return r.json()["data"]["documents"][-1]
@@ -129,8 +167,14 @@ def assert_document_shape(doc: dict[str, Any]) -> None:
 # ---- upload paths -------------------------------------------------------------------------------
 async def test_put_upload_stores_files_and_returns_the_client(api, tenant_a, upload_dir, db):
     client_id = await new_client(api)
-    r = await upload(api, client_id, ("report.pdf", PDF), ("photo.png", png(3, 2)), ("scan.jpg", jpeg(640, 480)),
-                     ("anim.gif", gif(7, 5)))
+    r = await upload(
+        api,
+        client_id,
+        ("report.pdf", PDF),
+        ("photo.png", png(3, 2)),
+        ("scan.jpg", jpeg(640, 480)),
+        ("anim.gif", gif(7, 5)),
+    )
     assert r.status_code == 200, r.text
     data = r.json()["data"]
     assert data["id"] == client_id and data["name"] == "ACME"
@@ -142,32 +186,42 @@ async def test_put_upload_stores_files_and_returns_the_client(api, tenant_a, upl
         assert doc["user_id"] == tenant_a.user_id and doc["link"] == f"/clients/{client_id}"
         assert doc["is_public"] is True
     assert [(d["type"], d["size"], d["width"], d["height"]) for d in docs] == [
-        ("pdf", len(PDF), 0, 0), ("png", len(png(3, 2)), 3, 2), ("jpg", len(jpeg()), 640, 480),
-        ("gif", len(gif()), 7, 5)]
+        ("pdf", len(PDF), 0, 0),
+        ("png", len(png(3, 2)), 3, 2),
+        ("jpg", len(jpeg()), 640, 480),
+        ("gif", len(gif()), 7, 5),
+    ]
     company_id = await db.fetchval("SELECT id FROM companies WHERE id = $1", ids.decode(tenant_a.company_id))
     expected = sorted(f"{company_id}/{d['hash']}" for d in docs) + [str(company_id)]
-    assert listing(upload_dir) == sorted(expected)   # generated names only, no temporary files left
+    assert listing(upload_dir) == sorted(expected)  # generated names only, no temporary files left
     assert stored_file(upload_dir, docs[0]).read_bytes() == PDF
     assert stored_file(upload_dir, docs[1]).read_bytes() == png(3, 2)
 
 
 async def test_post_upload_with_method_put(api, upload_dir, db):
     client_id = await new_client(api)
-    r = await api.post(f"/api/v1/clients/{client_id}/upload", data={"_method": "PUT"},
-                       files=[("documents[]", ("notes.txt", b"plain words\n", "text/plain"))])
+    r = await api.post(
+        f"/api/v1/clients/{client_id}/upload",
+        data={"_method": "PUT"},
+        files=[("documents[]", ("notes.txt", b"plain words\n", "text/plain"))],
+    )
     assert r.status_code == 200, r.text
     assert [d["name"] for d in r.json()["data"]["documents"]] == ["notes.txt"]
     before = await state(db, upload_dir)
-    r = await api.post(f"/api/v1/clients/{client_id}/upload",
-                       files=[("documents[]", ("notes.txt", b"more\n", "text/plain"))])
+    r = await api.post(
+        f"/api/v1/clients/{client_id}/upload", files=[("documents[]", ("notes.txt", b"more\n", "text/plain"))]
+    )
     assert r.status_code == 405
     assert await state(db, upload_dir) == before
 
 
 async def test_post_entity_route_with_method_put_updates_and_attaches(api, upload_dir):
     client_id = await new_client(api)
-    r = await api.post(f"/api/v1/clients/{client_id}", data={"_method": "PUT", "name": "Renamed Ltd"},
-                       files=[("documents[]", ("contract.pdf", PDF, "application/pdf"))])
+    r = await api.post(
+        f"/api/v1/clients/{client_id}",
+        data={"_method": "PUT", "name": "Renamed Ltd"},
+        files=[("documents[]", ("contract.pdf", PDF, "application/pdf"))],
+    )
     assert r.status_code == 200, r.text
     data = r.json()["data"]
     assert data["name"] == "Renamed Ltd"
@@ -178,9 +232,11 @@ async def test_post_entity_route_with_method_put_updates_and_attaches(api, uploa
 
 async def test_real_multipart_put_on_the_entity_route(api, upload_dir):
     client_id = await new_client(api)
-    r = await api.put(f"/api/v1/clients/{client_id}", data={"name": "Multipart Co", "is_public": "false"},
-                      files=[("documents[]", ("a.pdf", PDF, "application/pdf")),
-                             ("documents[]", ("b.png", png(), "image/png"))])
+    r = await api.put(
+        f"/api/v1/clients/{client_id}",
+        data={"name": "Multipart Co", "is_public": "false"},
+        files=[("documents[]", ("a.pdf", PDF, "application/pdf")), ("documents[]", ("b.png", png(), "image/png"))],
+    )
     assert r.status_code == 200, r.text
     data = r.json()["data"]
     assert data["name"] == "Multipart Co"
@@ -190,16 +246,20 @@ async def test_real_multipart_put_on_the_entity_route(api, upload_dir):
 async def test_invalid_file_on_entity_update_changes_nothing(api, upload_dir, db):
     client_id = await new_client(api)
     before = await state(db, upload_dir)
-    r = await api.put(f"/api/v1/clients/{client_id}", data={"name": "Should Not Stick"},
-                      files=[("documents[]", ("page.html", HTML, "text/html"))])
+    r = await api.put(
+        f"/api/v1/clients/{client_id}",
+        data={"name": "Should Not Stick"},
+        files=[("documents[]", ("page.html", HTML, "text/html"))],
+    )
     assert r.status_code == 422, r.text
     assert list(r.json()["errors"]) == ["documents.0"]
     assert (await api.get(f"/api/v1/clients/{client_id}")).json()["data"]["name"] == "ACME"
     assert await state(db, upload_dir) == before
 
 
-@pytest.mark.parametrize("given, expected", [("true", True), ("false", False), ("1", True), ("0", False),
-                                             ("TRUE", True), ("", True)])
+@pytest.mark.parametrize(
+    "given, expected", [("true", True), ("false", False), ("1", True), ("0", False), ("TRUE", True), ("", True)]
+)
 async def test_is_public_values(api, upload_dir, given, expected):
     client_id = await new_client(api)
     doc = await one_document(api, client_id, is_public=given)
@@ -211,8 +271,10 @@ async def test_bad_is_public_is_a_422_and_stores_nothing(api, upload_dir, db):
     before = await state(db, upload_dir)
     r = await upload(api, client_id, ("report.pdf", PDF), is_public="maybe")
     assert r.status_code == 422
-    assert r.json() == {"message": "The given data was invalid.",
-                        "errors": {"is_public": ["The is public field must be true or false."]}}
+    assert r.json() == {
+        "message": "The given data was invalid.",
+        "errors": {"is_public": ["The is public field must be true or false."]},
+    }
     assert await state(db, upload_dir) == before
 
 
@@ -225,8 +287,15 @@ async def test_upload_to_a_missing_client_is_404(api, upload_dir, db):
 
 async def test_failed_insert_removes_the_written_files(tenant_a, db, upload_dir):
     """A real database failure (the user row does not exist) after the files were written."""
-    ghost = Principal(company_id=ids.decode(tenant_a.company_id), user_id=2**40, account_id=0, token_id=0,
-                      is_admin=True, is_owner=True, permissions=frozenset())
+    ghost = Principal(
+        company_id=ids.decode(tenant_a.company_id),
+        user_id=2**40,
+        account_id=0,
+        token_id=0,
+        is_admin=True,
+        is_owner=True,
+        permissions=frozenset(),
+    )
     files = [UploadFile(io.BytesIO(PDF), filename="a.pdf"), UploadFile(io.BytesIO(png()), filename="b.png")]
     with pytest.raises(asyncpg.ForeignKeyViolationError):
         await documents.attach(db, ghost, REGISTRY["client"], 1, files, True)
@@ -254,7 +323,8 @@ async def test_download_of_a_non_ascii_name_carries_rfc5987(api, upload_dir):
     assert doc["name"] == "résumé ✓.pdf"
     r = await api.get(f"/api/v1/documents/{doc['id']}/download")
     assert r.headers["content-disposition"] == (
-        "attachment; filename=\"resume .pdf\"; filename*=UTF-8''r%C3%A9sum%C3%A9%20%E2%9C%93.pdf")
+        "attachment; filename=\"resume .pdf\"; filename*=UTF-8''r%C3%A9sum%C3%A9%20%E2%9C%93.pdf"
+    )
 
 
 async def test_text_is_never_served_as_html(api, upload_dir, monkeypatch, settings):
@@ -294,8 +364,10 @@ async def test_show_and_update_name_and_is_public(api, upload_dir, db):
     doc = await one_document(api, client_id)
     r = await api.get(f"/api/v1/documents/{doc['id']}")
     assert r.status_code == 200 and r.json()["data"] == doc
-    r = await api.put(f"/api/v1/documents/{doc['id']}",
-                      json={"name": "dir/renamed.pdf", "is_public": False, "type": "html", "hash": "x", "size": 1})
+    r = await api.put(
+        f"/api/v1/documents/{doc['id']}",
+        json={"name": "dir/renamed.pdf", "is_public": False, "type": "html", "hash": "x", "size": 1},
+    )
     assert r.status_code == 200, r.text
     data = r.json()["data"]
     assert_document_shape(data)
@@ -307,8 +379,10 @@ async def test_show_and_update_name_and_is_public(api, upload_dir, db):
     assert r.json()["data"]["name"] == "dir-renamed.pdf"
 
 
-@pytest.mark.parametrize("body, field", [({"is_public": "perhaps"}, "is_public"), ({"name": {"a": 1}}, "name"),
-                                         ({"name": "x" * 192}, "name")])
+@pytest.mark.parametrize(
+    "body, field",
+    [({"is_public": "perhaps"}, "is_public"), ({"name": {"a": 1}}, "name"), ({"name": "x" * 192}, "name")],
+)
 async def test_update_rejects_bad_values(api, upload_dir, db, body, field):
     client_id = await new_client(api)
     doc = await one_document(api, client_id)
@@ -353,9 +427,15 @@ async def test_bulk_delete_and_download(api, upload_dir, db):
     assert [p.name for p in upload_dir.rglob("*") if p.is_file()] == [c["hash"]]
 
 
-@pytest.mark.parametrize("body, field", [({"action": "archive"}, "action"), ({"action": ""}, "action"),
-                                         ({"action": "delete", "ids": []}, "ids"),
-                                         ({"action": "delete", "ids": ["nonsense"]}, "ids")])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"action": "archive"}, "action"),
+        ({"action": ""}, "action"),
+        ({"action": "delete", "ids": []}, "ids"),
+        ({"action": "delete", "ids": ["nonsense"]}, "ids"),
+    ],
+)
 async def test_bulk_rejects_bad_input(api, upload_dir, db, body, field):
     client_id = await new_client(api)
     doc = await one_document(api, client_id)
@@ -395,23 +475,34 @@ async def test_list_filters(api, upload_dir):
 
 
 # ---- D1: types ----------------------------------------------------------------------------------
-@pytest.mark.parametrize("name, content", [
-    ("page.html", HTML), ("image.svg", b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>'),
-    ("shell.php", b"<?php system($_GET['c']); ?>"), ("app.js", b"alert(1)"), ("tool.py", b"import os\n"),
-    ("x.png", HTML),                      # lying extension: HTML content named as an image
-    ("a.pdf.html", HTML),                 # double extension
-    ("notes.txt", HTML),                  # markup under a text extension
-    ("feed.xml", b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script>x</script></svg>'),
-    ("photo.jpg", png()),                 # a real image, but not the type its name claims
-    ("sheet.xlsx", PDF), ("no_extension", PDF), (".pdf", PDF), ("binary.txt", b"MZ\x90\x00\x03\x00"),
-])
+@pytest.mark.parametrize(
+    "name, content",
+    [
+        ("page.html", HTML),
+        ("image.svg", b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>'),
+        ("shell.php", b"<?php system($_GET['c']); ?>"),
+        ("app.js", b"alert(1)"),
+        ("tool.py", b"import os\n"),
+        ("x.png", HTML),  # lying extension: HTML content named as an image
+        ("a.pdf.html", HTML),  # double extension
+        ("notes.txt", HTML),  # markup under a text extension
+        ("feed.xml", b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script>x</script></svg>'),
+        ("photo.jpg", png()),  # a real image, but not the type its name claims
+        ("sheet.xlsx", PDF),
+        ("no_extension", PDF),
+        (".pdf", PDF),
+        ("binary.txt", b"MZ\x90\x00\x03\x00"),
+    ],
+)
 async def test_disallowed_and_lying_types_are_422(api, upload_dir, db, name, content):
     client_id = await new_client(api)
     before = await state(db, upload_dir)
     r = await upload(api, client_id, (name, content))
     assert r.status_code == 422, r.text
-    assert r.json() == {"message": "The given data was invalid.",
-                        "errors": {"documents.0": [f"The documents.0 {TYPE_MESSAGE}"]}}
+    assert r.json() == {
+        "message": "The given data was invalid.",
+        "errors": {"documents.0": [f"The documents.0 {TYPE_MESSAGE}"]},
+    }
     assert await state(db, upload_dir) == before
 
 
@@ -420,8 +511,10 @@ async def test_one_bad_file_rejects_the_whole_upload(api, upload_dir, db):
     before = await state(db, upload_dir)
     r = await upload(api, client_id, ("good.pdf", PDF), ("bad.html", HTML), ("fine.png", png()), ("empty.txt", b""))
     assert r.status_code == 422
-    assert r.json()["errors"] == {"documents.1": [f"The documents.1 {TYPE_MESSAGE}"],
-                                  "documents.3": ["The documents.3 must not be an empty file."]}
+    assert r.json()["errors"] == {
+        "documents.1": [f"The documents.1 {TYPE_MESSAGE}"],
+        "documents.3": ["The documents.3 must not be an empty file."],
+    }
     assert await state(db, upload_dir) == before
 
 
@@ -436,15 +529,18 @@ async def test_polyglot_pdf_is_stored_inert(api, upload_dir):
 
 
 # ---- D2: filenames ------------------------------------------------------------------------------
-@pytest.mark.parametrize("sent, stored", [
-    ("../../etc/passwd.txt", "etc-passwd.txt"),
-    ("..\\..\\windows\\win.txt", "windows-win.txt"),
-    ("C:\\fakepath\\report.txt", "report.txt"),
-    ("a\x00b\x07\x1b[31m\tc.txt", "ab[31mc.txt"),
-    ("invoice\u202etxt.exe.txt", "invoicetxt.exe.txt"),
-    ("/abs/path/notes.txt", "abs-path-notes.txt"),
-    ("x" * 4096 + ".txt", "x" * 187 + ".txt"),
-])
+@pytest.mark.parametrize(
+    "sent, stored",
+    [
+        ("../../etc/passwd.txt", "etc-passwd.txt"),
+        ("..\\..\\windows\\win.txt", "windows-win.txt"),
+        ("C:\\fakepath\\report.txt", "report.txt"),
+        ("a\x00b\x07\x1b[31m\tc.txt", "ab[31mc.txt"),
+        ("invoice\u202etxt.exe.txt", "invoicetxt.exe.txt"),
+        ("/abs/path/notes.txt", "abs-path-notes.txt"),
+        ("x" * 4096 + ".txt", "x" * 187 + ".txt"),
+    ],
+)
 async def test_hostile_filenames_are_metadata_only(api, upload_dir, db, sent, stored):
     client_id = await new_client(api)
     body, headers = raw_multipart([("documents[]", sent, b"harmless text\n")])
@@ -475,8 +571,9 @@ async def test_oversized_file_is_422_and_nothing_is_stored(api, upload_dir, db):
     before = await state(db, upload_dir)
     r = await upload(api, client_id, ("big.pdf", PDF + b"0" * MAX_UPLOAD))
     assert r.status_code == 422
-    assert r.json()["errors"] == {"documents.0": [f"The documents.0 may not be greater than {MAX_UPLOAD // 1024} "
-                                                  "kilobytes."]}
+    assert r.json()["errors"] == {
+        "documents.0": [f"The documents.0 may not be greater than {MAX_UPLOAD // 1024} kilobytes."]
+    }
     assert await state(db, upload_dir) == before
 
 
@@ -505,8 +602,12 @@ async def test_another_companys_document_is_not_found(api, api_b, upload_dir, db
     mine = await new_client(api)
     before = await state(db, upload_dir)
     not_found = {"message": "Document not found", "errors": {}}
-    for method, url, body in (("GET", "", None), ("GET", "/download", None), ("DELETE", "", None),
-                              ("PUT", "", {"name": "pwned.pdf", "is_public": False})):
+    for method, url, body in (
+        ("GET", "", None),
+        ("GET", "/download", None),
+        ("DELETE", "", None),
+        ("PUT", "", {"name": "pwned.pdf", "is_public": False}),
+    ):
         r = await api.request(method, f"/api/v1/documents/{theirs['id']}{url}", json=body)
         assert (r.status_code, r.json()) == (404, not_found), (method, url)
     for action in ("delete", "download"):
@@ -529,8 +630,8 @@ def test_clean_name_and_dimension_parsing():
     assert uploads.clean_name("\x00\x01") == ""
     assert uploads.extension("archive.TAR.GZ") == "gz" and uploads.extension(".hidden") == ""
     broken = io.BytesIO(b"\xff\xd8\xff\xe0\x00\x01junk")
-    assert uploads._jpeg_size(broken) == (0, 0)   # noqa: SLF001 - malformed input must not raise
-    assert uploads._jpeg_size(io.BytesIO(jpeg(1, 65535))) == (1, 65535)   # noqa: SLF001
+    assert uploads._jpeg_size(broken) == (0, 0)  # noqa: SLF001 - malformed input must not raise
+    assert uploads._jpeg_size(io.BytesIO(jpeg(1, 65535))) == (1, 65535)  # noqa: SLF001
 
 
 async def test_client_filter_covers_documents_of_the_clients_invoices(api, upload_dir):
@@ -538,8 +639,9 @@ async def test_client_filter_covers_documents_of_the_clients_invoices(api, uploa
     r = await api.post("/api/v1/invoices", json={"client_id": client_id})
     assert r.status_code == 200, r.text
     invoice_id = r.json()["data"]["id"]
-    r = await api.put(f"/api/v1/invoices/{invoice_id}/upload",
-                      files=[("documents[]", ("signed.pdf", PDF, "application/pdf"))])
+    r = await api.put(
+        f"/api/v1/invoices/{invoice_id}/upload", files=[("documents[]", ("signed.pdf", PDF, "application/pdf"))]
+    )
     assert r.status_code == 200, r.text
     doc = r.json()["data"]["documents"][0]
     assert doc["link"] == f"/invoices/{invoice_id}/edit"

@@ -3,6 +3,7 @@ live_server.py: `PUT /invoices/{id}` with a new total at the same moment as mark
 reverse, delete or a payment. Each round uses a fresh client and invoice, so a round is wrong when it adds
 a violation of tests/invariants.py, answers a 5xx, or lets the edit land on an invoice the action had already
 cancelled, reversed or deleted. Rounds are bounded in count and time."""
+
 from __future__ import annotations
 
 import asyncio
@@ -11,30 +12,38 @@ from typing import Any
 
 import httpx
 import pytest
-
-from app import ids
 from invariants import assert_invariants, violations
 from live_server import ROUNDS_SECONDS, Session, live  # noqa: F401 - the module-scoped live server fixture
 from test_invoices import web_line
 
+from app import ids
+
 ROUNDS = 40
-CANCELLED, REVERSED, DELETED = 59, 58, 9   # activity types that end an invoice's editable life
+CANCELLED, REVERSED, DELETED = 59, 58, 9  # activity types that end an invoice's editable life
 FINAL_ACTIVITY = {"cancel": CANCELLED, "reverse": REVERSED, "delete": DELETED}
 # the states an invoice is in when the race starts: a draft is what mark_sent, mark_paid and payments turn
 # into money; cancel, reverse and delete only act on a sent one
-STARTS = {"mark_sent": ("draft",), "mark_paid": ("draft", "sent"), "payment": ("draft", "sent"),
-          "cancel": ("sent",), "reverse": ("sent",), "delete": ("sent",)}
+STARTS = {
+    "mark_sent": ("draft",),
+    "mark_paid": ("draft", "sent"),
+    "payment": ("draft", "sent"),
+    "cancel": ("sent",),
+    "reverse": ("sent",),
+    "delete": ("sent",),
+}
 
 
 def _seen(found: dict[str, list[dict[str, Any]]]) -> set[tuple[str, str]]:
     return {(name, repr(sorted(row.items()))) for name, rows in found.items() for row in rows}
 
 
-async def _race(s: Session, client: str, action: str, start: str, total: int) -> tuple[str, httpx.Response,
-                                                                                         httpx.Response]:
+async def _race(
+    s: Session, client: str, action: str, start: str, total: int
+) -> tuple[str, httpx.Response, httpx.Response]:
     flag = "?mark_sent=true" if start == "sent" else ""
-    r = await s.http.post(f"/api/v1/invoices{flag}", json={"client_id": client,
-                                                           "line_items": [web_line(quantity=1, cost=100)]})
+    r = await s.http.post(
+        f"/api/v1/invoices{flag}", json={"client_id": client, "line_items": [web_line(quantity=1, cost=100)]}
+    )
     assert r.status_code == 200, r.text
     inv = r.json()["data"]["id"]
     edit = s.http.put(f"/api/v1/invoices/{inv}", json={"line_items": [web_line(quantity=1, cost=total)]})
@@ -54,8 +63,9 @@ async def _edited_after_the_end(s: Session, inv: str, action: str) -> bool:
     final = FINAL_ACTIVITY.get(action)
     if final is None:
         return False
-    rows = await s.db.fetch("SELECT activity_type_id, id FROM activities WHERE invoice_id = $1 ORDER BY id",
-                            ids.decode(inv))
+    rows = await s.db.fetch(
+        "SELECT activity_type_id, id FROM activities WHERE invoice_id = $1 ORDER BY id", ids.decode(inv)
+    )
     ended = [r["id"] for r in rows if r["activity_type_id"] == final]
     return bool(ended) and any(r["activity_type_id"] == 5 and r["id"] > ended[0] for r in rows)
 
@@ -68,7 +78,7 @@ async def test_edit_racing_an_action_keeps_the_money_right(live, action):  # noq
         rounds, started = 0, time.monotonic()
         while rounds < ROUNDS and time.monotonic() - started < ROUNDS_SECONDS:
             start = STARTS[action][rounds % len(STARTS[action])]
-            total = (250, 40)[rounds // len(STARTS[action]) % 2]   # an edit up, and one below what a payment pays
+            total = (250, 40)[rounds // len(STARTS[action]) % 2]  # an edit up, and one below what a payment pays
             rounds += 1
             inv, put, done = await _race(s, await s.client(), action, start, total)
             found = _seen(await violations(s.db, s.company_id))

@@ -1,17 +1,18 @@
 """Slow and oversized bodies against a real server process with a small pool: sockets that trickle a body,
 downloads nobody reads, a chunked body far past the limit with an Idempotency-Key, and a key whose request
 died with its database connection. None of them may hold a connection, grow the worker, or block a key."""
+
 from __future__ import annotations
 
 import asyncio
 import time
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
-
 from server_process import ServerProcess, in_thread, new_database
 from test_documents import PDF
 from test_fault_connections import LOCK_WAITERS_SQL, _company_id, api, connect
@@ -25,8 +26,9 @@ MB = 1 << 20
 @pytest.fixture
 def served(database_url: str, tmp_path: Path) -> Any:
     url, account = new_database(database_url)
-    server = ServerProcess(url, tmp_path, DB_POOL_MAX=str(POOL), DB_POOL_TIMEOUT="1",
-                           BODY_TIMEOUT=str(BODY_TIMEOUT), BODY_IDLE_TIMEOUT="3")
+    server = ServerProcess(
+        url, tmp_path, DB_POOL_MAX=str(POOL), DB_POOL_TIMEOUT="1", BODY_TIMEOUT=str(BODY_TIMEOUT), BODY_IDLE_TIMEOUT="3"
+    )
     yield server, url, account
     server.stop()
 
@@ -57,8 +59,10 @@ def test_trickled_bodies_hold_no_connection_and_end_in_408(served: Any) -> None:
         sockets = []
         for _ in range(SLOW_SOCKETS):
             reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
-            writer.write(b"POST /api/v1/login HTTP/1.1\r\nHost: x\r\nX-Requested-With: XMLHttpRequest\r\n"
-                         b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{")
+            writer.write(
+                b"POST /api/v1/login HTTP/1.1\r\nHost: x\r\nX-Requested-With: XMLHttpRequest\r\n"
+                b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"
+            )
             sockets.append((reader, writer))
         stop = asyncio.Event()
 
@@ -68,6 +72,7 @@ def test_trickled_bodies_hold_no_connection_and_end_in_408(served: Any) -> None:
                     if not writer.is_closing():
                         writer.write(b" ")
                 await asyncio.sleep(0.5)
+
         trickling = asyncio.create_task(trickle())
         try:
             took = await answered_promptly(server.base, account["token"])
@@ -92,17 +97,20 @@ def test_unread_downloads_hold_no_connection(served: Any) -> None:
         async with api(server.base, token) as http:
             client = (await http.post("/api/v1/clients", json={"name": "Files"})).json()["data"]["id"]
             big = PDF + b"0" * (20 * MB)
-            r = await http.put(f"/api/v1/clients/{client}/upload",
-                               files=[("documents[]", ("big.pdf", big, "application/pdf"))])
+            r = await http.put(
+                f"/api/v1/clients/{client}/upload", files=[("documents[]", ("big.pdf", big, "application/pdf"))]
+            )
             assert r.status_code == 200, r.text
             document = r.json()["data"]["documents"][-1]["id"]
         sockets = []
         for _ in range(40):
             reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
-            writer.write(f"GET /api/v1/documents/{document}/download HTTP/1.1\r\nHost: x\r\n"
-                         f"X-Requested-With: XMLHttpRequest\r\nX-API-TOKEN: {token}\r\n\r\n".encode())
+            writer.write(
+                f"GET /api/v1/documents/{document}/download HTTP/1.1\r\nHost: x\r\n"
+                f"X-Requested-With: XMLHttpRequest\r\nX-API-TOKEN: {token}\r\n\r\n".encode()
+            )
             sockets.append(writer)
-        await asyncio.sleep(1.0)   # every download has started and stalled on a full socket buffer
+        await asyncio.sleep(1.0)  # every download has started and stalled on a full socket buffer
         try:
             return await answered_promptly(server.base, token)
         finally:
@@ -148,6 +156,7 @@ def test_an_oversized_chunked_body_is_refused_as_it_streams(served: Any) -> None
             return int(await conn.fetchval("SELECT count(*) FROM idempotency_keys"))
         finally:
             await conn.close()
+
     assert in_thread(rows) == 0
 
 
@@ -156,13 +165,16 @@ def test_a_declared_length_over_the_limit_is_refused_before_reading(served: Any)
 
     async def scenario() -> bytes:
         reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
-        writer.write(f"POST /api/v1/clients HTTP/1.1\r\nHost: x\r\nX-Requested-With: XMLHttpRequest\r\n"
-                     f"X-API-TOKEN: {account['token']}\r\nContent-Type: application/json\r\n"
-                     f"Idempotency-Key: k1\r\nContent-Length: {5 * MB}\r\n\r\n".encode())
+        writer.write(
+            f"POST /api/v1/clients HTTP/1.1\r\nHost: x\r\nX-Requested-With: XMLHttpRequest\r\n"
+            f"X-API-TOKEN: {account['token']}\r\nContent-Type: application/json\r\n"
+            f"Idempotency-Key: k1\r\nContent-Length: {5 * MB}\r\n\r\n".encode()
+        )
         try:
-            return await status_line(reader, 3)   # not one byte of the body was sent
+            return await status_line(reader, 3)  # not one byte of the body was sent
         finally:
             writer.close()
+
     assert in_thread(scenario) == b"HTTP/1.1 413 Request Entity Too Large\r\n"
 
 
@@ -183,9 +195,10 @@ def test_a_key_whose_request_lost_its_connection_can_be_retried_at_once(served: 
                     if int(await watcher.fetchval(LOCK_WAITERS_SQL)):
                         break
                     await asyncio.sleep(0.05)
-                await watcher.execute(   # the request's backend dies while it waits on the lock
+                await watcher.execute(  # the request's backend dies while it waits on the lock
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND wait_event_type = 'Lock' AND state = 'active'")
+                    "AND wait_event_type = 'Lock' AND state = 'active'"
+                )
                 lost = await first
                 await tx.rollback()
                 retry = await http.post("/api/v1/clients", json={"name": "Once"}, headers=key)

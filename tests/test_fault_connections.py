@@ -2,6 +2,7 @@
 idle-session timeout or an operator would), an exhausted pool, a PostgreSQL restart, and shutdown after all
 of it. The server must answer every request (2xx, or a 503 with Retry-After while the database is out of
 reach), recover by itself, keep every pool slot usable, and stop in bounded time."""
+
 from __future__ import annotations
 
 import asyncio
@@ -13,18 +14,22 @@ from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 import httpx
-
-from app.db import split_socket_host
 from conftest import HEADERS
 from server_process import ServerProcess, in_thread, new_database, prepared_database
+
+from app.db import split_socket_host
 
 POOL = 4
 ATTACK_SECONDS = 6.0
 KILL_EVERY = 0.2
-KILL_SQL = ("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction')")
-LOCK_WAITERS_SQL = ("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND pid <> pg_backend_pid() AND wait_event_type = 'Lock' AND state = 'active'")
+KILL_SQL = (
+    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() "
+    "AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction')"
+)
+LOCK_WAITERS_SQL = (
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+    "AND pid <> pg_backend_pid() AND wait_event_type = 'Lock' AND state = 'active'"
+)
 
 
 async def connect(url: str) -> asyncpg.Connection:
@@ -66,13 +71,24 @@ async def write_load(base: str, token: str, url: str, seconds: float, writers: i
                 client = await call(http, "POST", "/api/v1/clients", {"name": f"Load {i}-{n}"})
                 if client is None:
                     continue
-                invoice = await call(http, "POST", "/api/v1/invoices?mark_sent=true", {
-                    "client_id": client["id"], "line_items": [{"product_key": "x", "cost": 10, "quantity": 2}]})
+                invoice = await call(
+                    http,
+                    "POST",
+                    "/api/v1/invoices?mark_sent=true",
+                    {"client_id": client["id"], "line_items": [{"product_key": "x", "cost": 10, "quantity": 2}]},
+                )
                 if invoice is None:
                     continue
-                await call(http, "POST", "/api/v1/payments", {
-                    "client_id": client["id"], "amount": 20,
-                    "invoices": [{"invoice_id": invoice["id"], "amount": 20}]})
+                await call(
+                    http,
+                    "POST",
+                    "/api/v1/payments",
+                    {
+                        "client_id": client["id"],
+                        "amount": 20,
+                        "invoices": [{"invoice_id": invoice["id"], "amount": 20}],
+                    },
+                )
                 await call(http, "PUT", f"/api/v1/clients/{client['id']}", {"name": f"Load {i}-{n} paid"})
 
     async def killer() -> int:
@@ -100,10 +116,11 @@ async def every_slot_usable(base: str, token: str, url: str, company_id: int) ->
         await tx.start()
         await holder.execute("SELECT 1 FROM companies WHERE id = $1 FOR UPDATE", company_id)
         async with api(base, token) as http:
-            creates = [asyncio.create_task(http.post("/api/v1/clients", json={"name": f"Slot {i}"}))
-                       for i in range(POOL)]
+            creates = [
+                asyncio.create_task(http.post("/api/v1/clients", json={"name": f"Slot {i}"})) for i in range(POOL)
+            ]
             waiting = 0
-            for _ in range(100):   # from another connection: pg_stat_activity is snapshotted per transaction
+            for _ in range(100):  # from another connection: pg_stat_activity is snapshotted per transaction
                 waiting = int(await watcher.fetchval(LOCK_WAITERS_SQL))
                 if waiting >= POOL:
                     break
@@ -163,12 +180,14 @@ async def _company_id(url: str) -> int:
 
 
 def _pg_ctl(pg: Any, *args: str) -> None:
-    from pgserver._commands import pg_ctl   # the embedded server's own pg_ctl, run as its system user
+    from pgserver._commands import pg_ctl  # the embedded server's own pg_ctl, run as its system user
+
     pg_ctl(list(args), pgdata=pg.pgdata, user=pg.system_user, timeout=30)
 
 
 def test_a_postgresql_restart_is_a_503_then_the_server_recovers(tmp_path: Path) -> None:
     from app.embedded import start
+
     url, pg = start(tmp_path / "pg", database="restart", cleanup="stop")
     try:
         account = prepared_database(url)
@@ -180,6 +199,7 @@ def test_a_postgresql_restart_is_a_503_then_the_server_recovers(tmp_path: Path) 
             async def while_down() -> httpx.Response:
                 async with api(server.base, account["token"]) as http:
                     return await http.get("/api/v1/clients")
+
             started = time.monotonic()
             r = in_thread(while_down)
             assert time.monotonic() - started < 3.0
@@ -210,8 +230,10 @@ def test_shutdown_is_bounded_with_requests_waiting_for_the_pool(database_url: st
             await tx.start()
             await holder.execute("SELECT 1 FROM companies WHERE id = $1 FOR UPDATE", company)
             async with api(server.base, account["token"], timeout=30) as http:
-                calls = [asyncio.create_task(http.post("/api/v1/clients", json={"name": f"Held {i}"}))
-                         for i in range(pool * 2)]
+                calls = [
+                    asyncio.create_task(http.post("/api/v1/clients", json={"name": f"Held {i}"}))
+                    for i in range(pool * 2)
+                ]
                 await asyncio.sleep(0.5)
                 took = await asyncio.get_running_loop().run_in_executor(None, server.stop)
                 await asyncio.gather(*calls, return_exceptions=True)
@@ -219,4 +241,5 @@ def test_shutdown_is_bounded_with_requests_waiting_for_the_pool(database_url: st
             return float(took)
         finally:
             await holder.close()
+
     assert in_thread(scenario) < 15.0

@@ -1,6 +1,7 @@
 """The GraphQL facade against a real PostgreSQL: the same rows and values as REST, nested relations through
 per-request loaders with a constant statement count, mutations through the same services, tenant isolation,
 the header contract, hostile documents, and the committed SDL."""
+
 from __future__ import annotations
 
 import logging
@@ -34,8 +35,9 @@ def same_as_rest(entity_name: str, gql_item: dict[str, Any], rest_item: dict[str
             assert gql_item[to_camel_case(f.name)] == rest_item[f.name], f.name
 
 
-async def gql(api: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None,
-              status: int = 200) -> dict[str, Any]:
+async def gql(
+    api: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None, status: int = 200
+) -> dict[str, Any]:
     r = await api.post("/graphql", json={"query": query, "variables": variables or {}})
     assert r.status_code == status, r.text
     return r.json()  # type: ignore[no-any-return]
@@ -63,32 +65,52 @@ CLIENT_FIELDS = f"{scalars('client')} contacts {{ {scalars('client_contact')} }}
 
 # ---- the schema file ----------------------------------------------------------------------------
 def test_committed_schema_matches_export() -> None:
-    assert SCHEMA_FILE.read_text(encoding="utf-8") == sdl(), \
+    assert SCHEMA_FILE.read_text(encoding="utf-8") == sdl(), (
         "graph/schema.graphql is stale: run `python -m graph.export --write` and review the diff"
+    )
 
 
 # ---- reads: the same rows and values as REST -----------------------------------------------------
 async def test_list_matches_rest_with_filters_and_pagination(api: httpx.AsyncClient) -> None:
     for name in ("Acme Ltd", "Beta Acme", "Gamma", "Acme Three"):
-        await rest_client(api, name=name, id_number=f"ID-{name.replace(' ', '')}",
-                          contacts=[{"first_name": name.split()[0], "email": f"{name[:4].lower()}@x.test"}])
+        await rest_client(
+            api,
+            name=name,
+            id_number=f"ID-{name.replace(' ', '')}",
+            contacts=[{"first_name": name.split()[0], "email": f"{name[:4].lower()}@x.test"}],
+        )
     cases = [
         ({}, {}),
-        ({"name": "acme", "sort": "name|desc", "per_page": "2", "page": "2"},
-         {"name": "acme", "sort": "name|desc", "perPage": 2, "page": 2}),
+        (
+            {"name": "acme", "sort": "name|desc", "per_page": "2", "page": "2"},
+            {"name": "acme", "sort": "name|desc", "perPage": 2, "page": 2},
+        ),
         ({"filter": "gam"}, {"filter": "gam"}),
         ({"id_number": "ID-Gamma"}, {"idNumber": "ID-Gamma"}),
         ({"email": "beta@x.test", "status": "active"}, {"email": "beta@x.test", "status": "active"}),
-        ({"balance": "0:eq", "between_balance": "-1:1", "is_deleted": "false"},
-         {"balance": "0:eq", "betweenBalance": "-1:1", "isDeleted": "false"}),
+        (
+            {"balance": "0:eq", "between_balance": "-1:1", "is_deleted": "false"},
+            {"balance": "0:eq", "betweenBalance": "-1:1", "isDeleted": "false"},
+        ),
     ]
     query = f"""query($a: String, $b: String, $c: String, $d: String, $e: String, $f: String, $g: String,
                       $h: String, $i: String, $page: Int, $perPage: Int) {{
         clients(name: $a, sort: $b, filter: $c, idNumber: $d, email: $e, status: $f, balance: $g,
                 betweenBalance: $h, isDeleted: $i, page: $page, perPage: $perPage) {{
             items {{ {CLIENT_FIELDS} }} pagination {{ total count perPage currentPage totalPages }} }} }}"""
-    names = {"name": "a", "sort": "b", "filter": "c", "idNumber": "d", "email": "e", "status": "f", "balance": "g",
-             "betweenBalance": "h", "isDeleted": "i", "page": "page", "perPage": "perPage"}
+    names = {
+        "name": "a",
+        "sort": "b",
+        "filter": "c",
+        "idNumber": "d",
+        "email": "e",
+        "status": "f",
+        "balance": "g",
+        "betweenBalance": "h",
+        "isDeleted": "i",
+        "page": "page",
+        "perPage": "perPage",
+    }
     for rest_params, gql_args in cases:
         rest = (await api.get("/api/v1/clients", params=rest_params)).json()
         data = (await ok(api, query, {names[k]: v for k, v in gql_args.items()}))["clients"]
@@ -99,8 +121,13 @@ async def test_list_matches_rest_with_filters_and_pagination(api: httpx.AsyncCli
             for c_mine, c_theirs in zip(mine["contacts"], theirs["contacts"], strict=True):
                 same_as_rest("client_contact", c_mine, c_theirs)
         page = rest["meta"]["pagination"]
-        assert data["pagination"] == {"total": page["total"], "count": page["count"], "perPage": page["per_page"],
-                                      "currentPage": page["current_page"], "totalPages": page["total_pages"]}
+        assert data["pagination"] == {
+            "total": page["total"],
+            "count": page["count"],
+            "perPage": page["per_page"],
+            "currentPage": page["current_page"],
+            "totalPages": page["total_pages"],
+        }
 
 
 async def test_status_filter_and_get_query_string(api: httpx.AsyncClient) -> None:
@@ -122,23 +149,34 @@ async def test_single_client_with_nested_relations(api: httpx.AsyncClient) -> No
     r = await api.post("/api/v1/group_settings", json={"name": "VIP", "settings": {"currency_id": "2"}})
     assert r.status_code == 200, r.text
     group = r.json()["data"]
-    r = await api.put(f"/api/v1/group_settings/{group['id']}/upload",
-                      files=[("documents[]", ("logo.png", PNG, "image/png"))])
+    r = await api.put(
+        f"/api/v1/group_settings/{group['id']}/upload", files=[("documents[]", ("logo.png", PNG, "image/png"))]
+    )
     assert r.status_code == 200, r.text
-    client = await rest_client(api, name="Nested", group_settings_id=group["id"],
-                               contacts=[{"first_name": "Ann", "email": "ann@x.test"}, {"first_name": "Bob"}])
+    client = await rest_client(
+        api,
+        name="Nested",
+        group_settings_id=group["id"],
+        contacts=[{"first_name": "Ann", "email": "ann@x.test"}, {"first_name": "Bob"}],
+    )
     r = await api.put(f"/api/v1/clients/{client['id']}/upload", files=[("documents[]", ("a.png", PNG, "image/png"))])
     assert r.status_code == 200, r.text
     rest = (await api.get(f"/api/v1/clients/{client['id']}", params={"include": "activities,group_settings"})).json()
-    data = await ok(api, f"""query($id: HashID!) {{ client(id: $id) {{ {CLIENT_FIELDS}
-        documents {{ {scalars('document')} }} activities {{ {scalars('activity')} }}
-        groupSettings {{ {scalars('group_setting')} documents {{ {scalars('document')} }} }} }} }}""",
-                    {"id": client["id"]})
+    data = await ok(
+        api,
+        f"""query($id: HashID!) {{ client(id: $id) {{ {CLIENT_FIELDS}
+        documents {{ {scalars("document")} }} activities {{ {scalars("activity")} }}
+        groupSettings {{ {scalars("group_setting")} documents {{ {scalars("document")} }} }} }} }}""",
+        {"id": client["id"]},
+    )
     mine, theirs = data["client"], rest["data"]
     same_as_rest("client", mine, theirs)
     assert [c["firstName"] for c in mine["contacts"]] == ["Ann", "Bob"]
-    for kind, key, gql_key in (("client_contact", "contacts", "contacts"), ("document", "documents", "documents"),
-                               ("activity", "activities", "activities")):
+    for kind, key, gql_key in (
+        ("client_contact", "contacts", "contacts"),
+        ("document", "documents", "documents"),
+        ("activity", "activities", "activities"),
+    ):
         assert len(mine[gql_key]) == len(theirs[key]) > 0, key
         for a, b in zip(mine[gql_key], theirs[key]):
             same_as_rest(kind, a, b)
@@ -149,8 +187,9 @@ async def test_single_client_with_nested_relations(api: httpx.AsyncClient) -> No
     same_as_rest("document", mine["groupSettings"]["documents"][0], group_docs[0])
     # a client without a group has no groupSettings
     bare = await rest_client(api, name="Bare")
-    data = await ok(api, "query($id: HashID!) { client(id: $id) { groupSettingsId groupSettings { id } } }",
-                    {"id": bare["id"]})
+    data = await ok(
+        api, "query($id: HashID!) { client(id: $id) { groupSettingsId groupSettings { id } } }", {"id": bare["id"]}
+    )
     assert data["client"] == {"groupSettingsId": "", "groupSettings": None}
 
 
@@ -161,8 +200,9 @@ async def test_every_list_field_serves_every_field(api: httpx.AsyncClient, entit
     await rest_client(api, name="Someone", contacts=[{"first_name": "Ann"}])
     relations = " ".join(f"{to_camel_case(r.name)} {{ __typename }}" for r in entity.relations)
     field = to_camel_case(entity.path)
-    data = await ok(api, f"{{ {field}(perPage: 5) {{ items {{ {scalars(entity.name)} {relations} }} "
-                         f"pagination {{ total }} }} }}")
+    data = await ok(
+        api, f"{{ {field}(perPage: 5) {{ items {{ {scalars(entity.name)} {relations} }} pagination {{ total }} }} }}"
+    )
     rest = (await api.get(f"/api/v1/{entity.path}", params={"per_page": "5"})).json()
     assert data[field]["pagination"]["total"] == rest["meta"]["pagination"]["total"]
     for mine, theirs in zip(data[field]["items"], rest["data"], strict=True):
@@ -172,13 +212,18 @@ async def test_every_list_field_serves_every_field(api: httpx.AsyncClient, entit
 # ---- writes ---------------------------------------------------------------------------------------
 CREATE = "mutation($input: JSON!) { createClient(input: $input) { id name number settings contacts { id firstName email isPrimary } } }"
 UPDATE = "mutation($id: HashID!, $input: JSON!) { updateClient(id: $id, input: $input) { id name contacts { id firstName } } }"
-BULK = ("mutation($action: String!, $ids: [HashID!]!, $input: JSON) { bulkClients(action: $action, ids: $ids, "
-        "input: $input) { id archivedAt isDeleted groupSettingsId } }")
+BULK = (
+    "mutation($action: String!, $ids: [HashID!]!, $input: JSON) { bulkClients(action: $action, ids: $ids, "
+    "input: $input) { id archivedAt isDeleted groupSettingsId } }"
+)
 
 
 async def test_create_update_bulk_mutations(api: httpx.AsyncClient) -> None:
-    made = (await ok(api, CREATE, {"input": {"name": "Made in GQL", "contacts": [
-        {"first_name": "Zed", "email": "zed@x.test"}]}}))["createClient"]
+    made = (
+        await ok(
+            api, CREATE, {"input": {"name": "Made in GQL", "contacts": [{"first_name": "Zed", "email": "zed@x.test"}]}}
+        )
+    )["createClient"]
     assert made["name"] == "Made in GQL" and made["number"] == "0001"
     assert made["settings"]["currency_id"] == "1"
     assert [(c["firstName"], c["isPrimary"]) for c in made["contacts"]] == [("Zed", True)]
@@ -186,8 +231,16 @@ async def test_create_update_bulk_mutations(api: httpx.AsyncClient) -> None:
     assert rest["name"] == "Made in GQL" and rest["contacts"][0]["email"] == "zed@x.test"
 
     contact = made["contacts"][0]["id"]
-    updated = (await ok(api, UPDATE, {"id": made["id"], "input": {
-        "name": "Renamed", "contacts": [{"id": contact, "first_name": "Zoe"}, {"first_name": "New"}]}}))["updateClient"]
+    updated = (
+        await ok(
+            api,
+            UPDATE,
+            {
+                "id": made["id"],
+                "input": {"name": "Renamed", "contacts": [{"id": contact, "first_name": "Zoe"}, {"first_name": "New"}]},
+            },
+        )
+    )["updateClient"]
     assert updated["name"] == "Renamed"
     assert [c["firstName"] for c in updated["contacts"]] == ["Zoe", "New"] and updated["contacts"][0]["id"] == contact
 
@@ -206,19 +259,28 @@ async def test_create_update_bulk_mutations(api: httpx.AsyncClient) -> None:
     assert all(r["archivedAt"] > 0 and not r["isDeleted"] for r in rows)
     r = await api.post("/api/v1/group_settings", json={"name": "Gold"})
     group = r.json()["data"]["id"]
-    rows = (await ok(api, BULK, {"action": "assign_group", "ids": [other["id"]],
-                                 "input": {"group_settings_id": group}}))["bulkClients"]
+    rows = (
+        await ok(api, BULK, {"action": "assign_group", "ids": [other["id"]], "input": {"group_settings_id": group}})
+    )["bulkClients"]
     assert rows[0]["groupSettingsId"] == group
     error = only_error(await gql(api, BULK, {"action": "explode", "ids": [other["id"]]}))
     assert error["extensions"]["status"] == 422 and list(error["extensions"]["errors"]) == ["action"]
     error = only_error(await gql(api, BULK, {"action": " ", "ids": [other["id"]]}))
     assert error["extensions"]["errors"] == {"action": ["The action field is required."]}
 
-    made_group = (await ok(api, 'mutation { createGroupSetting(input: {name: "Silver", settings: {x: 1.10}}) '
-                                '{ id name settings } }'))["createGroupSetting"]
+    made_group = (
+        await ok(
+            api, 'mutation { createGroupSetting(input: {name: "Silver", settings: {x: 1.10}}) { id name settings } }'
+        )
+    )["createGroupSetting"]
     assert made_group["name"] == "Silver" and made_group["settings"] == {"x": 1.1}
-    rows = (await ok(api, "mutation($ids: [HashID!]!) { bulkGroupSettings(action: \"delete\", ids: $ids) "
-                          "{ id isDeleted } }", {"ids": [made_group["id"]]}))["bulkGroupSettings"]
+    rows = (
+        await ok(
+            api,
+            'mutation($ids: [HashID!]!) { bulkGroupSettings(action: "delete", ids: $ids) { id isDeleted } }',
+            {"ids": [made_group["id"]]},
+        )
+    )["bulkGroupSettings"]
     assert rows == [{"id": made_group["id"], "isDeleted": True}]
 
 
@@ -236,8 +298,9 @@ async def test_rest_and_graphql_see_each_others_writes(api: httpx.AsyncClient) -
 
 
 # ---- tenant isolation -----------------------------------------------------------------------------
-async def test_other_companys_ids_answer_like_missing_ones(api: httpx.AsyncClient, api_b: httpx.AsyncClient,
-                                                           db: Any) -> None:
+async def test_other_companys_ids_answer_like_missing_ones(
+    api: httpx.AsyncClient, api_b: httpx.AsyncClient, db: Any
+) -> None:
     theirs = await rest_client(api_b, name="B's client")
     before = dict(await db.fetchrow("SELECT * FROM clients WHERE id = $1", ids.decode(theirs["id"])))
     missing = ids.encode(2**40)
@@ -250,8 +313,10 @@ async def test_other_companys_ids_answer_like_missing_ones(api: httpx.AsyncClien
     assert answers[0] == answers[1] == answers[2] == answers[3]
     assert answers[0][0] == ("Client not found", {"code": "not_found", "status": 404, "errors": {}})
     assert answers[0][1] == answers[0][0]
-    assert answers[0][2] == ("The given data was invalid.", {"code": "invalid", "status": 422,
-                                                             "errors": {"ids": ["The selected ids is invalid."]}})
+    assert answers[0][2] == (
+        "The given data was invalid.",
+        {"code": "invalid", "status": 422, "errors": {"ids": ["The selected ids is invalid."]}},
+    )
     # a mixed bulk (one own id, one foreign) changes nothing either
     mine = await rest_client(api, name="A's client")
     only_error(await gql(api, BULK, {"action": "delete", "ids": [mine["id"], theirs["id"]]}))
@@ -271,13 +336,15 @@ async def test_header_contract_on_graphql(app: Any, tenant_a: Any) -> None:
         assert r.json() == {"message": "Missing or invalid X-Requested-With header", "errors": {}}
         r = await raw.post("/graphql", json=query, headers={"X-Requested-With": "XMLHttpRequest"})
         assert r.status_code == 403 and r.json() == {"message": "Invalid token", "errors": {}}
-        r = await raw.post("/graphql", json=query, headers={"X-Requested-With": "XMLHttpRequest",
-                                                            "X-API-TOKEN": "wrong"})
+        r = await raw.post(
+            "/graphql", json=query, headers={"X-Requested-With": "XMLHttpRequest", "X-API-TOKEN": "wrong"}
+        )
         assert r.status_code == 403 and r.json()["message"] == "Invalid token"
         r = await raw.options("/graphql")
         assert r.status_code == 200 and "x-minimum-client-version" in r.headers
-        r = await raw.post("/graphql", json=query, headers={"X-Requested-With": "XMLHttpRequest",
-                                                            "X-API-TOKEN": tenant_a.token})
+        r = await raw.post(
+            "/graphql", json=query, headers={"X-Requested-With": "XMLHttpRequest", "X-API-TOKEN": tenant_a.token}
+        )
         assert r.status_code == 200 and r.json() == {"data": {"clients": {"pagination": {"total": 0}}}}
         assert r.headers["content-type"] == "application/json" and "x-app-version" in r.headers
 
@@ -295,9 +362,9 @@ async def test_limits_and_malformed_documents(api: httpx.AsyncClient) -> None:
     body = await gql(api, "{ " + " ".join(f"a{i}: __typename" for i in range(31)) + " }")
     assert "30" in only_error(body)["message"] and "alias" in only_error(body)["message"].lower()
     assert "a29" in (await ok(api, "{ " + " ".join(f"a{i}: __typename" for i in range(30)) + " }"))
-    body = await gql(api, "{ clients(filter: \"" + "x" * 10 + "\") { items { " + "id " * 3000 + "} } }")
+    body = await gql(api, '{ clients(filter: "' + "x" * 10 + '") { items { ' + "id " * 3000 + "} } }")
     assert "tokens" in only_error(body)["message"]
-    for broken in ("{ clients { items { id }", "query {", "}}}", "{ nope }", "{ clients(page: \"x\") { items { id } } }"):
+    for broken in ("{ clients { items { id }", "query {", "}}}", "{ nope }", '{ clients(page: "x") { items { id } } }'):
         body = await gql(api, broken)
         assert body["errors"] and body.get("data") is None, broken
     r = await api.post("/graphql", json=[{"query": "{ __typename }"}, {"query": "{ __typename }"}])
@@ -312,13 +379,15 @@ async def test_limits_and_malformed_documents(api: httpx.AsyncClient) -> None:
     assert r.status_code == 413 and r.json()["errors"][0]["extensions"]["status"] == 413
 
 
-async def test_introspection_follows_the_setting(api: httpx.AsyncClient, settings: Any, db: Any,
-                                                 tenant_a: Any) -> None:
+async def test_introspection_follows_the_setting(api: httpx.AsyncClient, settings: Any, db: Any, tenant_a: Any) -> None:
     data = await ok(api, "{ __schema { queryType { name } } }")
     assert data == {"__schema": {"queryType": {"name": "Query"}}}
     closed = create_app(replace(settings, graphql_introspection=False), db=db)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=closed), base_url="http://testserver",
-                                 headers={"X-Requested-With": "XMLHttpRequest", "X-API-TOKEN": tenant_a.token}) as c:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=closed),
+        base_url="http://testserver",
+        headers={"X-Requested-With": "XMLHttpRequest", "X-API-TOKEN": tenant_a.token},
+    ) as c:
         body = await gql(c, "{ __schema { queryType { name } } }")
         assert body["data"] is None and "introspection has been disabled" in body["errors"][0]["message"]
         assert await ok(c, "{ __typename }") == {"__typename": "Query"}
@@ -330,8 +399,11 @@ def test_unexpected_errors_are_masked_and_logged(caplog: pytest.LogCaptureFixtur
     error = GraphQLError("boom", path=["clients"], original_error=RuntimeError("SELECT secret FROM x"))
     with caplog.at_level(logging.ERROR, logger="lightninja"):
         masked = convert(error)
-    assert masked.formatted == {"message": "Server Error", "path": ["clients"],
-                                "extensions": {"code": "server_error", "status": 500, "errors": {}}}
+    assert masked.formatted == {
+        "message": "Server Error",
+        "path": ["clients"],
+        "extensions": {"code": "server_error", "status": 500, "errors": {}},
+    }
     assert "SELECT secret" in caplog.text
     syntax = GraphQLError("Syntax Error: Expected Name")
     assert convert(syntax) is syntax
@@ -340,26 +412,37 @@ def test_unexpected_errors_are_masked_and_logged(caplog: pytest.LogCaptureFixtur
 # ---- statement count: nested lists are batched ----------------------------------------------------
 async def seed(db: Any, company: str, n: int) -> None:
     company_id = ids.decode(company)
-    group = await db.fetchval("INSERT INTO group_settings (company_id, name) VALUES ($1, 'G') RETURNING id",
-                              company_id)
-    await db.execute("INSERT INTO documents (company_id, documentable_type, documentable_id, hash, name, type) "
-                     "VALUES ($1, 'group_settings', $2, md5(random()::text), 'g.png', 'png')", company_id, group)
-    await db.execute("INSERT INTO clients (company_id, name, group_settings_id) SELECT $1, 'C' || g, "
-                     "CASE WHEN g % 2 = 0 THEN $3::bigint END FROM generate_series(1, $2) g", company_id, n, group)
-    await db.execute("INSERT INTO client_contacts (company_id, client_id, contact_key, first_name) "
-                     "SELECT company_id, id, md5(id::text), 'F' || id FROM clients WHERE company_id = $1",
-                     company_id)
-    await db.execute("INSERT INTO documents (company_id, documentable_type, documentable_id, hash, name, type) "
-                     "SELECT company_id, 'clients', id, md5(id::text), 'd.png', 'png' FROM clients WHERE company_id = $1",
-                     company_id)
+    group = await db.fetchval("INSERT INTO group_settings (company_id, name) VALUES ($1, 'G') RETURNING id", company_id)
+    await db.execute(
+        "INSERT INTO documents (company_id, documentable_type, documentable_id, hash, name, type) "
+        "VALUES ($1, 'group_settings', $2, md5(random()::text), 'g.png', 'png')",
+        company_id,
+        group,
+    )
+    await db.execute(
+        "INSERT INTO clients (company_id, name, group_settings_id) SELECT $1, 'C' || g, "
+        "CASE WHEN g % 2 = 0 THEN $3::bigint END FROM generate_series(1, $2) g",
+        company_id,
+        n,
+        group,
+    )
+    await db.execute(
+        "INSERT INTO client_contacts (company_id, client_id, contact_key, first_name) "
+        "SELECT company_id, id, md5(id::text), 'F' || id FROM clients WHERE company_id = $1",
+        company_id,
+    )
+    await db.execute(
+        "INSERT INTO documents (company_id, documentable_type, documentable_id, hash, name, type) "
+        "SELECT company_id, 'clients', id, md5(id::text), 'd.png', 'png' FROM clients WHERE company_id = $1",
+        company_id,
+    )
 
 
 NESTED = """query($n: Int) { clients(perPage: $n) { items { id name contacts { id firstName } documents { id name }
     activities { id } groupSettings { id name documents { id } } } } }"""
 
 
-async def test_nested_lists_run_a_constant_number_of_statements(api: httpx.AsyncClient, db: Any,
-                                                                tenant_a: Any) -> None:
+async def test_nested_lists_run_a_constant_number_of_statements(api: httpx.AsyncClient, db: Any, tenant_a: Any) -> None:
     await seed(db, tenant_a.company_id, 200)
     counts = {}
     for n in (20, 200):

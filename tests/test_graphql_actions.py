@@ -1,4 +1,5 @@
 """Document actions and refunds through GraphQL: the same service calls, rules and tenant scoping as REST."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -46,7 +47,7 @@ async def test_unknown_action_and_foreign_ids_answer_like_rest(api, api_b, db):
     missing = await gql(api_b, ACTION, id="xxxxxxxxxx", a="mark_sent")
     assert foreign["errors"][0]["message"] == missing["errors"][0]["message"] == "Invoice not found"
     assert foreign["errors"][0]["extensions"]["status"] == 404
-    assert await db.fetchval("SELECT status_id FROM invoices") == 1   # still a draft
+    assert await db.fetchval("SELECT status_id FROM invoices") == 1  # still a draft
 
 
 async def test_refund_payment_through_graphql(api, api_b, db, tenant_a):
@@ -69,23 +70,33 @@ async def test_refund_payment_through_graphql(api, api_b, db, tenant_a):
 async def test_paymentables_of_invoices_and_credits_read_through_graphql(api, db, tenant_a):
     client, invoice = await draft_invoice(api, cost=100)
     await api.get(f"/api/v1/invoices/{invoice}/mark_sent")
-    credit = (await api.post("/api/v1/credits?mark_sent=true",
-                             json={"client_id": client, "line_items": [{"quantity": 1, "cost": 30}]})).json()["data"]
-    body = {"client_id": client, "amount": 70, "invoices": [{"invoice_id": invoice, "amount": 100}],
-            "credits": [{"credit_id": credit["id"], "amount": 30}]}
+    credit = (
+        await api.post(
+            "/api/v1/credits?mark_sent=true", json={"client_id": client, "line_items": [{"quantity": 1, "cost": 30}]}
+        )
+    ).json()["data"]
+    body = {
+        "client_id": client,
+        "amount": 70,
+        "invoices": [{"invoice_id": invoice, "amount": 100}],
+        "credits": [{"credit_id": credit["id"], "amount": 30}],
+    }
     r = await api.post("/api/v1/payments", json=body)
     assert r.status_code == 200, r.text
     payment = r.json()["data"]["id"]
-    out = await gql(api, "query($id: HashID!) { payment(id: $id) { paymentables { invoiceId creditId amount } } }",
-                    id=payment)
+    out = await gql(
+        api, "query($id: HashID!) { payment(id: $id) { paymentables { invoiceId creditId amount } } }", id=payment
+    )
     assert "errors" not in out, out
     rows = {(p["invoiceId"], p["creditId"]): p["amount"] for p in out["data"]["payment"]["paymentables"]}
     assert rows == {(invoice, ""): 100.0, ("", credit["id"]): 30.0}
     await assert_invariants(db, tenant_a.company_id)
 
 
-CREATE_INVOICE = ("mutation($in: JSON!, $sent: Boolean, $amount: Decimal) { createInvoice(input: $in, markSent: $sent, "
-                  "amountPaid: $amount) { id statusId balance } }")
+CREATE_INVOICE = (
+    "mutation($in: JSON!, $sent: Boolean, $amount: Decimal) { createInvoice(input: $in, markSent: $sent, "
+    "amountPaid: $amount) { id statusId balance } }"
+)
 UPDATE_INVOICE = "mutation($id: HashID!, $in: JSON!) { updateInvoice(id: $id, input: $in, paid: true) { statusId } }"
 
 

@@ -1,12 +1,14 @@
 """Hostile inputs (hostile-inputs.md 2.1, 2.5, 2.6, 2.9): every case is a clear 4xx or a documented
 coercion, never a 5xx, never internals in the body, and the database is exactly as it was."""
+
 from __future__ import annotations
 
 import dataclasses
 import json
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -17,10 +19,30 @@ from app.main import create_app
 from app.settings import Settings
 
 # the checkout's own location stands for "a path of this machine"
-LEAKS = ("Traceback", "asyncpg", "SELECT ", "INSERT ", "UPDATE ", "psycopg", "Exception", "File \"",
-         str(Path(__file__).resolve().parent.parent), "orjson", "starlette")
-TABLES = ("clients", "client_contacts", "group_settings", "activities", "documents", "company_tokens", "users",
-          "company_users", "rate_limits")
+LEAKS = (
+    "Traceback",
+    "asyncpg",
+    "SELECT ",
+    "INSERT ",
+    "UPDATE ",
+    "psycopg",
+    "Exception",
+    'File "',
+    str(Path(__file__).resolve().parent.parent),
+    "orjson",
+    "starlette",
+)
+TABLES = (
+    "clients",
+    "client_contacts",
+    "group_settings",
+    "activities",
+    "documents",
+    "company_tokens",
+    "users",
+    "company_users",
+    "rate_limits",
+)
 
 
 async def state(db: Db) -> dict[str, Any]:
@@ -45,24 +67,35 @@ def assert_clean(r: httpx.Response, allowed: tuple[int, ...] = (400, 413, 415, 4
 @pytest.fixture
 async def seeded(api: httpx.AsyncClient, db: Db) -> dict[str, Any]:
     group = (await api.post("/api/v1/group_settings", json={"name": "G"})).json()["data"]
-    client = (await api.post("/api/v1/clients", json={
-        "name": "Existing", "group_settings_id": group["id"],
-        "contacts": [{"first_name": "Eve", "email": "eve@example.com"}]})).json()["data"]
+    client = (
+        await api.post(
+            "/api/v1/clients",
+            json={
+                "name": "Existing",
+                "group_settings_id": group["id"],
+                "contacts": [{"first_name": "Eve", "email": "eve@example.com"}],
+            },
+        )
+    ).json()["data"]
     return {"client": client, "group": group, "before": await state(db)}
 
 
 # ---- 2.1 authentication ---------------------------------------------------------------------------
 
-async def test_a1_a3_bad_tokens_on_write_routes_change_nothing(seeded: Any, anon: httpx.AsyncClient, db: Db,
-                                                               tenant_a: Any) -> None:
+
+async def test_a1_a3_bad_tokens_on_write_routes_change_nothing(
+    seeded: Any, anon: httpx.AsyncClient, db: Db, tenant_a: Any
+) -> None:
     client_id = seeded["client"]["id"]
     for token in ("", "x", "x" * 10_240, tenant_a.token[:-1], tenant_a.token + " "):
         headers = {"X-API-TOKEN": token} if token else {}
-        for method, path, body in (("POST", "/api/v1/clients", {"name": "x"}),
-                                   ("PUT", f"/api/v1/clients/{client_id}", {"name": "x"}),
-                                   ("DELETE", f"/api/v1/clients/{client_id}", None),
-                                   ("POST", "/api/v1/clients/bulk", {"action": "delete", "ids": [client_id]}),
-                                   ("POST", "/api/v1/logout", None)):
+        for method, path, body in (
+            ("POST", "/api/v1/clients", {"name": "x"}),
+            ("PUT", f"/api/v1/clients/{client_id}", {"name": "x"}),
+            ("DELETE", f"/api/v1/clients/{client_id}", None),
+            ("POST", "/api/v1/clients/bulk", {"action": "delete", "ids": [client_id]}),
+            ("POST", "/api/v1/logout", None),
+        ):
             r = await anon.request(method, f"{path}?api_token={tenant_a.token}", json=body, headers=headers)
             assert r.status_code == 403 and r.json() == {"message": "Invalid token", "errors": {}}
     assert await state(db) == seeded["before"]
@@ -70,21 +103,28 @@ async def test_a1_a3_bad_tokens_on_write_routes_change_nothing(seeded: Any, anon
 
 async def test_a5_forwarded_for_does_not_reset_the_login_lockout(anon: httpx.AsyncClient, tenant_a: Any) -> None:
     for attempt in range(5):
-        r = await anon.post("/api/v1/login", json={"email": "owner-a@example.com", "password": f"bad{attempt}"},
-                            headers={"X-Forwarded-For": f"10.0.0.{attempt}"})
+        r = await anon.post(
+            "/api/v1/login",
+            json={"email": "owner-a@example.com", "password": f"bad{attempt}"},
+            headers={"X-Forwarded-For": f"10.0.0.{attempt}"},
+        )
         assert r.status_code == 401
-    r = await anon.post("/api/v1/login", json={"email": "owner-a@example.com", "password": "secret-password"},
-                        headers={"X-Forwarded-For": "10.9.9.9", "X-Real-IP": "10.9.9.9"})
+    r = await anon.post(
+        "/api/v1/login",
+        json={"email": "owner-a@example.com", "password": "secret-password"},
+        headers={"X-Forwarded-For": "10.9.9.9", "X-Real-IP": "10.9.9.9"},
+    )
     assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0
 
 
-async def test_a6_unknown_email_and_wrong_password_are_indistinguishable(anon: httpx.AsyncClient,
-                                                                         tenant_a: Any) -> None:
+async def test_a6_unknown_email_and_wrong_password_are_indistinguishable(
+    anon: httpx.AsyncClient, tenant_a: Any
+) -> None:
     timings: dict[str, float] = {}
     bodies = {}
     for label, email in (("wrong password", "owner-a@example.com"), ("unknown email", "ghost@example.com")):
         runs = []
-        for _ in range(2):     # best of two, so a scheduling hiccup does not decide
+        for _ in range(2):  # best of two, so a scheduling hiccup does not decide
             started = time.perf_counter()
             r = await anon.post("/api/v1/login", json={"email": email, "password": "not-it"})
             runs.append(time.perf_counter() - started)
@@ -95,13 +135,16 @@ async def test_a6_unknown_email_and_wrong_password_are_indistinguishable(anon: h
     assert timings["unknown email"] > timings["wrong password"] / 5
 
 
-async def test_a8_raw_token_is_only_in_the_login_response(anon: httpx.AsyncClient, tenant_a: Any,
-                                                          db: Db) -> None:
+async def test_a8_raw_token_is_only_in_the_login_response(anon: httpx.AsyncClient, tenant_a: Any, db: Db) -> None:
     login = await anon.post("/api/v1/login", json={"email": "owner-a@example.com", "password": "secret-password"})
     token = login.json()["data"][0]["token"]["token"]
     session = {"X-API-TOKEN": token}
     await anon.post("/api/v1/clients", json={"name": "Made"}, headers=session)
-    for path in ("/api/v1/activities", "/api/v1/clients?include=activities", f"/api/v1/companies/{tenant_a.company_id}"):
+    for path in (
+        "/api/v1/activities",
+        "/api/v1/clients?include=activities",
+        f"/api/v1/companies/{tenant_a.company_id}",
+    ):
         assert token not in (await anon.get(path, headers=session)).text
     assert token not in (await anon.post("/api/v1/refresh", headers=session)).text
     stored = [dict(r) for r in await db.fetch("SELECT * FROM company_tokens")]
@@ -122,17 +165,34 @@ async def test_a7_links_use_the_configured_base_url(api: httpx.AsyncClient, seed
 # ---- 2.5 malformed input ----------------------------------------------------------------------------
 
 BAD_JSON = [
-    b'{"name": ', b'{"name": "x"', b"not json", b"{'name': 'x'}", b'{"name": "x"} trailing', b"\xff\xfe\x00",
-    b'{"name": "x",}', b"[1, 2]", b'"a string"', b"null", b"42", b"true", b'{"name": "\\x"}',
+    b'{"name": ',
+    b'{"name": "x"',
+    b"not json",
+    b"{'name': 'x'}",
+    b'{"name": "x"} trailing',
+    b"\xff\xfe\x00",
+    b'{"name": "x",}',
+    b"[1, 2]",
+    b'"a string"',
+    b"null",
+    b"42",
+    b"true",
+    b'{"name": "\\x"}',
     '{"name": "x"}'.encode("utf-16"),
 ]
 
 
 def write_routes(seeded: dict[str, Any], company: str) -> list[tuple[str, str]]:
-    return [("POST", "/api/v1/clients"), ("PUT", f"/api/v1/clients/{seeded['client']['id']}"),
-            ("POST", "/api/v1/clients/bulk"), ("POST", "/api/v1/group_settings"),
-            ("PUT", f"/api/v1/group_settings/{seeded['group']['id']}"), ("PUT", f"/api/v1/companies/{company}"),
-            ("POST", "/api/v1/login"), ("POST", "/api/v1/login/precheck")]
+    return [
+        ("POST", "/api/v1/clients"),
+        ("PUT", f"/api/v1/clients/{seeded['client']['id']}"),
+        ("POST", "/api/v1/clients/bulk"),
+        ("POST", "/api/v1/group_settings"),
+        ("PUT", f"/api/v1/group_settings/{seeded['group']['id']}"),
+        ("PUT", f"/api/v1/companies/{company}"),
+        ("POST", "/api/v1/login"),
+        ("POST", "/api/v1/login/precheck"),
+    ]
 
 
 async def test_m1_invalid_json_bodies(api: httpx.AsyncClient, seeded: Any, db: Db, tenant_a: Any) -> None:
@@ -147,8 +207,12 @@ async def test_m1_invalid_json_bodies(api: httpx.AsyncClient, seeded: Any, db: D
 
 async def test_m1_wrong_content_types(api: httpx.AsyncClient, seeded: Any, db: Db, tenant_a: Any) -> None:
     for method, path in write_routes(seeded, tenant_a.company_id):
-        for ctype, raw in (("text/plain", b'{"name": "x"}'), ("application/x-www-form-urlencoded", b"name=x"),
-                           ("application/jsonp", b'{"name": "x"}'), ("text/json", b'{"name": "x"}')):
+        for ctype, raw in (
+            ("text/plain", b'{"name": "x"}'),
+            ("application/x-www-form-urlencoded", b"name=x"),
+            ("application/jsonp", b'{"name": "x"}'),
+            ("text/json", b'{"name": "x"}'),
+        ):
             r = await api.request(method, path, content=raw, headers={"Content-Type": ctype})
             assert_clean(r, (415,))
     assert await state(db) == seeded["before"]
@@ -157,51 +221,66 @@ async def test_m1_wrong_content_types(api: httpx.AsyncClient, seeded: Any, db: D
 async def test_m1_empty_bodies(api: httpx.AsyncClient, seeded: Any, db: Db) -> None:
     """An empty body is `{}`: where something is required that is a 422 on the field; an update with no
     fields changes nothing. (Creating a client from `{}` is allowed, as upstream: a name is optional.)"""
-    for path, field in (("/api/v1/clients/bulk", "action"), ("/api/v1/login", "email"),
-                        ("/api/v1/login/precheck", "email")):
+    for path, field in (
+        ("/api/v1/clients/bulk", "action"),
+        ("/api/v1/login", "email"),
+        ("/api/v1/login/precheck", "email"),
+    ):
         for raw in (b"", b"   ", b"{}"):
             r = await api.post(path, content=raw, headers={"Content-Type": "application/json"} if raw else {})
             assert field in assert_clean(r, (422,))["errors"]
-    r = await api.put(f"/api/v1/clients/{seeded['client']['id']}", content=b"{}",
-                      headers={"Content-Type": "application/json"})
+    r = await api.put(
+        f"/api/v1/clients/{seeded['client']['id']}", content=b"{}", headers={"Content-Type": "application/json"}
+    )
     assert r.status_code == 200 and r.json()["data"]["name"] == "Existing"
     after = await state(db)
     assert after["clients"][0] | {"updated_at": None} == seeded["before"]["clients"][0] | {"updated_at": None}
 
 
-@pytest.mark.parametrize("raw,where", [
-    (b'{"name": "x", "e_invoice": {"amount": NaN}}', "NaN"),
-    (b'{"name": "x", "e_invoice": {"amount": Infinity}}', "Infinity"),
-    (b'{"name": "x", "e_invoice": {"amount": -Infinity}}', "-Infinity"),
-    (b'{"name": "x", "settings": {"default_task_rate": NaN}}', "NaN in settings"),
-])
-async def test_m2_nan_and_infinity_are_refused(api: httpx.AsyncClient, seeded: Any, db: Db, raw: bytes,
-                                               where: str) -> None:
+@pytest.mark.parametrize(
+    "raw,where",
+    [
+        (b'{"name": "x", "e_invoice": {"amount": NaN}}', "NaN"),
+        (b'{"name": "x", "e_invoice": {"amount": Infinity}}', "Infinity"),
+        (b'{"name": "x", "e_invoice": {"amount": -Infinity}}', "-Infinity"),
+        (b'{"name": "x", "settings": {"default_task_rate": NaN}}', "NaN in settings"),
+    ],
+)
+async def test_m2_nan_and_infinity_are_refused(
+    api: httpx.AsyncClient, seeded: Any, db: Db, raw: bytes, where: str
+) -> None:
     r = await api.post("/api/v1/clients", content=raw, headers={"Content-Type": "application/json"})
     assert_clean(r, (400, 422))
     assert await state(db) == seeded["before"]
 
 
-@pytest.mark.parametrize("raw,field", [
-    (b'{"name": "x", "e_invoice": {"amount": 1e309}}', "e_invoice.amount"),
-    (b'{"name": "x", "settings": {"default_task_rate": 1e309}}', "settings.default_task_rate"),
-    (b'{"name": "x", "settings": {"default_task_rate": 1' + b"0" * 400 + b'}}', "settings.default_task_rate"),
-    (b'{"name": "x", "settings": {"my_value": -1e400}}', "settings.my_value"),
-    (b'{"name": "x", "tax_info": {"n": 1' + b"0" * 400 + b'}}', "tax_info.n"),
-    (b'{"name": "x", "settings": {"counter_padding": 99999999999999999999}}', "settings.counter_padding"),
-    (b'{"name": "x", "is_tax_exempt": 2}', "is_tax_exempt"),
-])
-async def test_m2_m7_out_of_range_numbers_are_422(api: httpx.AsyncClient, seeded: Any, db: Db, raw: bytes,
-                                                  field: str) -> None:
+@pytest.mark.parametrize(
+    "raw,field",
+    [
+        (b'{"name": "x", "e_invoice": {"amount": 1e309}}', "e_invoice.amount"),
+        (b'{"name": "x", "settings": {"default_task_rate": 1e309}}', "settings.default_task_rate"),
+        (b'{"name": "x", "settings": {"default_task_rate": 1' + b"0" * 400 + b"}}", "settings.default_task_rate"),
+        (b'{"name": "x", "settings": {"my_value": -1e400}}', "settings.my_value"),
+        (b'{"name": "x", "tax_info": {"n": 1' + b"0" * 400 + b"}}", "tax_info.n"),
+        (b'{"name": "x", "settings": {"counter_padding": 99999999999999999999}}', "settings.counter_padding"),
+        (b'{"name": "x", "is_tax_exempt": 2}', "is_tax_exempt"),
+    ],
+)
+async def test_m2_m7_out_of_range_numbers_are_422(
+    api: httpx.AsyncClient, seeded: Any, db: Db, raw: bytes, field: str
+) -> None:
     r = await api.post("/api/v1/clients", content=raw, headers={"Content-Type": "application/json"})
     assert field in assert_clean(r, (422,))["errors"]
     assert await state(db) == seeded["before"]
 
 
 async def test_m2_small_numbers_are_kept_exactly(api: httpx.AsyncClient) -> None:
-    r = await api.post("/api/v1/clients", content=b'{"name": "n", "e_invoice": {"a": -0.0, "b": 0.1, "c": 100},'
-                                                  b' "settings": {"default_task_rate": "12.50"}}',
-                       headers={"Content-Type": "application/json"})
+    r = await api.post(
+        "/api/v1/clients",
+        content=b'{"name": "n", "e_invoice": {"a": -0.0, "b": 0.1, "c": 100},'
+        b' "settings": {"default_task_rate": "12.50"}}',
+        headers={"Content-Type": "application/json"},
+    )
     assert r.status_code == 200, r.text
     data = r.json()["data"]
     assert data["e_invoice"] == {"a": 0.0, "b": 0.1, "c": 100}
@@ -212,17 +291,23 @@ async def test_m3_duplicate_keys_are_refused(api: httpx.AsyncClient, seeded: Any
     for raw in (b'{"name": "a", "name": "b"}', b'{"name": "a", "contacts": [{"email": "x@y.z", "email": "q@y.z"}]}'):
         r = await api.post("/api/v1/clients", content=raw, headers={"Content-Type": "application/json"})
         assert_clean(r, (400,))
-    r = await api.put(f"/api/v1/clients/{seeded['client']['id']}", content=b'{"name": "a", "name": "b"}',
-                      headers={"Content-Type": "application/json"})
+    r = await api.put(
+        f"/api/v1/clients/{seeded['client']['id']}",
+        content=b'{"name": "a", "name": "b"}',
+        headers={"Content-Type": "application/json"},
+    )
     assert_clean(r, (400,))
     assert await state(db) == seeded["before"]
 
 
-@pytest.mark.parametrize("raw", [
-    b"[" * 100_000 + b"]" * 100_000,
-    b'{"a":' * 100_000 + b"1" + b"}" * 100_000,
-    b'{"name": "x", "settings": ' + b'{"a":' * 5_000 + b"1" + b"}" * 5_000 + b"}",
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"a":' * 100_000 + b"1" + b"}" * 100_000,
+        b'{"name": "x", "settings": ' + b'{"a":' * 5_000 + b"1" + b"}" * 5_000 + b"}",
+    ],
+)
 async def test_m4_deep_nesting(api: httpx.AsyncClient, seeded: Any, db: Db, raw: bytes) -> None:
     r = await api.post("/api/v1/clients", content=raw, headers={"Content-Type": "application/json"})
     assert_clean(r, (400,))
@@ -230,8 +315,9 @@ async def test_m4_deep_nesting(api: httpx.AsyncClient, seeded: Any, db: Db, raw:
 
 
 @pytest.mark.parametrize("field", ["e_invoice", "settings", "tax_info"])
-async def test_m4_moderate_nesting_in_free_form_objects(api: httpx.AsyncClient, seeded: Any, db: Db,
-                                                        field: str) -> None:
+async def test_m4_moderate_nesting_in_free_form_objects(
+    api: httpx.AsyncClient, seeded: Any, db: Db, field: str
+) -> None:
     """Deep enough to parse, too deep to store (jsonb / the JSON encoder): a 422 on the field."""
     nested: Any = 1
     for _ in range(300):
@@ -247,35 +333,52 @@ async def test_m4_company_free_form_fields(api: httpx.AsyncClient, seeded: Any, 
     nested: Any = 1
     for _ in range(300):
         nested = [nested]
-    for body in ({"custom_fields": {"a": nested}}, {"tax_data": {"a": nested}},
-                 {"settings": {"translations": {"a": nested}}}, {"custom_fields": {"a": "nul\u0000"}},
-                 {"settings": {"translations": {"key\u0000": "x"}}}, {"settings": {"pdf_variables": {"x": "\ud800"}}}):
-        r = await api.put(f"/api/v1/companies/{tenant_a.company_id}", content=json.dumps(body).encode(),
-                          headers={"Content-Type": "application/json"})
+    for body in (
+        {"custom_fields": {"a": nested}},
+        {"tax_data": {"a": nested}},
+        {"settings": {"translations": {"a": nested}}},
+        {"custom_fields": {"a": "nul\u0000"}},
+        {"settings": {"translations": {"key\u0000": "x"}}},
+        {"settings": {"pdf_variables": {"x": "\ud800"}}},
+    ):
+        r = await api.put(
+            f"/api/v1/companies/{tenant_a.company_id}",
+            content=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+        )
         assert_clean(r, (422,))
     assert await state(db) == seeded["before"]
 
 
 async def test_m5_oversized_bodies(settings: Settings, db: Db, tenant_a: Any, seeded: Any) -> None:
     app = create_app(dataclasses.replace(settings, max_json_bytes=10_000, max_body_bytes=20_000), db=db)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver",
-                                 headers={"X-Requested-With": "XMLHttpRequest", "X-API-TOKEN": tenant_a.token}) as c:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://testserver",
+        headers={"X-Requested-With": "XMLHttpRequest", "X-API-TOKEN": tenant_a.token},
+    ) as c:
         big = json.dumps({"name": "x" * 20_000}).encode()
         r = await c.post("/api/v1/clients", content=big, headers={"Content-Type": "application/json"})
         assert_clean(r, (413,))
 
-        async def chunks() -> AsyncIterator[bytes]:       # no Content-Length: the limit holds while streaming
+        async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: the limit holds while streaming
             yield b'{"name": "'
             for _ in range(30):
                 yield b"y" * 1000
             yield b'"}'
+
         r = await c.post("/api/v1/clients", content=chunks(), headers={"Content-Type": "application/json"})
         assert_clean(r, (413,))
-        r = await c.post("/api/v1/clients/bulk", content=json.dumps({"action": "archive", "ids": ["x"] * 5000}),
-                         headers={"Content-Type": "application/json"})
+        r = await c.post(
+            "/api/v1/clients/bulk",
+            content=json.dumps({"action": "archive", "ids": ["x"] * 5000}),
+            headers={"Content-Type": "application/json"},
+        )
         assert_clean(r, (413,))
-        r = await c.put(f"/api/v1/clients/{seeded['client']['id']}/upload",
-                        files={"documents[]": ("big.png", b"\x89PNG" + b"0" * 30_000, "image/png")})
+        r = await c.put(
+            f"/api/v1/clients/{seeded['client']['id']}/upload",
+            files={"documents[]": ("big.png", b"\x89PNG" + b"0" * 30_000, "image/png")},
+        )
         assert_clean(r, (413, 422))
     assert await state(db) == seeded["before"]
 
@@ -287,41 +390,57 @@ async def test_m5_huge_arrays(api: httpx.AsyncClient, seeded: Any, db: Db) -> No
     r = await api.post("/api/v1/clients", json={"name": "Crowd", "contacts": [{"first_name": "c"}] * 501})
     assert assert_clean(r, (422,))["errors"] == {"contacts": ["The contacts may not have more than 500 items."]}
     r = await api.post("/api/v1/clients", json={"name": "Wide", **{f"unknown_{i}": i for i in range(20_000)}})
-    assert r.status_code == 200          # unknown fields are ignored
+    assert r.status_code == 200  # unknown fields are ignored
     await db.execute("DELETE FROM activities WHERE client_id = $1", ids.decode(r.json()["data"]["id"]))
     await db.execute("DELETE FROM client_contacts WHERE client_id = $1", ids.decode(r.json()["data"]["id"]))
     await db.execute("DELETE FROM clients WHERE id = $1", ids.decode(r.json()["data"]["id"]))
-    await db.execute("UPDATE companies SET settings = $2 WHERE id = $1", seeded["before"]["companies"][0]["id"],
-                     seeded["before"]["companies"][0]["settings"])
+    await db.execute(
+        "UPDATE companies SET settings = $2 WHERE id = $1",
+        seeded["before"]["companies"][0]["id"],
+        seeded["before"]["companies"][0]["settings"],
+    )
     assert await state(db) == seeded["before"]
 
 
-@pytest.mark.parametrize("value,field", [
-    ("nul\u0000inside", "name"), ("\ud800", "name"), ("x" * 1_000_000, "name"), ("x" * 192, "website"),
-    ({"nested": "object"}, "name"), (["list"], "city"), (True, "name"),
-])
+@pytest.mark.parametrize(
+    "value,field",
+    [
+        ("nul\u0000inside", "name"),
+        ("\ud800", "name"),
+        ("x" * 1_000_000, "name"),
+        ("x" * 192, "website"),
+        ({"nested": "object"}, "name"),
+        (["list"], "city"),
+        (True, "name"),
+    ],
+)
 async def test_m6_bad_strings_are_422(api: httpx.AsyncClient, seeded: Any, db: Db, value: Any, field: str) -> None:
     raw = json.dumps({"name": "ok", field: value}).encode()
     r = await api.post("/api/v1/clients", content=raw, headers={"Content-Type": "application/json"})
     assert field in assert_clean(r, (422,))["errors"]
-    r = await api.put(f"/api/v1/clients/{seeded['client']['id']}", content=raw,
-                      headers={"Content-Type": "application/json"})
+    r = await api.put(
+        f"/api/v1/clients/{seeded['client']['id']}", content=raw, headers={"Content-Type": "application/json"}
+    )
     assert field in assert_clean(r, (422,))["errors"]
     assert await state(db) == seeded["before"]
 
 
-@pytest.mark.parametrize("body,field", [
-    ({"contacts": [{"first_name": "a\u0000"}]}, "contacts.0.first_name"),
-    ({"contacts": [{"email": "\ud800@x.y"}]}, "contacts.0.email"),
-    ({"settings": {"payment_terms": "\u0000"}}, "settings.payment_terms"),
-    ({"settings": {"my_own_key": "a\u0000b"}}, "settings.my_own_key"),
-    ({"settings": {"my_own_key": "\udfff"}}, "settings.my_own_key"),
-    ({"e_invoice": {"k\u0000": "v"}}, "e_invoice"),
-    ({"e_invoice": {"k": ["\u0000"]}}, "e_invoice"),
-    ({"tax_info": {"k": "\ud800"}}, "tax_info"),
-])
-async def test_m6_bad_strings_nested(api: httpx.AsyncClient, seeded: Any, db: Db, body: dict[str, Any],
-                                     field: str) -> None:
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ({"contacts": [{"first_name": "a\u0000"}]}, "contacts.0.first_name"),
+        ({"contacts": [{"email": "\ud800@x.y"}]}, "contacts.0.email"),
+        ({"settings": {"payment_terms": "\u0000"}}, "settings.payment_terms"),
+        ({"settings": {"my_own_key": "a\u0000b"}}, "settings.my_own_key"),
+        ({"settings": {"my_own_key": "\udfff"}}, "settings.my_own_key"),
+        ({"e_invoice": {"k\u0000": "v"}}, "e_invoice"),
+        ({"e_invoice": {"k": ["\u0000"]}}, "e_invoice"),
+        ({"tax_info": {"k": "\ud800"}}, "tax_info"),
+    ],
+)
+async def test_m6_bad_strings_nested(
+    api: httpx.AsyncClient, seeded: Any, db: Db, body: dict[str, Any], field: str
+) -> None:
     raw = json.dumps({"name": "ok", **body}).encode()
     for method, path in (("POST", "/api/v1/clients"), ("PUT", f"/api/v1/clients/{seeded['client']['id']}")):
         r = await api.request(method, path, content=raw, headers={"Content-Type": "application/json"})
@@ -334,33 +453,54 @@ async def test_m6_unusual_but_valid_text_round_trips(api: httpx.AsyncClient, db:
     r = await api.post("/api/v1/clients", json={"name": name, "number": "\U0001f680-1"})
     assert r.status_code == 200, r.text
     assert r.json()["data"]["name"] == name.strip() and r.json()["data"]["number"] == "\U0001f680-1"
-    assert await db.fetchval("SELECT name FROM clients WHERE id = $1", ids.decode(r.json()["data"]["id"])) == name.strip()
+    assert (
+        await db.fetchval("SELECT name FROM clients WHERE id = $1", ids.decode(r.json()["data"]["id"])) == name.strip()
+    )
 
 
 async def test_m6_emoji_number_pattern(api: httpx.AsyncClient, tenant_a: Any) -> None:
-    r = await api.put(f"/api/v1/companies/{tenant_a.company_id}",
-                      json={"settings": {"client_number_pattern": "\U0001f680{$counter}"}})
+    r = await api.put(
+        f"/api/v1/companies/{tenant_a.company_id}", json={"settings": {"client_number_pattern": "\U0001f680{$counter}"}}
+    )
     assert r.status_code == 200
     r = await api.post("/api/v1/clients", json={"name": "Rocket"})
     assert r.json()["data"]["number"] == "\U0001f6800001"
 
 
-@pytest.mark.parametrize("path", [
-    "/api/v1/clients?filter=a%00b", "/api/v1/clients?name=%00", "/api/v1/clients?email=%00",
-    "/api/v1/clients?number=%00", "/api/v1/clients?id_number=x%00", "/api/v1/clients?sort=name%00|asc",
-    "/api/v1/clients?status=active%00", "/api/v1/group_settings?filter=%00", "/api/v1/activities?client_id=%00",
-    "/api/v1/clients?%00=1",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/clients?filter=a%00b",
+        "/api/v1/clients?name=%00",
+        "/api/v1/clients?email=%00",
+        "/api/v1/clients?number=%00",
+        "/api/v1/clients?id_number=x%00",
+        "/api/v1/clients?sort=name%00|asc",
+        "/api/v1/clients?status=active%00",
+        "/api/v1/group_settings?filter=%00",
+        "/api/v1/activities?client_id=%00",
+        "/api/v1/clients?%00=1",
+    ],
+)
 async def test_m6_nul_in_query_parameters(api: httpx.AsyncClient, seeded: Any, db: Db, path: str) -> None:
     assert_clean(await api.get(path), (422,))
     assert await state(db) == seeded["before"]
 
 
-@pytest.mark.parametrize("path", [
-    "/api/v1/clients?filter=%ED%A0%80", "/api/v1/clients?filter=%FF%FE", "/api/v1/clients?name=%C0%AF",
-    "/api/v1/clients/%00", "/api/v1/clients/%ED%A0%80", "/api/v1/clients?client_id=%FF",
-    "/api/v1/clients?created_at=%00", "/api/v1/clients?balance=%FF:gt", "/api/v1/clients?include=%FF",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/clients?filter=%ED%A0%80",
+        "/api/v1/clients?filter=%FF%FE",
+        "/api/v1/clients?name=%C0%AF",
+        "/api/v1/clients/%00",
+        "/api/v1/clients/%ED%A0%80",
+        "/api/v1/clients?client_id=%FF",
+        "/api/v1/clients?created_at=%00",
+        "/api/v1/clients?balance=%FF:gt",
+        "/api/v1/clients?include=%FF",
+    ],
+)
 async def test_m6_broken_encodings_in_urls(api: httpx.AsyncClient, seeded: Any, db: Db, path: str) -> None:
     r = await api.get(path)
     assert r.status_code in (200, 404, 422), r.text
@@ -371,8 +511,11 @@ async def test_m6_broken_encodings_in_urls(api: httpx.AsyncClient, seeded: Any, 
 async def test_m7_huge_ids(api: httpx.AsyncClient, seeded: Any, db: Db, value: int) -> None:
     hashed = ids.encode(value)
     missing = {"message": "Client not found", "errors": {}}
-    for r in (await api.get(f"/api/v1/clients/{hashed}"), await api.put(f"/api/v1/clients/{hashed}", json={"name": "x"}),
-              await api.delete(f"/api/v1/clients/{hashed}")):
+    for r in (
+        await api.get(f"/api/v1/clients/{hashed}"),
+        await api.put(f"/api/v1/clients/{hashed}", json={"name": "x"}),
+        await api.delete(f"/api/v1/clients/{hashed}"),
+    ):
         assert r.status_code == 404 and r.json() == missing
     r = await api.post("/api/v1/clients/bulk", json={"action": "delete", "ids": [hashed]})
     assert "ids" in assert_clean(r, (422,))["errors"]
@@ -382,11 +525,16 @@ async def test_m7_huge_ids(api: httpx.AsyncClient, seeded: Any, db: Db, value: i
     assert await state(db) == seeded["before"]
 
 
-@pytest.mark.parametrize("body,field", [
-    ({"size_id": 99999999999999999999}, "size_id"), ({"country_id": -1}, "country_id"),
-    ({"country_id": "840.5"}, "country_id"), ({"industry_id": "abc"}, "industry_id"),
-    ({"shipping_country_id": 10**400}, "shipping_country_id"),
-])
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ({"size_id": 99999999999999999999}, "size_id"),
+        ({"country_id": -1}, "country_id"),
+        ({"country_id": "840.5"}, "country_id"),
+        ({"industry_id": "abc"}, "industry_id"),
+        ({"shipping_country_id": 10**400}, "shipping_country_id"),
+    ],
+)
 async def test_m7_reference_ids(api: httpx.AsyncClient, seeded: Any, db: Db, body: dict[str, Any], field: str) -> None:
     raw = json.dumps({"name": "x", **body}).encode()
     r = await api.post("/api/v1/clients", content=raw, headers={"Content-Type": "application/json"})
@@ -394,9 +542,22 @@ async def test_m7_reference_ids(api: httpx.AsyncClient, seeded: Any, db: Db, bod
     assert await state(db) == seeded["before"]
 
 
-@pytest.mark.parametrize("value", ["2024-02-30", "0000-00-00", "10000-01-01", "", "2024-01-01T00:00:00+14:00",
-                                   "1700000000", "-99999999999999", "99999999999999999999", "yesterday",
-                                   "2024-13-01", "\u0661\u0662"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2024-02-30",
+        "0000-00-00",
+        "10000-01-01",
+        "",
+        "2024-01-01T00:00:00+14:00",
+        "1700000000",
+        "-99999999999999",
+        "99999999999999999999",
+        "yesterday",
+        "2024-13-01",
+        "\u0661\u0662",
+    ],
+)
 async def test_m8_dates_in_filters(api: httpx.AsyncClient, seeded: Any, db: Db, value: str) -> None:
     """Unparseable dates are ignored (upstream parity); parseable ones filter. Never an error."""
     for param in ("created_at", "updated_at"):
@@ -410,13 +571,29 @@ async def test_m8_dates_filter_for_real(api: httpx.AsyncClient, seeded: Any) -> 
     assert (await api.get("/api/v1/clients", params={"created_at": "2999-01-01"})).json()["data"] == []
 
 
-@pytest.mark.parametrize("value,expected", [
-    (True, True), ("true", True), ("1", True), (1, True), ("on", True), ("yes", True), (" TRUE ", True),
-    (False, False), ("false", False), ("0", False), (0, False), ("off", False), ("", False),
-])
+@pytest.mark.parametrize(
+    "value,expected",
+    [
+        (True, True),
+        ("true", True),
+        ("1", True),
+        (1, True),
+        ("on", True),
+        ("yes", True),
+        (" TRUE ", True),
+        (False, False),
+        ("false", False),
+        ("0", False),
+        (0, False),
+        ("off", False),
+        ("", False),
+    ],
+)
 async def test_m9_boolean_coercions(api: httpx.AsyncClient, value: Any, expected: bool) -> None:
-    r = await api.post("/api/v1/clients", json={"name": "b", "is_tax_exempt": value,
-                                                "contacts": [{"send_email": value, "first_name": "c"}]})
+    r = await api.post(
+        "/api/v1/clients",
+        json={"name": "b", "is_tax_exempt": value, "contacts": [{"send_email": value, "first_name": "c"}]},
+    )
     assert r.status_code == 200, r.text
     assert r.json()["data"]["is_tax_exempt"] is expected
 
@@ -429,20 +606,31 @@ async def test_m9_non_booleans_are_422(api: httpx.AsyncClient, seeded: Any, db: 
 
 
 async def test_m9_numeric_strings(api: httpx.AsyncClient) -> None:
-    r = await api.post("/api/v1/clients", json={"name": "n", "country_id": 276, "size_id": " 2 ",
-                                                "settings": {"default_task_rate": "10.00"}})
+    r = await api.post(
+        "/api/v1/clients",
+        json={"name": "n", "country_id": 276, "size_id": " 2 ", "settings": {"default_task_rate": "10.00"}},
+    )
     assert r.status_code == 200, r.text
     data = r.json()["data"]
     assert data["country_id"] == "276" and data["size_id"] == "2" and data["settings"]["default_task_rate"] == 10.0
 
 
 async def test_m10_unknown_fields_includes_and_sorts(api: httpx.AsyncClient, seeded: Any, db: Db) -> None:
-    r = await api.put(f"/api/v1/clients/{seeded['client']['id']}", json={"__proto__": {"x": 1}, "constructor": 1,
-                                                                        "company_id": 5, "hashed_id": "x"})
+    r = await api.put(
+        f"/api/v1/clients/{seeded['client']['id']}",
+        json={"__proto__": {"x": 1}, "constructor": 1, "company_id": 5, "hashed_id": "x"},
+    )
     assert r.status_code == 200
-    for query in ("include=__class__", "include=__class__.__init__.__globals__", "include=users,company,tokens",
-                  "sort=__class__|asc", "sort=(select 1)|asc", "include=" + ",".join(["contacts"] * 500),
-                  "include=" + ".".join(["activities"] * 200), "include=a" * 1000):
+    for query in (
+        "include=__class__",
+        "include=__class__.__init__.__globals__",
+        "include=users,company,tokens",
+        "sort=__class__|asc",
+        "sort=(select 1)|asc",
+        "include=" + ",".join(["contacts"] * 500),
+        "include=" + ".".join(["activities"] * 200),
+        "include=a" * 1000,
+    ):
         r = await api.get(f"/api/v1/clients?{query}")
         assert r.status_code == 200, (query, r.text)
         assert r.json()["data"][0]["name"] == "Existing"
@@ -469,10 +657,17 @@ async def test_m11_unsupported_methods(api: httpx.AsyncClient, seeded: Any, db: 
 
 # ---- 2.6 injection ------------------------------------------------------------------------------------
 
+
 async def test_i1_sort_injection_is_inert(api: httpx.AsyncClient, seeded: Any, db: Db) -> None:
     normal = (await api.get("/api/v1/clients")).json()
-    for sort in ("id;select pg_sleep(5)|desc", "id|desc;select pg_sleep(5)", "(select pg_sleep(5))|asc",
-                 "name|asc nulls first; drop table clients", "id|desc,pg_sleep(5)", "1|asc"):
+    for sort in (
+        "id;select pg_sleep(5)|desc",
+        "id|desc;select pg_sleep(5)",
+        "(select pg_sleep(5))|asc",
+        "name|asc nulls first; drop table clients",
+        "id|desc,pg_sleep(5)",
+        "1|asc",
+    ):
         started = time.perf_counter()
         r = await api.get("/api/v1/clients", params={"sort": sort})
         assert time.perf_counter() - started < 2.0, sort
@@ -480,18 +675,46 @@ async def test_i1_sort_injection_is_inert(api: httpx.AsyncClient, seeded: Any, d
     assert await state(db) == seeded["before"]
 
 
-@pytest.mark.parametrize("param", ["filter", "name", "number", "id_number", "email", "status", "balance",
-                                   "between_balance", "client_id", "group", "created_at", "is_deleted", "with"])
+@pytest.mark.parametrize(
+    "param",
+    [
+        "filter",
+        "name",
+        "number",
+        "id_number",
+        "email",
+        "status",
+        "balance",
+        "between_balance",
+        "client_id",
+        "group",
+        "created_at",
+        "is_deleted",
+        "with",
+    ],
+)
 async def test_i1_values_are_bound_never_spliced(api: httpx.AsyncClient, seeded: Any, db: Db, param: str) -> None:
-    for payload in ("' OR '1'='1", "1; DROP TABLE clients; --", "x') OR 1=1 --", "1 OR 1=1", "$1", "?",
-                    "0:gt OR 1=1", "100:gt; select pg_sleep(5)", "{t}.id", "%s"):
+    for payload in (
+        "' OR '1'='1",
+        "1; DROP TABLE clients; --",
+        "x') OR 1=1 --",
+        "1 OR 1=1",
+        "$1",
+        "?",
+        "0:gt OR 1=1",
+        "100:gt; select pg_sleep(5)",
+        "{t}.id",
+        "%s",
+    ):
         started = time.perf_counter()
         r = await api.get("/api/v1/clients", params={param: payload})
         assert time.perf_counter() - started < 2.0
         assert r.status_code == 200, (param, payload, r.text)
         found = r.json()["data"]
-        assert found == [] or param in ("status", "balance", "between_balance", "created_at", "is_deleted", "with"), \
-            (param, payload)
+        assert found == [] or param in ("status", "balance", "between_balance", "created_at", "is_deleted", "with"), (
+            param,
+            payload,
+        )
     assert await db.fetchval("SELECT count(*) FROM clients") == 1
     assert await state(db) == seeded["before"]
 
@@ -502,6 +725,7 @@ async def test_i2_like_wildcards_match_literally(api: httpx.AsyncClient, db: Db)
 
     async def found(**params: str) -> list[str]:
         return sorted(c["name"] for c in (await api.get("/api/v1/clients", params=params)).json()["data"])
+
     assert await found(filter="%") == ["100% Cotton"]
     assert await found(filter="_") == ["snake_case Ltd"]
     assert await found(filter="e_c") == ["snake_case Ltd"]
@@ -514,11 +738,27 @@ async def test_i2_like_wildcards_match_literally(api: httpx.AsyncClient, db: Db)
 
 # ---- 2.9 resource consumption ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("per_page,expected", [
-    ("0", 20), ("-1", 20), ("-50", 20), ("abc", 20), ("", 20), ("1.5", 20), ("1e3", 20), ("undefined", 20),
-    ("5001", 5000), (str(10**12), 5000), (str(10**40), 5000), ("5000", 5000), ("7", 7), (" 3 ", 3),
-    ("\u0663", 20),
-])
+
+@pytest.mark.parametrize(
+    "per_page,expected",
+    [
+        ("0", 20),
+        ("-1", 20),
+        ("-50", 20),
+        ("abc", 20),
+        ("", 20),
+        ("1.5", 20),
+        ("1e3", 20),
+        ("undefined", 20),
+        ("5001", 5000),
+        (str(10**12), 5000),
+        (str(10**40), 5000),
+        ("5000", 5000),
+        ("7", 7),
+        (" 3 ", 3),
+        ("\u0663", 20),
+    ],
+)
 async def test_r1_per_page(api: httpx.AsyncClient, seeded: Any, per_page: str, expected: int) -> None:
     r = await api.get("/api/v1/clients", params={"per_page": per_page})
     assert r.status_code == 200, r.text
@@ -526,10 +766,22 @@ async def test_r1_per_page(api: httpx.AsyncClient, seeded: Any, per_page: str, e
     assert len(r.json()["data"]) == 1
 
 
-@pytest.mark.parametrize("page,expected", [
-    ("-1", 1), ("0", 1), ("undefined", 1), ("abc", 1), ("", 1), ("1.0", 1), ("-99999999999", 1), ("2", 2),
-    (str(10**9), 10**9), (str(10**12), 10**9), (str(10**40), 10**9),
-])
+@pytest.mark.parametrize(
+    "page,expected",
+    [
+        ("-1", 1),
+        ("0", 1),
+        ("undefined", 1),
+        ("abc", 1),
+        ("", 1),
+        ("1.0", 1),
+        ("-99999999999", 1),
+        ("2", 2),
+        (str(10**9), 10**9),
+        (str(10**12), 10**9),
+        (str(10**40), 10**9),
+    ],
+)
 async def test_r2_page(api: httpx.AsyncClient, seeded: Any, page: str, expected: int) -> None:
     r = await api.get("/api/v1/clients", params={"page": page, "per_page": "5000"})
     assert r.status_code == 200, r.text
@@ -545,13 +797,18 @@ async def test_r2_page(api: httpx.AsyncClient, seeded: Any, page: str, expected:
 
 async def test_r1_r2_on_other_lists_and_bulk(api: httpx.AsyncClient, seeded: Any, db: Db) -> None:
     for path in ("/api/v1/group_settings", "/api/v1/activities", "/api/v1/documents"):
-        for query in ("per_page=-1&page=-1", "per_page=0&page=0", f"per_page={10**12}&page={10**12}",
-                      "per_page=abc&page=undefined"):
+        for query in (
+            "per_page=-1&page=-1",
+            "per_page=0&page=0",
+            f"per_page={10**12}&page={10**12}",
+            "per_page=abc&page=undefined",
+        ):
             r = await api.get(f"{path}?{query}")
             assert r.status_code == 200, (path, query, r.text)
             assert "pagination" in r.json()["meta"]
-    r = await api.post(f"/api/v1/clients/bulk?per_page=-1&page={10**12}",
-                       json={"action": "archive", "ids": [seeded["client"]["id"]]})
+    r = await api.post(
+        f"/api/v1/clients/bulk?per_page=-1&page={10**12}", json={"action": "archive", "ids": [seeded["client"]["id"]]}
+    )
     assert r.status_code == 200, r.text
     assert r.json()["meta"]["pagination"]["total"] == 1
 

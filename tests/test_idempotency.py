@@ -1,5 +1,6 @@
 """Idempotency-Key (decisions.md): replay, a different request 422, per-company scope, 24 h expiry, a failing
 request releasing its key, and a true concurrent duplicate on separate connections (committed database)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -35,13 +36,14 @@ async def test_same_key_same_body_replays_and_creates_one_client(api, db):
     assert first.status_code == 200, first.text
     assert "idempotent-replayed" not in first.headers
     # the same JSON spelled differently is the same request
-    again = await api.post(CLIENTS, content=b'{ "name" : "Once Ltd" }',
-                           headers={**k, "Content-Type": "application/json"})
+    again = await api.post(
+        CLIENTS, content=b'{ "name" : "Once Ltd" }', headers={**k, "Content-Type": "application/json"}
+    )
     assert again.status_code == 200
     assert again.headers["idempotent-replayed"] == "true"
     assert again.content == first.content
     assert again.headers["content-type"] == "application/json"
-    assert again.headers["x-app-version"]   # the header contract still wraps a replay
+    assert again.headers["x-app-version"]  # the header contract still wraps a replay
     assert await clients(db, "Once Ltd") == 1
 
 
@@ -57,8 +59,10 @@ async def test_same_key_other_body_is_422(api, db):
     assert (await api.post(CLIENTS, json={"name": "First"}, headers=k)).status_code == 200
     r = await api.post(CLIENTS, json={"name": "Second"}, headers=k)
     assert r.status_code == 422
-    assert r.json() == {"message": "The given data was invalid.",
-                        "errors": {"idempotency_key": ["The Idempotency-Key was used with a different request."]}}
+    assert r.json() == {
+        "message": "The given data was invalid.",
+        "errors": {"idempotency_key": ["The Idempotency-Key was used with a different request."]},
+    }
     # another path with the same key is another request too
     r = await api.post("/api/v1/invoices", json={"name": "First"}, headers=k)
     assert r.status_code == 422
@@ -110,18 +114,31 @@ async def test_a_pending_key_is_409(api, db, tenant_a):
     # a first request still running: its pending row, with the hash this request will have
     from app.bodies import Body
     from app.idempotency import request_hash
+
     scope = {"method": "POST", "path": CLIENTS, "query_string": b""}
-    digest = request_hash(scope, int(await db.fetchval("SELECT id FROM users WHERE email = 'owner-a@example.com'")),
-                          Body.from_bytes(body), b"application/json")
-    company = int(await db.fetchval("SELECT company_id FROM company_users cu JOIN users u ON u.id = cu.user_id "
-                                     "WHERE u.email = 'owner-a@example.com'"))
-    await db.execute("INSERT INTO idempotency_keys (company_id, key, request_hash) VALUES ($1, $2, $3)",
-                     company, k["Idempotency-Key"], digest)
+    digest = request_hash(
+        scope,
+        int(await db.fetchval("SELECT id FROM users WHERE email = 'owner-a@example.com'")),
+        Body.from_bytes(body),
+        b"application/json",
+    )
+    company = int(
+        await db.fetchval(
+            "SELECT company_id FROM company_users cu JOIN users u ON u.id = cu.user_id "
+            "WHERE u.email = 'owner-a@example.com'"
+        )
+    )
+    await db.execute(
+        "INSERT INTO idempotency_keys (company_id, key, request_hash) VALUES ($1, $2, $3)",
+        company,
+        k["Idempotency-Key"],
+        digest,
+    )
     r = await api.post(CLIENTS, content=body, headers={**k, "Content-Type": "application/json"})
     assert r.status_code == 409
     assert r.json() == {"message": "A request with this Idempotency-Key is being processed.", "errors": {}}
     r = await api.post(CLIENTS, json={"name": "Not busy"}, headers=k)
-    assert r.status_code == 422   # another body is a client bug even while the first runs
+    assert r.status_code == 422  # another body is a client bug even while the first runs
     # a pending row abandoned by a dead worker stops blocking the key
     await db.execute("UPDATE idempotency_keys SET created_at = now() - interval '11 minutes'")
     r = await api.post(CLIENTS, content=body, headers={**k, "Content-Type": "application/json"})
@@ -141,6 +158,7 @@ async def test_a_server_error_releases_the_key(api, db, monkeypatch):
 
     async def boom(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("database on fire")
+
     k = key()
     with monkeypatch.context() as m:
         m.setattr(ClientService, "create", boom)
@@ -157,17 +175,24 @@ async def test_multipart_bodies_hash_the_raw_bytes(api, db):
     client = (await api.post(CLIENTS, json={"name": "Docs"})).json()["data"]
     url = f"{CLIENTS}/{client['id']}/upload"
     boundary = "fixedboundary123"
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"_method\"\r\n\r\nPUT\r\n"
-            f"--{boundary}\r\nContent-Disposition: form-data; name=\"documents[]\"; filename=\"a.txt\"\r\n"
-            f"Content-Type: text/plain\r\n\r\nhello\r\n--{boundary}--\r\n").encode()
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="_method"\r\n\r\nPUT\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="documents[]"; filename="a.txt"\r\n'
+        f"Content-Type: text/plain\r\n\r\nhello\r\n--{boundary}--\r\n"
+    ).encode()
     headers = {**k, "Content-Type": f"multipart/form-data; boundary={boundary}"}
     first = await api.post(url, content=body, headers=headers)
     assert first.status_code == 200, first.text
     again = await api.post(url, content=body, headers=headers)
     assert again.headers.get("idempotent-replayed") == "true" and again.content == first.content
-    assert await db.fetchval("SELECT count(*) FROM documents WHERE documentable_id = $1",
-                             int(await db.fetchval("SELECT max(id) FROM clients WHERE name = 'Docs'"))) == 1
-    other = await api.post(url, files=files, data={"_method": "PUT"}, headers=k)   # another boundary
+    assert (
+        await db.fetchval(
+            "SELECT count(*) FROM documents WHERE documentable_id = $1",
+            int(await db.fetchval("SELECT max(id) FROM clients WHERE name = 'Docs'")),
+        )
+        == 1
+    )
+    other = await api.post(url, files=files, data={"_method": "PUT"}, headers=k)  # another boundary
     assert other.status_code == 422
 
 
@@ -204,8 +229,11 @@ async def test_concurrent_duplicates_run_once(committed, settings):
     info = await accounts.create_account(db, "racer@example.com", "secret-password", "Race Co")
     app = create_app(settings, db=db)
     k = key()
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver",
-                                 headers={**HEADERS, "X-API-TOKEN": info["token"], **k}) as http:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://testserver",
+        headers={**HEADERS, "X-API-TOKEN": info["token"], **k},
+    ) as http:
         responses = await asyncio.gather(*(http.post(CLIENTS, json={"name": "Racer"}) for _ in range(6)))
     statuses = sorted(r.status_code for r in responses)
     originals = [r for r in responses if r.status_code == 200 and "idempotent-replayed" not in r.headers]

@@ -1,13 +1,15 @@
 """Invoice actions (upstream-domain.md R3): mark_sent, mark_paid, cancel, reverse, email, clones, archive/
 restore/delete with their balance effects, the create/update query flags; the money invariants after each."""
+
 from __future__ import annotations
 
 from typing import Any
 
-from app import ids
 from invariants import assert_invariants
 from test_invoices import make_client, web_line
 from test_payments import client_row, invoice, pay, sent_invoice
+
+from app import ids
 
 INV = "/api/v1/invoices"
 
@@ -23,8 +25,10 @@ async def act(api: Any, invoice_id: str, action: str) -> Any:
 
 
 async def ledger(db: Any) -> list[tuple[float, float, str]]:
-    return [(float(r["adjustment"]), float(r["balance"]), r["notes"])
-            for r in await db.fetch("SELECT adjustment, balance, notes FROM company_ledgers ORDER BY id")]
+    return [
+        (float(r["adjustment"]), float(r["balance"]), r["notes"])
+        for r in await db.fetch("SELECT adjustment, balance, notes FROM company_ledgers ORDER BY id")
+    ]
 
 
 async def test_mark_sent(api, db, tenant_a):
@@ -36,7 +40,7 @@ async def test_mark_sent(api, db, tenant_a):
     assert got["status_id"] == "2" and got["balance"] == 120 and got["invitations"][0]["sent_date"] != ""
     assert (await client_row(api, client["id"]))["balance"] == 120
     assert await ledger(db) == [(120, 120, f"Invoice {inv['number']} marked as sent.")]
-    r = await act(api, inv["id"], "mark_sent")   # no-op unless draft
+    r = await act(api, inv["id"], "mark_sent")  # no-op unless draft
     assert r.status_code == 200 and await ledger(db) == [(120, 120, f"Invoice {inv['number']} marked as sent.")]
     await assert_invariants(db, tenant_a.company_id)
 
@@ -51,10 +55,14 @@ async def test_mark_paid(api, db, tenant_a):
     c = await client_row(api, client["id"])
     assert c["balance"] == 0 and c["paid_to_date"] == 36000
     payments = (await api.get("/api/v1/payments")).json()["data"]
-    assert len(payments) == 1 and payments[0]["amount"] == 36000 and payments[0]["transaction_reference"] == "Manual entry"
+    assert (
+        len(payments) == 1 and payments[0]["amount"] == 36000 and payments[0]["transaction_reference"] == "Manual entry"
+    )
     assert (await ledger(db))[-1] == (-36000, 0, "Marked Paid Activity")
-    types = [r["activity_type_id"] for r in await db.fetch("SELECT activity_type_id FROM activities "
-                                                           "WHERE payment_id IS NOT NULL ORDER BY id")]
+    types = [
+        r["activity_type_id"]
+        for r in await db.fetch("SELECT activity_type_id FROM activities WHERE payment_id IS NOT NULL ORDER BY id")
+    ]
     assert types == [10, 54]
     r = await act(api, inv["id"], "mark_paid")
     assert r.status_code == 400 and r.json() == {"message": "Invoice cannot be marked as paid", "errors": {}}
@@ -85,10 +93,10 @@ async def test_cancel_and_reverse(api, db, tenant_a):
     got = r.json()["data"]
     assert got["status_id"] == "6" and got["balance"] == 0 and got["paid_to_date"] == 0
     c = await client_row(api, client["id"])
-    assert c["balance"] == 0 and c["paid_to_date"] == 20 and c["payment_balance"] == 20   # payment now unapplied
+    assert c["balance"] == 0 and c["paid_to_date"] == 20 and c["payment_balance"] == 20  # payment now unapplied
     p = (await api.get("/api/v1/payments")).json()["data"][0]
     assert p["applied"] == 0 and p["amount"] == 20
-    r = await act(api, a["id"], "reverse")   # a cancelled invoice can be reversed: un-cancel first
+    r = await act(api, a["id"], "reverse")  # a cancelled invoice can be reversed: un-cancel first
     assert r.status_code == 200 and r.json()["data"]["status_id"] == "6"
     assert (await client_row(api, client["id"]))["balance"] == 0
     await assert_invariants(db, tenant_a.company_id)
@@ -152,7 +160,7 @@ async def test_delete_sent_and_archive(api, db, tenant_a):
     client = await make_client(api)
     inv = await sent_invoice(api, client["id"], 20)
     r = await api.post(f"{INV}/bulk", json={"action": "archive", "ids": [inv["id"]]})
-    assert r.status_code == 200 and (await client_row(api, client["id"]))["balance"] == 20   # still owed
+    assert r.status_code == 200 and (await client_row(api, client["id"]))["balance"] == 20  # still owed
     r = await api.post(f"{INV}/bulk", json={"action": "delete", "ids": [inv["id"]]})
     assert r.json()["data"][0]["balance"] == 20 and (await client_row(api, client["id"]))["balance"] == 0
     assert (await ledger(db))[-1] == (-20, 0, "Invoice Deleted - reducing ledger balance")
@@ -162,7 +170,7 @@ async def test_delete_sent_and_archive(api, db, tenant_a):
 async def test_query_flags(api, db, tenant_a):
     client = await make_client(api)
     body = {"client_id": client["id"], "line_items": [web_line(quantity=1, cost=20)]}
-    r = await api.post(f"{INV}?amount_paid=10", json=body)   # InvoiceAmountPaymentTest
+    r = await api.post(f"{INV}?amount_paid=10", json=body)  # InvoiceAmountPaymentTest
     assert r.status_code == 200, r.text
     got = r.json()["data"]
     assert got["balance"] == 10 and got["paid_to_date"] == 10 and got["status_id"] == "3"
@@ -176,13 +184,14 @@ async def test_query_flags(api, db, tenant_a):
     assert r.status_code == 200 and r.json()["data"]["status_id"] == "2" and r.json()["data"]["balance"] == 40
     r = await api.put(f"{INV}/{d['id']}?paid=true", json={"po_number": "y"})
     assert r.json()["data"]["status_id"] == "4"
-    r = await api.put(f"{INV}/{d['id']}?paid=true", json={"po_number": "z"})   # already paid: flag ignored
+    r = await api.put(f"{INV}/{d['id']}?paid=true", json={"po_number": "z"})  # already paid: flag ignored
     assert r.status_code == 200 and r.json()["data"]["po_number"] == "z"
     c = await client_row(api, client["id"])
     assert c["balance"] == 10 and c["paid_to_date"] == 70
-    creates = await db.fetch("SELECT activity_type_id FROM activities WHERE invoice_id = $1 ORDER BY id",
-                             ids.decode(got["id"]))
-    assert [r["activity_type_id"] for r in creates][-1] == 4   # flags run before the create activity
+    creates = await db.fetch(
+        "SELECT activity_type_id FROM activities WHERE invoice_id = $1 ORDER BY id", ids.decode(got["id"])
+    )
+    assert [r["activity_type_id"] for r in creates][-1] == 4  # flags run before the create activity
     await assert_invariants(db, tenant_a.company_id)
 
 
@@ -193,7 +202,7 @@ async def test_bulk_actions(api, db, tenant_a):
     assert r.status_code == 200 and {x["status_id"] for x in r.json()["data"]} == {"2"}
     r = await api.post(f"{INV}/bulk", json={"action": "mark_paid", "ids": [a["id"], b["id"]]})
     assert {x["status_id"] for x in r.json()["data"]} == {"4"}
-    r = await api.post(f"{INV}/bulk", json={"action": "mark_paid", "ids": [a["id"]]})   # skipped silently
+    r = await api.post(f"{INV}/bulk", json={"action": "mark_paid", "ids": [a["id"]]})  # skipped silently
     assert r.status_code == 200
     assert await db.fetchval("SELECT count(*) FROM payments") == 2
     r = await api.post(f"{INV}/bulk", json={"action": "explode", "ids": [a["id"]]})
@@ -235,14 +244,15 @@ async def test_mark_paid_edge_cases(api, db, tenant_a):
 
 async def test_amount_paid_above_the_balance_leaves_the_rest_unapplied(api, db, tenant_a):
     client = await make_client(api)
-    r = await api.post(f"{INV}?amount_paid=30", json={"client_id": client["id"],
-                                                      "line_items": [web_line(quantity=1, cost=20)]})
+    r = await api.post(
+        f"{INV}?amount_paid=30", json={"client_id": client["id"], "line_items": [web_line(quantity=1, cost=20)]}
+    )
     assert r.status_code == 200 and r.json()["data"]["status_id"] == "4" and r.json()["data"]["balance"] == 0
     p = (await api.get("/api/v1/payments")).json()["data"][0]
     assert p["amount"] == 30 and p["applied"] == 20
     c = await client_row(api, client["id"])
     assert c["paid_to_date"] == 30 and c["payment_balance"] == 10 and c["balance"] == 0
-    for junk in ("abc", "-5", "NaN", "1e30"):   # ignored, as upstream ignores flags it cannot use
+    for junk in ("abc", "-5", "NaN", "1e30"):  # ignored, as upstream ignores flags it cannot use
         r = await api.post(f"{INV}?amount_paid={junk}", json={"client_id": client["id"]})
         assert r.status_code == 200 and r.json()["data"]["status_id"] == "1"
     await assert_invariants(db, tenant_a.company_id)
@@ -251,10 +261,14 @@ async def test_amount_paid_above_the_balance_leaves_the_rest_unapplied(api, db, 
 async def test_query_flags_also_apply_to_a_form_override_of_put(api, db, tenant_a):
     """`POST /invoices/{id}?mark_sent=true` with `_method=PUT` (how PHP clients send uploads) honours the flag."""
     client = (await api.post("/api/v1/clients", json={"name": "Override Co"})).json()["data"]["id"]
-    invoice = (await api.post("/api/v1/invoices", json={"client_id": client,
-                                                         "line_items": [{"quantity": 1, "cost": 30}]})).json()["data"]
-    r = await api.post(f"/api/v1/invoices/{invoice['id']}?mark_sent=true", data={"_method": "PUT", "po_number": "PO-1"},
-                       files={"documents[]": ("a.txt", b"hello", "text/plain")})
+    invoice = (
+        await api.post("/api/v1/invoices", json={"client_id": client, "line_items": [{"quantity": 1, "cost": 30}]})
+    ).json()["data"]
+    r = await api.post(
+        f"/api/v1/invoices/{invoice['id']}?mark_sent=true",
+        data={"_method": "PUT", "po_number": "PO-1"},
+        files={"documents[]": ("a.txt", b"hello", "text/plain")},
+    )
     assert r.status_code == 200, r.text
     body = r.json()["data"]
     assert body["status_id"] == "2" and body["po_number"] == "PO-1" and body["balance"] == 30

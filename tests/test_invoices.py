@@ -1,5 +1,6 @@
 """Invoices end to end over REST: the web app's bodies, totals from the engine, numbering, invitations,
 filters and sorts, tenant isolation and hostile input."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -15,12 +16,35 @@ UUID = "9b2f7d2e-55a3-4bd8-9d5e-0c1f0a6e0b11"
 
 def web_line(**over: Any) -> dict[str, Any]:
     """A line item exactly as the web app sends it (client-computed totals included)."""
-    line = {"_id": UUID, "quantity": 2, "cost": 25, "product_key": "", "product_cost": 0, "net_cost": 25,
-            "notes": "Probe line item", "discount": 0, "is_amount_discount": False, "tax_name1": "",
-            "tax_rate1": 0, "tax_name2": "", "tax_rate2": 0, "tax_name3": "", "tax_rate3": 0, "sort_id": 0,
-            "line_total": 50, "tax_amount": 0, "gross_line_total": 50, "date": "", "custom_value1": "",
-            "custom_value2": "", "custom_value3": "", "custom_value4": "", "type_id": "1", "tax_id": "1",
-            "income_account_id": ""}
+    line = {
+        "_id": UUID,
+        "quantity": 2,
+        "cost": 25,
+        "product_key": "",
+        "product_cost": 0,
+        "net_cost": 25,
+        "notes": "Probe line item",
+        "discount": 0,
+        "is_amount_discount": False,
+        "tax_name1": "",
+        "tax_rate1": 0,
+        "tax_name2": "",
+        "tax_rate2": 0,
+        "tax_name3": "",
+        "tax_rate3": 0,
+        "sort_id": 0,
+        "line_total": 50,
+        "tax_amount": 0,
+        "gross_line_total": 50,
+        "date": "",
+        "custom_value1": "",
+        "custom_value2": "",
+        "custom_value3": "",
+        "custom_value4": "",
+        "type_id": "1",
+        "tax_id": "1",
+        "income_account_id": "",
+    }
     line.update(over)
     return line
 
@@ -59,10 +83,18 @@ async def test_create_with_the_web_app_body(api, db):
     client = await make_client(api)
     blank = (await api.get(f"{BASE}/create")).json()["data"]
     contact = client["contacts"][0]
-    body = {**blank, "client_id": client["id"], "line_items": [web_line()],
-            "invitations": [{"client_contact_id": contact["id"]}],
-            # client-computed totals and a status must be ignored
-            "amount": 999, "balance": 999, "paid_to_date": 5, "total_taxes": 7, "status_id": "4"}
+    body = {
+        **blank,
+        "client_id": client["id"],
+        "line_items": [web_line()],
+        "invitations": [{"client_contact_id": contact["id"]}],
+        # client-computed totals and a status must be ignored
+        "amount": 999,
+        "balance": 999,
+        "paid_to_date": 5,
+        "total_taxes": 7,
+        "status_id": "4",
+    }
     r = await api.post(f"{BASE}?", json=body)
     assert r.status_code == 200, r.text
     inv = r.json()["data"]
@@ -87,8 +119,9 @@ async def test_create_with_the_web_app_body(api, db):
     assert len(key) == 32 and invitations[0]["link"] == f"http://testserver/client/invoice/{key}"
     assert invitations[0]["sent_date"] == "" and invitations[0]["archived_at"] == 0
     assert inv["documents"] == []
-    activity = await db.fetchrow("SELECT activity_type_id, client_id FROM activities WHERE invoice_id = $1",
-                                 ids.decode(inv["id"]))
+    activity = await db.fetchrow(
+        "SELECT activity_type_id, client_id FROM activities WHERE invoice_id = $1", ids.decode(inv["id"])
+    )
     assert activity["activity_type_id"] == 4 and activity["client_id"] == ids.decode(client["id"])
 
     r = await api.get(f"{BASE}/{inv['id']}?include=client,activities")
@@ -100,9 +133,14 @@ async def test_create_with_the_web_app_body(api, db):
 
 
 async def test_invitations_default_to_contacts_receiving_email(api):
-    client = await make_client(api, contacts=[{"first_name": "A", "email": "a@x.test"},
-                                              {"first_name": "B", "email": "b@x.test", "send_email": False},
-                                              {"first_name": "C", "email": "c@x.test"}])
+    client = await make_client(
+        api,
+        contacts=[
+            {"first_name": "A", "email": "a@x.test"},
+            {"first_name": "B", "email": "b@x.test", "send_email": False},
+            {"first_name": "C", "email": "c@x.test"},
+        ],
+    )
     inv = await make_invoice(api, client["id"])
     by_id = {c["id"]: c for c in client["contacts"]}
     invited = {i["client_contact_id"] for i in inv["invitations"]}
@@ -110,8 +148,9 @@ async def test_invitations_default_to_contacts_receiving_email(api):
 
 
 async def test_invitations_follow_the_list_sent_on_update(api):
-    client = await make_client(api, contacts=[{"first_name": "A", "email": "a@x.test"},
-                                              {"first_name": "B", "email": "b@x.test"}])
+    client = await make_client(
+        api, contacts=[{"first_name": "A", "email": "a@x.test"}, {"first_name": "B", "email": "b@x.test"}]
+    )
     a, b = (c["id"] for c in client["contacts"])
     inv = await make_invoice(api, client["id"], invitations=[{"client_contact_id": a}])
     assert [i["client_contact_id"] for i in inv["invitations"]] == [a]
@@ -133,21 +172,44 @@ async def test_invitations_follow_the_list_sent_on_update(api):
 
 async def test_upstream_example_invoice_taxes_on_subtotal(api):
     client = await make_client(api)
-    inv = await make_invoice(api, client["id"], line_items=[{"quantity": 1, "cost": 10}, {"quantity": 1, "cost": 10}],
-                             tax_name1="GST", tax_rate1=10, tax_name2="GST", tax_rate2=10)
+    inv = await make_invoice(
+        api,
+        client["id"],
+        line_items=[{"quantity": 1, "cost": 10}, {"quantity": 1, "cost": 10}],
+        tax_name1="GST",
+        tax_rate1=10,
+        tax_name2="GST",
+        tax_rate2=10,
+    )
     assert inv["amount"] == 24 and inv["total_taxes"] == 4
-    inv = await make_invoice(api, client["id"], tax_name1="GST", tax_rate1=10, tax_name2="GST", tax_rate2=10,
-                             line_items=[{"quantity": 1, "cost": 10, "tax_name1": "10", "tax_rate1": 10},
-                                         {"quantity": 1, "cost": 10, "tax_name1": "10", "tax_rate1": 10}],
-                             is_amount_discount=False)
+    inv = await make_invoice(
+        api,
+        client["id"],
+        tax_name1="GST",
+        tax_rate1=10,
+        tax_name2="GST",
+        tax_rate2=10,
+        line_items=[
+            {"quantity": 1, "cost": 10, "tax_name1": "10", "tax_rate1": 10},
+            {"quantity": 1, "cost": 10, "tax_name1": "10", "tax_rate1": 10},
+        ],
+        is_amount_discount=False,
+    )
     assert inv["amount"] == 26
 
 
 async def test_upstream_example_amount_discount_spread(api):
     client = await make_client(api)
-    inv = await make_invoice(api, client["id"], discount=14191, is_amount_discount=True,
-                             line_items=[{"quantity": 1, "cost": 8000, "tax_name1": "CA", "tax_rate1": 5},
-                                         {"quantity": 1, "cost": 9500, "tax_name1": "CA", "tax_rate1": 5}])
+    inv = await make_invoice(
+        api,
+        client["id"],
+        discount=14191,
+        is_amount_discount=True,
+        line_items=[
+            {"quantity": 1, "cost": 8000, "tax_name1": "CA", "tax_rate1": 5},
+            {"quantity": 1, "cost": 9500, "tax_name1": "CA", "tax_rate1": 5},
+        ],
+    )
     assert inv["amount"] == 3474.45 and inv["total_taxes"] == 165.45
     assert [li["tax_amount"] for li in inv["line_items"]] == [75.63, 89.82]
     assert [li["gross_line_total"] for li in inv["line_items"]] == [8075.63, 9589.82]
@@ -162,41 +224,104 @@ async def test_update_recomputes_and_keeps_lines(api, db):
     updated = r.json()["data"]
     assert updated["amount"] == 5.4 and updated["line_items"][0]["line_total"] == 4.5
     assert updated["number"] == inv["number"]
-    r = await api.put(f"{BASE}/{inv['id']}", json={**updated, "line_items": [web_line(quantity=1, cost=7)],
-                                                    "number": ""})
+    r = await api.put(
+        f"{BASE}/{inv['id']}", json={**updated, "line_items": [web_line(quantity=1, cost=7)], "number": ""}
+    )
     assert r.status_code == 200, r.text
     assert r.json()["data"]["amount"] == 8.4 and r.json()["data"]["number"] == inv["number"]
-    types = [r["activity_type_id"] for r in await db.fetch(
-        "SELECT activity_type_id FROM activities WHERE invoice_id = $1 ORDER BY id", ids.decode(inv["id"]))]
+    types = [
+        r["activity_type_id"]
+        for r in await db.fetch(
+            "SELECT activity_type_id FROM activities WHERE invoice_id = $1 ORDER BY id", ids.decode(inv["id"])
+        )
+    ]
     assert types == [4, 5, 5]
 
 
 async def test_inclusive_taxes_follow_client_setting(api):
     client = await make_client(api, settings={"inclusive_taxes": True, "currency_id": "1"})
-    inv = await make_invoice(api, client["id"], line_items=[{"quantity": 1, "cost": 110}],
-                             tax_name1="VAT", tax_rate1=10)
+    inv = await make_invoice(
+        api, client["id"], line_items=[{"quantity": 1, "cost": 110}], tax_name1="VAT", tax_rate1=10
+    )
     assert inv["uses_inclusive_taxes"] is True and inv["amount"] == 110 and inv["total_taxes"] == 10
 
 
 async def test_currency_precision_from_client(api):
-    client = await make_client(api, settings={"currency_id": "45"})   # Japanese Yen: precision 0
+    client = await make_client(api, settings={"currency_id": "45"})  # Japanese Yen: precision 0
     from app import reference
+
     assert reference.CURRENCIES["45"]["precision"] == 0
     inv = await make_invoice(api, client["id"], line_items=[{"quantity": 1, "cost": "100.4"}])
     assert inv["amount"] == 100
 
 
 UPSTREAM_KEYS = {
-    "id", "user_id", "project_id", "assigned_user_id", "client_id", "vendor_id", "design_id", "recurring_id",
-    "subscription_id", "amount", "balance", "paid_to_date", "discount", "partial", "total_taxes", "exchange_rate",
-    "tax_rate1", "tax_rate2", "tax_rate3", "custom_surcharge1", "custom_surcharge2", "custom_surcharge3",
-    "custom_surcharge4", "status_id", "number", "po_number", "terms", "public_notes", "private_notes", "footer",
-    "tax_name1", "tax_name2", "tax_name3", "custom_value1", "custom_value2", "custom_value3", "custom_value4",
-    "date", "due_date", "partial_due_date", "last_sent_date", "next_send_date", "reminder1_sent",
-    "reminder2_sent", "reminder3_sent", "reminder_last_sent", "uses_inclusive_taxes", "is_amount_discount",
-    "is_deleted", "auto_bill_enabled", "custom_surcharge_tax1", "custom_surcharge_tax2", "custom_surcharge_tax3",
-    "custom_surcharge_tax4", "has_tasks", "has_expenses", "line_items", "entity_type", "tax_info", "e_invoice",
-    "created_at", "updated_at", "archived_at", "invitations", "documents"}
+    "id",
+    "user_id",
+    "project_id",
+    "assigned_user_id",
+    "client_id",
+    "vendor_id",
+    "design_id",
+    "recurring_id",
+    "subscription_id",
+    "amount",
+    "balance",
+    "paid_to_date",
+    "discount",
+    "partial",
+    "total_taxes",
+    "exchange_rate",
+    "tax_rate1",
+    "tax_rate2",
+    "tax_rate3",
+    "custom_surcharge1",
+    "custom_surcharge2",
+    "custom_surcharge3",
+    "custom_surcharge4",
+    "status_id",
+    "number",
+    "po_number",
+    "terms",
+    "public_notes",
+    "private_notes",
+    "footer",
+    "tax_name1",
+    "tax_name2",
+    "tax_name3",
+    "custom_value1",
+    "custom_value2",
+    "custom_value3",
+    "custom_value4",
+    "date",
+    "due_date",
+    "partial_due_date",
+    "last_sent_date",
+    "next_send_date",
+    "reminder1_sent",
+    "reminder2_sent",
+    "reminder3_sent",
+    "reminder_last_sent",
+    "uses_inclusive_taxes",
+    "is_amount_discount",
+    "is_deleted",
+    "auto_bill_enabled",
+    "custom_surcharge_tax1",
+    "custom_surcharge_tax2",
+    "custom_surcharge_tax3",
+    "custom_surcharge_tax4",
+    "has_tasks",
+    "has_expenses",
+    "line_items",
+    "entity_type",
+    "tax_info",
+    "e_invoice",
+    "created_at",
+    "updated_at",
+    "archived_at",
+    "invitations",
+    "documents",
+}
 
 
 async def test_shape_and_types(api):
@@ -209,24 +334,64 @@ async def test_shape_and_types(api):
         assert isinstance(inv[key], str), key
     for key in ("created_at", "updated_at", "archived_at"):
         assert isinstance(inv[key], int), key
-    assert set(inv["invitations"][0]) == {"id", "client_contact_id", "key", "link", "sent_date", "viewed_date",
-                                          "opened_date", "email_status", "email_error", "message_id",
-                                          "created_at", "updated_at", "archived_at"}
+    assert set(inv["invitations"][0]) == {
+        "id",
+        "client_contact_id",
+        "key",
+        "link",
+        "sent_date",
+        "viewed_date",
+        "opened_date",
+        "email_status",
+        "email_error",
+        "message_id",
+        "created_at",
+        "updated_at",
+        "archived_at",
+    }
     assert set(inv["line_items"][0]) == {
-        "quantity", "cost", "product_key", "product_cost", "notes", "discount", "is_amount_discount",
-        "tax_name1", "tax_rate1", "tax_name2", "tax_rate2", "tax_name3", "tax_rate3", "sort_id", "line_total",
-        "gross_line_total", "tax_amount", "date", "custom_value1", "custom_value2", "custom_value3",
-        "custom_value4", "type_id", "tax_id", "task_id", "expense_id", "unit_code"}
+        "quantity",
+        "cost",
+        "product_key",
+        "product_cost",
+        "notes",
+        "discount",
+        "is_amount_discount",
+        "tax_name1",
+        "tax_rate1",
+        "tax_name2",
+        "tax_rate2",
+        "tax_name3",
+        "tax_rate3",
+        "sort_id",
+        "line_total",
+        "gross_line_total",
+        "tax_amount",
+        "date",
+        "custom_value1",
+        "custom_value2",
+        "custom_value3",
+        "custom_value4",
+        "type_id",
+        "tax_id",
+        "task_id",
+        "expense_id",
+        "unit_code",
+    }
     # the editor's call: unknown includes are ignored, the client resolves fully
-    r = await api.get(f"{BASE}/{inv['id']}?include=paymentables,payments,client.group_settings"
-                      "&show_schedule=true&is_locked=true")
+    r = await api.get(
+        f"{BASE}/{inv['id']}?include=paymentables,payments,client.group_settings&show_schedule=true&is_locked=true"
+    )
     assert r.status_code == 200 and r.json()["data"]["client"]["id"] == client["id"]
 
 
 async def test_line_item_defaults(api):
     client = await make_client(api)
-    inv = await make_invoice(api, client["id"], line_items=[{}, {"type_id": "2", "tax_id": "", "quantity": "",
-                                                                  "cost": None, "sort_id": 3, "custom_value1": 7}])
+    inv = await make_invoice(
+        api,
+        client["id"],
+        line_items=[{}, {"type_id": "2", "tax_id": "", "quantity": "", "cost": None, "sort_id": 3, "custom_value1": 7}],
+    )
     first, second = inv["line_items"]
     assert first["quantity"] == 0 and first["type_id"] == "1" and first["tax_id"] == "1" and first["notes"] == ""
     assert second["type_id"] == "2" and second["tax_id"] == "2" and second["sort_id"] == "3"
@@ -236,14 +401,32 @@ async def test_line_item_defaults(api):
 async def test_partial_rules(api):
     client = await make_client(api, settings={"payment_terms": "14", "currency_id": "1"})
     lines = [{"quantity": 1, "cost": 100}]
-    r = await api.post(BASE, json={"client_id": client["id"], "line_items": lines, "partial": 10,
-                                   "date": "2024-01-10", "partial_due_date": "2024-01-09"})
+    r = await api.post(
+        BASE,
+        json={
+            "client_id": client["id"],
+            "line_items": lines,
+            "partial": 10,
+            "date": "2024-01-10",
+            "partial_due_date": "2024-01-09",
+        },
+    )
     assert r.status_code == 422 and "partial_due_date" in r.json()["errors"]
-    r = await api.post(BASE, json={"client_id": client["id"], "line_items": lines, "partial": 10,
-                                   "date": "2024-01-10", "due_date": "2024-01-12", "partial_due_date": "2024-01-12"})
+    r = await api.post(
+        BASE,
+        json={
+            "client_id": client["id"],
+            "line_items": lines,
+            "partial": 10,
+            "date": "2024-01-10",
+            "due_date": "2024-01-12",
+            "partial_due_date": "2024-01-12",
+        },
+    )
     assert r.status_code == 422 and "partial_due_date" in r.json()["errors"]
-    inv = await make_invoice(api, client["id"], line_items=lines, partial=10, date="2024-01-10",
-                             partial_due_date="2024-01-11")
+    inv = await make_invoice(
+        api, client["id"], line_items=lines, partial=10, date="2024-01-10", partial_due_date="2024-01-11"
+    )
     assert inv["due_date"] == "2024-01-24" and inv["partial"] == 10
     r = await api.put(f"{BASE}/{inv['id']}", json={"partial": 0})
     assert r.json()["data"]["partial_due_date"] == "" and r.json()["data"]["partial"] == 0
@@ -265,8 +448,10 @@ async def test_saving_a_sent_invoice_moves_the_client_balance(api, db):
     assert r.status_code == 200, r.text
     assert (r.json()["data"]["amount"], r.json()["data"]["balance"], r.json()["data"]["status_id"]) == (150, 150, "2")
     assert await db.fetchval("SELECT balance FROM clients WHERE id = $1", client_id) == 150
-    row = await db.fetchrow("SELECT adjustment, balance, notes, activity_id, ledgerable_type FROM company_ledgers "
-                            "WHERE client_id = $1", client_id)
+    row = await db.fetchrow(
+        "SELECT adjustment, balance, notes, activity_id, ledgerable_type FROM company_ledgers WHERE client_id = $1",
+        client_id,
+    )
     assert (row["adjustment"], row["balance"], row["activity_id"], row["ledgerable_type"]) == (50, 150, 5, "invoice")
     assert row["notes"] == f"Update Adjustment Invoice # {inv['number']} => 50"
     # something was paid: balance = amount - paid_to_date, status follows the balance
@@ -302,24 +487,62 @@ async def test_client_id_required_and_immutable(api, db):
 async def test_protected_fields_are_ignored(api, db, tenant_b):
     client = await make_client(api)
     inv = await make_invoice(api, client["id"], line_items=[{"quantity": 1, "cost": 10}])
-    body = {"balance": 1, "paid_to_date": 2, "amount": 3, "total_taxes": 4, "status_id": "2",
-            "company_id": tenant_b.company_id, "user_id": tenant_b.user_id, "is_deleted": True, "created_at": 1,
-            "updated_at": 1, "archived_at": 5, "id": ids.encode(10**6), "hashed_id": "x", "entity_type": "quote",
-            "custom_surcharge_tax1": True, "has_tasks": True, "last_sent_date": "2024-01-01"}
+    body = {
+        "balance": 1,
+        "paid_to_date": 2,
+        "amount": 3,
+        "total_taxes": 4,
+        "status_id": "2",
+        "company_id": tenant_b.company_id,
+        "user_id": tenant_b.user_id,
+        "is_deleted": True,
+        "created_at": 1,
+        "updated_at": 1,
+        "archived_at": 5,
+        "id": ids.encode(10**6),
+        "hashed_id": "x",
+        "entity_type": "quote",
+        "custom_surcharge_tax1": True,
+        "has_tasks": True,
+        "last_sent_date": "2024-01-01",
+    }
     r = await api.put(f"{BASE}/{inv['id']}", json=body)
     assert r.status_code == 200, r.text
     after = r.json()["data"]
-    for key in ("balance", "paid_to_date", "amount", "total_taxes", "status_id", "user_id", "is_deleted",
-                "created_at", "archived_at", "id", "entity_type", "custom_surcharge_tax1", "has_tasks",
-                "last_sent_date"):
+    for key in (
+        "balance",
+        "paid_to_date",
+        "amount",
+        "total_taxes",
+        "status_id",
+        "user_id",
+        "is_deleted",
+        "created_at",
+        "archived_at",
+        "id",
+        "entity_type",
+        "custom_surcharge_tax1",
+        "has_tasks",
+        "last_sent_date",
+    ):
         assert after[key] == inv[key], key
-    assert await db.fetchval("SELECT count(*) FROM invoices WHERE company_id = $1",
-                             ids.decode(tenant_b.company_id)) == 0
+    assert (
+        await db.fetchval("SELECT count(*) FROM invoices WHERE company_id = $1", ids.decode(tenant_b.company_id)) == 0
+    )
 
 
-@pytest.mark.parametrize("mode, status, locked", [
-    ("off", 2, False), ("when_sent", 1, False), ("when_sent", 2, True), ("when_paid", 2, False),
-    ("when_paid", 4, True), ("end_of_month", 2, True), ("end_of_month", 1, False)])
+@pytest.mark.parametrize(
+    "mode, status, locked",
+    [
+        ("off", 2, False),
+        ("when_sent", 1, False),
+        ("when_sent", 2, True),
+        ("when_paid", 2, False),
+        ("when_paid", 4, True),
+        ("end_of_month", 2, True),
+        ("end_of_month", 1, False),
+    ],
+)
 async def test_lock_invoices(api, db, mode, status, locked):
     company = await db.fetchval("SELECT id FROM companies")
     r = await api.put(f"/api/v1/companies/{ids.encode(company)}", json={"settings": {"lock_invoices": mode}})
@@ -330,7 +553,8 @@ async def test_lock_invoices(api, db, mode, status, locked):
     r = await api.put(f"{BASE}/{inv['id']}", json={"po_number": "changed"})
     if locked:
         assert r.status_code == 422 and r.json()["errors"]["number"] == [
-            "This invoice is locked and unable to be modified."]
+            "This invoice is locked and unable to be modified."
+        ]
     else:
         assert r.status_code == 200, r.text
 
@@ -349,7 +573,7 @@ async def test_numbering_and_duplicates(api, db):
     assert r.status_code == 422 and r.json()["errors"]["number"] == ["The number has already been taken."]
     custom = await make_invoice(api, client["id"], number="0003")
     assert custom["number"] == "0003"
-    assert (await make_invoice(api, client["id"]))["number"] == "0004"   # taken numbers are skipped
+    assert (await make_invoice(api, client["id"]))["number"] == "0004"  # taken numbers are skipped
 
 
 # ---- list, filters, sorts --------------------------------------------------------------------------
@@ -368,11 +592,17 @@ async def test_filters(api, db):
     today = date.today()
     acme, zeta = await make_client(api, "Acme"), await make_client(api, "Zeta")
     draft = await make_invoice(api, acme["id"], line_items=[{"quantity": 1, "cost": 10}], po_number="PO-77")
-    sent = await make_invoice(api, acme["id"], line_items=[{"quantity": 1, "cost": 20}],
-                              due_date=(today + timedelta(days=10)).isoformat())
-    late = await make_invoice(api, zeta["id"], line_items=[{"quantity": 1, "cost": 30}],
-                              date=(today - timedelta(days=40)).isoformat(),
-                              due_date=(today - timedelta(days=10)).isoformat(), custom_value2="blue")
+    sent = await make_invoice(
+        api, acme["id"], line_items=[{"quantity": 1, "cost": 20}], due_date=(today + timedelta(days=10)).isoformat()
+    )
+    late = await make_invoice(
+        api,
+        zeta["id"],
+        line_items=[{"quantity": 1, "cost": 30}],
+        date=(today - timedelta(days=40)).isoformat(),
+        due_date=(today - timedelta(days=10)).isoformat(),
+        custom_value2="blue",
+    )
     paid = await make_invoice(api, zeta["id"], line_items=[{"quantity": 1, "cost": 40}])
     cancelled = await make_invoice(api, zeta["id"], line_items=[{"quantity": 1, "cost": 50}])
     await _set(db, sent, status_id=2, balance=20)
@@ -414,18 +644,31 @@ async def test_filters(api, db):
     assert len(await listed(api, "status=active")) == 4
     await api.post("/api/v1/clients/bulk", json={"action": "delete", "ids": [acme["id"]]})
     assert await listed(api, "without_deleted_clients=true&sort=id|asc") == [n["late"], n["paid"], n["cancelled"]]
-    assert await listed(api, "without_deleted_clients=false&sort=id|asc") == [n["draft"], n["sent"], n["late"],
-                                                                              n["paid"], n["cancelled"]]
+    assert await listed(api, "without_deleted_clients=false&sort=id|asc") == [
+        n["draft"],
+        n["sent"],
+        n["late"],
+        n["paid"],
+        n["cancelled"],
+    ]
 
 
 async def test_sorts(api, db):
     acme, zeta = await make_client(api, "Acme"), await make_client(api, "Zeta")
-    a = await make_invoice(api, zeta["id"], number="9", line_items=[{"quantity": 1, "cost": 30}], date="2024-03-01",
-                           due_date="2024-04-01")
-    b = await make_invoice(api, acme["id"], number="10", line_items=[{"quantity": 1, "cost": 10}], date="2024-01-01",
-                           due_date="2024-05-01")
-    c = await make_invoice(api, acme["id"], number="INV-2", line_items=[{"quantity": 1, "cost": 20}],
-                           date="2024-02-01", due_date="2024-03-01")
+    a = await make_invoice(
+        api, zeta["id"], number="9", line_items=[{"quantity": 1, "cost": 30}], date="2024-03-01", due_date="2024-04-01"
+    )
+    b = await make_invoice(
+        api, acme["id"], number="10", line_items=[{"quantity": 1, "cost": 10}], date="2024-01-01", due_date="2024-05-01"
+    )
+    c = await make_invoice(
+        api,
+        acme["id"],
+        number="INV-2",
+        line_items=[{"quantity": 1, "cost": 20}],
+        date="2024-02-01",
+        due_date="2024-03-01",
+    )
     await _set(db, a, status_id=2, balance=30)
     assert await listed(api, "sort=number|asc") == ["INV-2", "9", "10"]
     assert await listed(api, "sort=number|desc") == ["10", "9", "INV-2"]
@@ -444,8 +687,10 @@ async def test_sorts(api, db):
 async def test_web_app_list_call(api):
     client = await make_client(api)
     await make_invoice(api, client["id"], line_items=[web_line()])
-    r = await api.get(f"{BASE}?include=client.group_settings,project&without_deleted_clients=true&sort=id|desc"
-                      "&tag_ids=&per_page=10&page=1&filter=&status=active")
+    r = await api.get(
+        f"{BASE}?include=client.group_settings,project&without_deleted_clients=true&sort=id|desc"
+        "&tag_ids=&per_page=10&page=1&filter=&status=active"
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     row = body["data"][0]
@@ -462,8 +707,12 @@ async def test_archive_restore_delete_activities(api, db):
         assert r.status_code == 200, r.text
     shown = (await api.get(f"{BASE}/{inv['id']}")).json()["data"]
     assert shown["is_deleted"] is True and shown["archived_at"] > 0
-    types = [r["activity_type_id"] for r in await db.fetch(
-        "SELECT activity_type_id FROM activities WHERE invoice_id = $1 ORDER BY id", ids.decode(inv["id"]))]
+    types = [
+        r["activity_type_id"]
+        for r in await db.fetch(
+            "SELECT activity_type_id FROM activities WHERE invoice_id = $1 ORDER BY id", ids.decode(inv["id"])
+        )
+    ]
     assert types == [4, 8, 25, 9]
     r = await api.put(f"{BASE}/{inv['id']}", json={"po_number": "x"})
     assert r.status_code == 400
@@ -480,7 +729,7 @@ async def test_delete_frees_the_number_and_restore_takes_it_back(api):
     r = await api.post(f"{BASE}/bulk", json={"action": "restore", "ids": [first["id"]]})
     assert r.status_code == 200 and r.json()["data"][0]["number"] == "0001"
     r = await api.post(f"{BASE}/bulk", json={"action": "restore", "ids": [second["id"]]})
-    assert r.json()["data"][0]["number"] == "0002"   # its old number is in use again: a fresh one
+    assert r.json()["data"][0]["number"] == "0002"  # its old number is in use again: a fresh one
     r = await api.post(f"{BASE}/bulk", json={"action": "delete", "ids": [first["id"], second["id"]]})
     assert sorted(row["number"] for row in r.json()["data"]) == ["0001_Deleted", "0002_Deleted"]
 
@@ -510,32 +759,36 @@ async def test_tenant_isolation(api, api_b, db, tenant_b):
     r = await api.put(f"{BASE}/{mine_inv['id']}", json={"invitations": [{"client_contact_id": their_contact}]})
     assert r.status_code == 422 and "invitations.0.client_contact_id" in r.json()["errors"]
     after = (await count(db, "invoices"), await count(db, "invoice_invitations"), await count(db, "activities"))
-    assert after == (before[0] + 1, before[1] + 1, before[2] + 1)   # only mine_inv was written
+    assert after == (before[0] + 1, before[1] + 1, before[2] + 1)  # only mine_inv was written
     r = await api_b.get(f"{BASE}/{their_invoice['id']}")
     assert r.json()["data"]["po_number"] == "" and r.json()["data"]["archived_at"] == 0
     # links to entities that do not exist yet are read-only: a foreign id is ignored, never stored
-    probe = {f: their_invoice["id"] for f in ("project_id", "vendor_id", "design_id", "recurring_id",
-                                               "subscription_id")}
+    probe = {
+        f: their_invoice["id"] for f in ("project_id", "vendor_id", "design_id", "recurring_id", "subscription_id")
+    }
     r = await api.put(f"{BASE}/{mine_inv['id']}", json=probe)
     assert r.status_code == 200 and all(r.json()["data"][f] == "" for f in probe)
 
 
 # ---- hostile input ---------------------------------------------------------------------------------
-@pytest.mark.parametrize("line, field", [
-    ({"quantity": "NaN", "cost": 1}, "line_items.0.quantity"),
-    ({"quantity": 1, "cost": "Infinity"}, "line_items.0.cost"),
-    ({"quantity": 1, "cost": "-inf"}, "line_items.0.cost"),
-    ({"quantity": 1, "cost": 10**20}, "line_items.0.cost"),
-    ({"quantity": 1e15, "cost": 1}, "line_items.0.quantity"),
-    ({"quantity": 10**13, "cost": 10**13}, "line_items.0.cost"),
-    ({"quantity": "abc"}, "line_items.0.quantity"),
-    ({"quantity": True}, "line_items.0.quantity"),
-    ({"notes": {"x": 1}}, "line_items.0.notes"),
-    ({"notes": "a\x00b"}, "line_items.0.notes"),
-    ({"type_id": "99"}, "line_items.0.type_id"),
-    ({"tax_id": "x"}, "line_items.0.tax_id"),
-    ("not an object", "line_items.0"),
-])
+@pytest.mark.parametrize(
+    "line, field",
+    [
+        ({"quantity": "NaN", "cost": 1}, "line_items.0.quantity"),
+        ({"quantity": 1, "cost": "Infinity"}, "line_items.0.cost"),
+        ({"quantity": 1, "cost": "-inf"}, "line_items.0.cost"),
+        ({"quantity": 1, "cost": 10**20}, "line_items.0.cost"),
+        ({"quantity": 1e15, "cost": 1}, "line_items.0.quantity"),
+        ({"quantity": 10**13, "cost": 10**13}, "line_items.0.cost"),
+        ({"quantity": "abc"}, "line_items.0.quantity"),
+        ({"quantity": True}, "line_items.0.quantity"),
+        ({"notes": {"x": 1}}, "line_items.0.notes"),
+        ({"notes": "a\x00b"}, "line_items.0.notes"),
+        ({"type_id": "99"}, "line_items.0.type_id"),
+        ({"tax_id": "x"}, "line_items.0.tax_id"),
+        ("not an object", "line_items.0"),
+    ],
+)
 async def test_hostile_line_items(api, db, line, field):
     client = await make_client(api)
     before = (await count(db, "invoices"), await db.fetchval("SELECT settings FROM companies"))
@@ -552,14 +805,30 @@ async def test_hostile_documents(api, db):
     raw = '{"client_id": "%s", "discount": NaN}' % client["id"]
     r = await api.post(BASE, content=raw, headers={"Content-Type": "application/json"})
     assert r.status_code in (400, 422)
-    cases = [{"line_items": [{"quantity": 1, "cost": 1}] * 501}, {"line_items": "many"},
-             {"discount": "1e400"}, {"tax_rate1": 10**15}, {"partial": -1}, {"custom_surcharge1": "Infinity"},
-             {"line_items": [{"quantity": 1, "cost": 6 * 10**13}] * 2},
-             {"date": "2024-13-45"}, {"exchange_rate": "NaN"},
-             {"uses_inclusive_taxes": True, "tax_name1": "VAT", "tax_rate1": -100,
-              "line_items": [{"quantity": 1, "cost": 1}]},
-             {"is_amount_discount": False, "discount": 10**13, "tax_name1": "VAT", "tax_rate1": 10**13,
-              "line_items": [{"quantity": 1, "cost": 1}]}]
+    cases = [
+        {"line_items": [{"quantity": 1, "cost": 1}] * 501},
+        {"line_items": "many"},
+        {"discount": "1e400"},
+        {"tax_rate1": 10**15},
+        {"partial": -1},
+        {"custom_surcharge1": "Infinity"},
+        {"line_items": [{"quantity": 1, "cost": 6 * 10**13}] * 2},
+        {"date": "2024-13-45"},
+        {"exchange_rate": "NaN"},
+        {
+            "uses_inclusive_taxes": True,
+            "tax_name1": "VAT",
+            "tax_rate1": -100,
+            "line_items": [{"quantity": 1, "cost": 1}],
+        },
+        {
+            "is_amount_discount": False,
+            "discount": 10**13,
+            "tax_name1": "VAT",
+            "tax_rate1": 10**13,
+            "line_items": [{"quantity": 1, "cost": 1}],
+        },
+    ]
     for body in cases:
         r = await api.post(BASE, json={"client_id": client["id"], **body})
         assert r.status_code == 422, (body, r.text)
@@ -575,17 +844,27 @@ async def test_hostile_documents(api, db):
 # ---- GraphQL: the same service and values ----------------------------------------------------------
 async def test_graphql_create_and_list(api):
     client = await make_client(api)
-    query = ("mutation($input: JSON!) { createInvoice(input: $input) { id number amount statusId lineItems "
-             "invitations { key link } client { name } } }")
-    r = await api.post("/graphql", json={"query": query, "variables": {"input": {
-        "client_id": client["id"], "amount": 5, "line_items": [{"quantity": 2, "cost": 21}]}}})
+    query = (
+        "mutation($input: JSON!) { createInvoice(input: $input) { id number amount statusId lineItems "
+        "invitations { key link } client { name } } }"
+    )
+    r = await api.post(
+        "/graphql",
+        json={
+            "query": query,
+            "variables": {
+                "input": {"client_id": client["id"], "amount": 5, "line_items": [{"quantity": 2, "cost": 21}]}
+            },
+        },
+    )
     assert r.status_code == 200 and "errors" not in r.json(), r.text
     made = r.json()["data"]["createInvoice"]
     assert made["amount"] == 42 and made["statusId"] == "1" and made["number"] == "0001"
     assert made["lineItems"][0]["line_total"] == 42 and made["client"]["name"] == "ACME"
     assert made["invitations"][0]["link"].endswith(made["invitations"][0]["key"])
-    r = await api.post("/graphql", json={"query": "{ invoices(clientStatus: \"draft\") { items { id amount } "
-                                                  "pagination { total } } }"})
+    r = await api.post(
+        "/graphql", json={"query": '{ invoices(clientStatus: "draft") { items { id amount } pagination { total } } }'}
+    )
     assert r.status_code == 200 and "errors" not in r.json(), r.text
     assert r.json()["data"]["invoices"]["items"] == [{"id": made["id"], "amount": 42}]
     rest = (await api.get(f"{BASE}/{made['id']}")).json()["data"]
@@ -596,8 +875,7 @@ async def test_document_upload_on_an_invoice(api):
     client = await make_client(api)
     inv = await make_invoice(api, client["id"])
     pdf = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
-    r = await api.put(f"{BASE}/{inv['id']}/upload",
-                      files=[("documents[]", ("terms.pdf", pdf, "application/pdf"))])
+    r = await api.put(f"{BASE}/{inv['id']}/upload", files=[("documents[]", ("terms.pdf", pdf, "application/pdf"))])
     assert r.status_code == 200, r.text
     docs = r.json()["data"]["documents"]
     assert [d["name"] for d in docs] == ["terms.pdf"] and docs[0]["link"] == f"/invoices/{inv['id']}/edit"
@@ -607,17 +885,26 @@ async def test_document_upload_on_an_invoice(api):
 
 async def test_product_lines_update_or_create_products(api, db):
     client = await make_client(api)
-    await make_invoice(api, client["id"], line_items=[
-        web_line(product_key="WIDGET", notes="A widget", cost=12, quantity=3, custom_value1="x"),
-        web_line(product_key="", notes="no key"), web_line(product_key="HOURS", type_id="2")])
+    await make_invoice(
+        api,
+        client["id"],
+        line_items=[
+            web_line(product_key="WIDGET", notes="A widget", cost=12, quantity=3, custom_value1="x"),
+            web_line(product_key="", notes="no key"),
+            web_line(product_key="HOURS", type_id="2"),
+        ],
+    )
     products = (await api.get("/api/v1/products")).json()["data"]
-    assert [(p["product_key"], p["notes"], p["price"], p["quantity"], p["custom_value1"]) for p in products] == \
-        [("WIDGET", "A widget", 12, 3, "x")]
+    assert [(p["product_key"], p["notes"], p["price"], p["quantity"], p["custom_value1"]) for p in products] == [
+        ("WIDGET", "A widget", 12, 3, "x")
+    ]
     await make_invoice(api, client["id"], line_items=[web_line(product_key="WIDGET", notes="New", cost=15, quantity=9)])
     products = (await api.get("/api/v1/products")).json()["data"]
     assert [(p["notes"], p["price"], p["quantity"], p["custom_value1"]) for p in products] == [("New", 15, 3, "x")]
-    await api.put(f"/api/v1/companies/{ids.encode(await db.fetchval('SELECT id FROM companies'))}",
-                  json={"update_products": False})
+    await api.put(
+        f"/api/v1/companies/{ids.encode(await db.fetchval('SELECT id FROM companies'))}",
+        json={"update_products": False},
+    )
     await make_invoice(api, client["id"], line_items=[web_line(product_key="OTHER")])
     assert len((await api.get("/api/v1/products")).json()["data"]) == 1
 

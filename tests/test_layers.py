@@ -18,6 +18,7 @@ included); no import inside a function (only NOT_DODGES, optional heavy dependen
 they are needed); and only the edges, app.main and app.middleware import starlette or strawberry, which the
 core never loads at run time either.
 """
+
 from __future__ import annotations
 
 import ast
@@ -35,14 +36,20 @@ BANNED = ("starlette", "strawberry", "rest", "graph")
 EDGE_FILES = {"main.py", "middleware.py"}
 
 ASSEMBLY, EDGES, SERVICES, CRUD, ENTITIES, BASE = 5, 4, 3, 2, 1, 0
-LAYER_NAMES = {ASSEMBLY: "assembly", EDGES: "edges", SERVICES: "services", CRUD: "crud", ENTITIES: "entities",
-               BASE: "base"}
+LAYER_NAMES = {
+    ASSEMBLY: "assembly",
+    EDGES: "edges",
+    SERVICES: "services",
+    CRUD: "crud",
+    ENTITIES: "entities",
+    BASE: "base",
+}
 ASSEMBLY_MODULES = {"app.main", "app.middleware", "app.idempotency", "app.asgi", "app.cli", "app.__main__"}
 # What the edges may reach in app/: the services (and what app.services re-exports for them), and the
 # vocabulary every layer shares. Never app.crud, app.db or app.entities.
 EDGE_MAY_IMPORT = ("app.services", "app.errors", "app.ids", "app.settings", "app.auth", "app.bodies")
 # Function-level imports that are not cycle dodges: optional heavy dependencies, loaded only when needed.
-NOT_DODGES = {("app.embedded", "pgserver")}   # (module, top-level package imported)
+NOT_DODGES = {("app.embedded", "pgserver")}  # (module, top-level package imported)
 
 
 def layer(module: str) -> int:
@@ -61,6 +68,7 @@ def layer(module: str) -> int:
 class Imports:
     """Every import of every module under `root`: `edges` between our own modules (module -> {module: line}),
     `external` top-level names of the rest, and `nested` imports made inside a function."""
+
     modules: dict[str, Path] = field(default_factory=dict)
     edges: dict[str, dict[str, int]] = field(default_factory=dict)
     external: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -80,7 +88,7 @@ def _targets(node: ast.Import | ast.ImportFrom, module: str, is_package: bool, k
         return [alias.name for alias in node.names]
     if node.level:
         base = module.split(".") if is_package else module.split(".")[:-1]
-        base = base[:len(base) - (node.level - 1)]
+        base = base[: len(base) - (node.level - 1)]
         source = ".".join(base + ([node.module] if node.module else []))
     else:
         source = node.module or ""
@@ -120,8 +128,9 @@ def layer_violations(imports: Imports) -> list[str]:
     for module, targets in imports.edges.items():
         for target, line in targets.items():
             if layer(target) > layer(module):
-                found.append(f"{module}:{line} ({LAYER_NAMES[layer(module)]}) imports {target} "
-                             f"({LAYER_NAMES[layer(target)]})")
+                found.append(
+                    f"{module}:{line} ({LAYER_NAMES[layer(module)]}) imports {target} ({LAYER_NAMES[layer(target)]})"
+                )
     return found
 
 
@@ -147,7 +156,7 @@ def cycles(imports: Imports) -> list[list[str]]:
     on_stack: set[str] = set()
     groups: list[list[str]] = []
 
-    def visit(node: str) -> None:   # Tarjan, iterative over each node's targets in sorted order
+    def visit(node: str) -> None:  # Tarjan, iterative over each node's targets in sorted order
         index[node] = low[node] = len(index)
         stack.append(node)
         on_stack.add(node)
@@ -175,8 +184,11 @@ def cycles(imports: Imports) -> list[list[str]]:
 
 
 def nested_violations(imports: Imports) -> list[str]:
-    return [f"{module}:{line} imports {target} inside a function" for module, target, line in imports.nested
-            if (module, target.split(".")[0]) not in NOT_DODGES]
+    return [
+        f"{module}:{line} imports {target} inside a function"
+        for module, target, line in imports.nested
+        if (module, target.split(".")[0]) not in NOT_DODGES
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -201,13 +213,22 @@ def test_no_import_inside_a_function(imports: Imports) -> None:
 
 
 def test_the_scan_sees_every_module_and_its_arrows(imports: Imports) -> None:
-    assert {"app.auth", "app.db", "app.crud.service", "app.services", "app.services.crm.clients",
-            "app.services.billing.base", "app.entities.crm", "rest.endpoints", "graph.context"} <= set(imports.modules)
+    assert {
+        "app.auth",
+        "app.db",
+        "app.crud.service",
+        "app.services",
+        "app.services.crm.clients",
+        "app.services.billing.base",
+        "app.entities.crm",
+        "rest.endpoints",
+        "graph.context",
+    } <= set(imports.modules)
     assert "app.services.billing.base" in imports.edges["app.services.billing.invoices"]
-    assert "app.services.activities" in imports.edges["app.services.entity"]     # `from . import activities`
-    assert "app.crud.service" in imports.edges["app.services.entity"]            # `from ..crud.service import`
+    assert "app.services.activities" in imports.edges["app.services.entity"]  # `from . import activities`
+    assert "app.crud.service" in imports.edges["app.services.entity"]  # `from ..crud.service import`
     assert imports.external["app.db"].keys() >= {"asyncpg", "databases"}
-    assert [(m, t) for m, t, _ in imports.nested] == [("app.embedded", "pgserver.postgres_server")]   # the one allowed
+    assert [(m, t) for m, t, _ in imports.nested] == [("app.embedded", "pgserver.postgres_server")]  # the one allowed
     assert {layer(m) for m in imports.modules} == set(LAYER_NAMES)
 
 
@@ -215,21 +236,30 @@ def test_the_checks_catch_violations(tmp_path: Path) -> None:
     """The checkers themselves, on a made-up tree: each kind of violation is reported."""
     files = {
         "app/__init__.py": "",
-        "app/db.py": "from .crud import sql\n",                          # base -> crud: upward
-        "app/crud/__init__.py": "", "app/crud/sql.py": "from ..services import billing\n",   # and a cycle
-        "app/services/__init__.py": "", "app/services/billing.py": "def f():\n    from .. import db\n",
-        "rest/__init__.py": "", "rest/a.py": "from app.crud.sql import x\nfrom app import db\nimport graph.b\n",
-        "graph/__init__.py": "", "graph/b.py": "from app.services import billing\nfrom . import c\n",
-        "graph/c.py": "from .b import y\n",                              # a cycle inside an edge
+        "app/db.py": "from .crud import sql\n",  # base -> crud: upward
+        "app/crud/__init__.py": "",
+        "app/crud/sql.py": "from ..services import billing\n",  # and a cycle
+        "app/services/__init__.py": "",
+        "app/services/billing.py": "def f():\n    from .. import db\n",
+        "rest/__init__.py": "",
+        "rest/a.py": "from app.crud.sql import x\nfrom app import db\nimport graph.b\n",
+        "graph/__init__.py": "",
+        "graph/b.py": "from app.services import billing\nfrom . import c\n",
+        "graph/c.py": "from .b import y\n",  # a cycle inside an edge
     }
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text)
     found = scan(tmp_path)
-    assert sorted(layer_violations(found)) == ["app.crud.sql:1 (crud) imports app.services.billing (services)",
-                                               "app.db:1 (base) imports app.crud.sql (crud)"]
-    assert sorted(edge_violations(found)) == ["rest.a:1 imports app.crud.sql", "rest.a:2 imports app.db",
-                                              "rest.a:3 imports graph.b"]
+    assert sorted(layer_violations(found)) == [
+        "app.crud.sql:1 (crud) imports app.services.billing (services)",
+        "app.db:1 (base) imports app.crud.sql (crud)",
+    ]
+    assert sorted(edge_violations(found)) == [
+        "rest.a:1 imports app.crud.sql",
+        "rest.a:2 imports app.db",
+        "rest.a:3 imports graph.b",
+    ]
     assert sorted(cycles(found)) == [["app.crud.sql", "app.db", "app.services.billing"], ["graph.b", "graph.c"]]
     assert nested_violations(found) == ["app.services.billing:2 imports app.db inside a function"]
 
@@ -252,8 +282,11 @@ def test_importing_the_core_loads_no_edge() -> None:
     skip = {"asgi", "cli", "__main__"}
     modules = [module_name(ROOT, p) for p in core_files()]
     modules = [m for m in modules if m.split(".")[-1] not in skip]
-    code = ("import sys\n" + "".join(f"import {m}\n" for m in modules) +
-            f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({BANNED!r})))")
+    code = (
+        "import sys\n"
+        + "".join(f"import {m}\n" for m in modules)
+        + f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({BANNED!r})))"
+    )
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "[]", out.stdout

@@ -1,4 +1,5 @@
 """Amounts read like upstream's at any depth: JSON floats (50.0), also inside includes built by SQL."""
+
 import re
 
 

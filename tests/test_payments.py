@@ -1,30 +1,33 @@
 """Payments over REST (upstream-domain.md R4, R6, R7): create with invoices and unapplied remainders,
 upstream's validation, idempotency_key, apply later (PUT), refunds, delete restoring balances exactly,
 archive/restore; the money invariants after every test."""
+
 from __future__ import annotations
 
 from typing import Any
 
-from app import ids
-
 from invariants import assert_invariants
 from test_invoices import make_client, web_line
+
+from app import ids
 
 PAY = "/api/v1/payments"
 INV = "/api/v1/invoices"
 
 
 async def sent_invoice(api: Any, client_id: str, cost: float = 100, **body: Any) -> dict[str, Any]:
-    r = await api.post(f"{INV}?mark_sent=true", json={"client_id": client_id,
-                                                      "line_items": [web_line(quantity=1, cost=cost)], **body})
+    r = await api.post(
+        f"{INV}?mark_sent=true", json={"client_id": client_id, "line_items": [web_line(quantity=1, cost=cost)], **body}
+    )
     assert r.status_code == 200, r.text
     assert r.json()["data"]["status_id"] == "2"
     return r.json()["data"]
 
 
 async def pay(api: Any, client_id: str, *entries: tuple[str, float], **body: Any) -> Any:
-    return await api.post(PAY, json={"client_id": client_id, **body,
-                                     "invoices": [{"invoice_id": i, "amount": a} for i, a in entries]})
+    return await api.post(
+        PAY, json={"client_id": client_id, **body, "invoices": [{"invoice_id": i, "amount": a} for i, a in entries]}
+    )
 
 
 async def client_row(api: Any, client_id: str) -> dict[str, Any]:
@@ -46,8 +49,18 @@ async def test_full_payment_pays_the_invoice(api, db, tenant_a):
     assert p["paymentables"][0]["invoice_id"] == inv["id"] and "credit_id" not in p["paymentables"][0]
     assert p["paymentables"][0]["amount"] == 100 and p["documents"] == []
     assert all(v is not None for v in p.values())
-    for key in ("transaction_id", "company_gateway_id", "invitation_id", "gateway_type_id", "exchange_currency_id",
-                "private_notes", "custom_value1", "vendor_id", "project_id", "client_contact_id"):
+    for key in (
+        "transaction_id",
+        "company_gateway_id",
+        "invitation_id",
+        "gateway_type_id",
+        "exchange_currency_id",
+        "private_notes",
+        "custom_value1",
+        "vendor_id",
+        "project_id",
+        "client_contact_id",
+    ):
         assert p[key] == "", key
     assert p["exchange_rate"] == 1 and p["currency_id"] == "1" and p["archived_at"] == 0
     got = await invoice(api, inv["id"])
@@ -55,13 +68,18 @@ async def test_full_payment_pays_the_invoice(api, db, tenant_a):
     assert [x["id"] for x in got["payments"]] == [p["id"]] and got["paymentables"][0]["amount"] == 100
     c = await client_row(api, client["id"])
     assert c["balance"] == 0 and c["paid_to_date"] == 100 and c["payment_balance"] == 0
-    ledger = await db.fetch("SELECT adjustment, balance, notes, activity_id, ledgerable_type FROM company_ledgers "
-                            "ORDER BY id")
-    assert [(float(x["adjustment"]), float(x["balance"]), x["notes"]) for x in ledger] == \
-        [(100, 100, "Invoice 0001 marked as sent."), (-100, 0, "ApplyPaymentInvoice")]
+    ledger = await db.fetch(
+        "SELECT adjustment, balance, notes, activity_id, ledgerable_type FROM company_ledgers ORDER BY id"
+    )
+    assert [(float(x["adjustment"]), float(x["balance"]), x["notes"]) for x in ledger] == [
+        (100, 100, "Invoice 0001 marked as sent."),
+        (-100, 0, "ApplyPaymentInvoice"),
+    ]
     assert ledger[1]["activity_id"] == 11 and ledger[1]["ledgerable_type"] == "payment"
-    types = [r["activity_type_id"] for r in await db.fetch("SELECT activity_type_id FROM activities "
-                                                           "WHERE payment_id IS NOT NULL")]
+    types = [
+        r["activity_type_id"]
+        for r in await db.fetch("SELECT activity_type_id FROM activities WHERE payment_id IS NOT NULL")
+    ]
     assert types == [10]
     await assert_invariants(db, tenant_a.company_id)
 
@@ -78,15 +96,17 @@ async def test_partial_and_unapplied(api, db, tenant_a):
     c = await client_row(api, client["id"])
     assert c["balance"] == 60 and c["paid_to_date"] == 150 and c["payment_balance"] == 110
     # apply 60 of the unapplied 110 later (R4.2): paid_to_date untouched
-    r = await api.put(f"{PAY}/{p['id']}", json={"invoices": [{"invoice_id": a["id"], "amount": 60}],
-                                                "private_notes": "applied later", "amount": 1})
+    r = await api.put(
+        f"{PAY}/{p['id']}",
+        json={"invoices": [{"invoice_id": a["id"], "amount": 60}], "private_notes": "applied later", "amount": 1},
+    )
     assert r.status_code == 200, r.text
     assert r.json()["data"]["applied"] == 100 and r.json()["data"]["amount"] == 150
     assert r.json()["data"]["private_notes"] == "applied later"
     c = await client_row(api, client["id"])
     assert c["balance"] == 0 and c["paid_to_date"] == 150 and c["payment_balance"] == 50
     r = await api.put(f"{PAY}/{p['id']}", json={"invoices": [{"invoice_id": a["id"], "amount": 1}]})
-    assert r.status_code == 422   # the invoice is paid now
+    assert r.status_code == 422  # the invoice is paid now
     await assert_invariants(db, tenant_a.company_id)
 
 
@@ -103,11 +123,15 @@ async def test_validation(api, api_b, db, tenant_a):
     other = await make_client(api, "Other")
     inv = await sent_invoice(api, client["id"], 100)
     theirs = await sent_invoice(api, other["id"], 100)
-    draft = (await api.post(INV, json={"client_id": client["id"], "line_items": [web_line(quantity=1, cost=30)]})).json()["data"]
+    draft = (
+        await api.post(INV, json={"client_id": client["id"], "line_items": [web_line(quantity=1, cost=30)]})
+    ).json()["data"]
     cases = [
         ({"invoices": [{"invoice_id": inv["id"], "amount": 101}]}, "invoices.0.amount"),
-        ({"invoices": [{"invoice_id": inv["id"], "amount": 10}, {"invoice_id": inv["id"], "amount": 10}]},
-         "invoices.1.invoice_id"),
+        (
+            {"invoices": [{"invoice_id": inv["id"], "amount": 10}, {"invoice_id": inv["id"], "amount": 10}]},
+            "invoices.1.invoice_id",
+        ),
         ({"invoices": [{"invoice_id": theirs["id"], "amount": 10}]}, "invoices.0.invoice_id"),
         ({"invoices": [{"invoice_id": "nope", "amount": 10}]}, "invoices.0.invoice_id"),
         ({"invoices": [{"invoice_id": inv["id"], "amount": "abc"}]}, "invoices.0.amount"),
@@ -143,8 +167,10 @@ async def test_idempotency_key(api, db, tenant_a):
     assert r.status_code == 200 and "idempotency_key" not in r.json()["data"]
     r = await api.post(PAY, json={"client_id": client["id"], "amount": 5, "idempotency_key": "k-1"})
     assert r.status_code == 422
-    assert r.json() == {"message": "The given data was invalid.",
-                        "errors": {"idempotency_key": ["The idempotency key has already been taken."]}}
+    assert r.json() == {
+        "message": "The given data was invalid.",
+        "errors": {"idempotency_key": ["The idempotency key has already been taken."]},
+    }
     r = await api.post(PAY, json={"client_id": client["id"], "amount": 5, "idempotency_key": "k" * 65})
     assert r.status_code == 422 and "idempotency_key" in r.json()["errors"]
     assert await db.fetchval("SELECT count(*) FROM payments") == 1
@@ -158,9 +184,11 @@ async def test_refunds(api, db, tenant_a):
     r = await api.post(f"{PAY}/refund", json={"id": p["id"], "invoices": [{"invoice_id": inv["id"], "amount": 25}]})
     assert r.status_code == 422 and "invoices.0.amount" in r.json()["errors"]
     r = await api.post(f"{PAY}/refund", json={"id": p["id"], "amount": 10})
-    assert r.status_code == 422 and "invoices" in r.json()["errors"]   # an applied payment names its invoices
-    r = await api.post(f"{PAY}/refund", json={"id": p["id"], "date": "2024-01-01",
-                                              "invoices": [{"invoice_id": inv["id"], "amount": 10}]})
+    assert r.status_code == 422 and "invoices" in r.json()["errors"]  # an applied payment names its invoices
+    r = await api.post(
+        f"{PAY}/refund",
+        json={"id": p["id"], "date": "2024-01-01", "invoices": [{"invoice_id": inv["id"], "amount": 10}]},
+    )
     assert r.status_code == 200, r.text
     assert r.json()["data"]["refunded"] == 10 and r.json()["data"]["status_id"] == "5"
     assert r.json()["data"]["paymentables"][0]["refunded"] == 10
@@ -202,8 +230,8 @@ async def test_delete_restores_everything_and_is_final(api, db, tenant_a):
         got = await invoice(api, x["id"])
         assert got["balance"] == amount and got["paid_to_date"] == 0 and got["status_id"] == "2"
     r = await api.post(f"{PAY}/bulk", json={"action": "restore", "ids": [p["id"]]})
-    assert r.status_code == 200 and r.json()["data"][0]["is_deleted"] is True   # never comes back
-    r = await api.delete(f"{PAY}/{p['id']}")   # a second delete changes nothing
+    assert r.status_code == 200 and r.json()["data"][0]["is_deleted"] is True  # never comes back
+    r = await api.delete(f"{PAY}/{p['id']}")  # a second delete changes nothing
     assert r.status_code == 200 and (await client_row(api, client["id"]))["balance"] == before["balance"]
     notes = [r["notes"] for r in await db.fetch("SELECT notes FROM company_ledgers ORDER BY id")]
     assert "Adjusting invoice 0001 due to deletion of Payment 0001" in notes
@@ -220,8 +248,12 @@ async def test_archive_restore_and_list(api, db, tenant_a):
     r = await api.get(f"{PAY}?include=client,invoices&client_id={client['id']}")
     assert r.status_code == 200 and r.json()["data"][0]["client"]["id"] == client["id"]
     assert r.json()["data"][0]["invoices"] == []
-    acts = [r["activity_type_id"] for r in await db.fetch("SELECT activity_type_id FROM activities "
-                                                          "WHERE payment_id = $1 ORDER BY id", ids.decode(p["id"]))]
+    acts = [
+        r["activity_type_id"]
+        for r in await db.fetch(
+            "SELECT activity_type_id FROM activities WHERE payment_id = $1 ORDER BY id", ids.decode(p["id"])
+        )
+    ]
     assert acts == [10, 12, 27]
     await assert_invariants(db, tenant_a.company_id)
 
@@ -244,21 +276,25 @@ async def test_through_relation_in_rest_and_graphql(api, db, tenant_a):
     client = await make_client(api)
     a, b = await sent_invoice(api, client["id"], 100), await sent_invoice(api, client["id"], 100)
     p1 = (await pay(api, client["id"], (a["id"], 10), (b["id"], 10), amount=50)).json()["data"]
-    await api.put(f"{PAY}/{p1['id']}", json={"invoices": [{"invoice_id": a["id"], "amount": 5}]})   # 2nd pivot on a
+    await api.put(f"{PAY}/{p1['id']}", json={"invoices": [{"invoice_id": a["id"], "amount": 5}]})  # 2nd pivot on a
     p2 = (await pay(api, client["id"], (a["id"], 1))).json()["data"]
     r = await api.get(f"{PAY}/{p1['id']}?include=invoices")
     assert sorted(x["id"] for x in r.json()["data"]["invoices"]) == sorted([a["id"], b["id"]])
     assert len(r.json()["data"]["paymentables"]) == 3
     got = await invoice(api, a["id"])
     assert [x["id"] for x in got["payments"]] == sorted([p1["id"], p2["id"]], key=ids.decode)
-    r = await api.post("/graphql", json={"query": "{ invoices(perPage: 10) { items { id payments { id amount } "
-                                                  "paymentables { amount } } } }"})
+    r = await api.post(
+        "/graphql",
+        json={"query": "{ invoices(perPage: 10) { items { id payments { id amount } paymentables { amount } } } }"},
+    )
     assert r.status_code == 200 and "errors" not in r.json(), r.text
     items = {x["id"]: x for x in r.json()["data"]["invoices"]["items"]}
     assert [x["id"] for x in items[a["id"]]["payments"]] == [x["id"] for x in got["payments"]]
     assert [x["id"] for x in items[b["id"]]["payments"]] == [p1["id"]]
-    r = await api.post("/graphql", json={"query": "query($id: HashID!) { payment(id: $id) { invoices { id } } }",
-                                         "variables": {"id": p2["id"]}})
+    r = await api.post(
+        "/graphql",
+        json={"query": "query($id: HashID!) { payment(id: $id) { invoices { id } } }", "variables": {"id": p2["id"]}},
+    )
     assert r.json()["data"]["payment"]["invoices"] == [{"id": a["id"]}], r.text
     await assert_invariants(db, tenant_a.company_id)
 
@@ -267,12 +303,17 @@ async def test_credit_payment_and_its_deletion(api, db, tenant_a):
     """CreditTest::testCreditPaymentsPaidToDates: invoice 100 paid by a credit of 100, then the payment deleted."""
     client = await make_client(api)
     inv = await sent_invoice(api, client["id"], 100)
-    r = await api.post("/api/v1/credits", json={"client_id": client["id"], "line_items": [web_line(quantity=1, cost=100)]})
+    r = await api.post(
+        "/api/v1/credits", json={"client_id": client["id"], "line_items": [web_line(quantity=1, cost=100)]}
+    )
     assert r.status_code == 200, r.text
     credit = r.json()["data"]
     assert (await api.get(f"/api/v1/credits/{credit['id']}/mark_sent")).status_code == 200
-    body = {"client_id": client["id"], "invoices": [{"invoice_id": inv["id"], "amount": 100}],
-            "credits": [{"credit_id": credit["id"], "amount": 101}]}
+    body = {
+        "client_id": client["id"],
+        "invoices": [{"invoice_id": inv["id"], "amount": 100}],
+        "credits": [{"credit_id": credit["id"], "amount": 101}],
+    }
     r = await api.post(PAY, json=body)
     assert r.status_code == 422 and "credits.0.amount" in r.json()["errors"]
     body["credits"][0]["amount"] = 100
@@ -301,8 +342,17 @@ async def test_credit_payment_and_its_deletion(api, db, tenant_a):
 
 async def test_numbers_and_fields(api, db, tenant_a):
     client = await make_client(api)
-    r = await api.post(PAY, json={"client_id": client["id"], "amount": 5, "number": "P-1", "type_id": "2",
-                                  "date": "2024-05-01", "custom_value1": "cv"})
+    r = await api.post(
+        PAY,
+        json={
+            "client_id": client["id"],
+            "amount": 5,
+            "number": "P-1",
+            "type_id": "2",
+            "date": "2024-05-01",
+            "custom_value1": "cv",
+        },
+    )
     assert r.status_code == 200, r.text
     p = r.json()["data"]
     assert p["number"] == "P-1" and p["type_id"] == "2" and p["date"] == "2024-05-01" and p["custom_value1"] == "cv"

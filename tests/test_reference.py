@@ -39,9 +39,18 @@ def test_statics_keys():
     assert STATICS["gateways"] == []
     assert STATICS["bulk_updates"]["client"][0] == "public_notes"
     for name in (
-        "invoice", "quote", "credit", "payment", "payment_partial", "reminder1",
-        "reminder2", "reminder3", "reminder_endless", "statement",
-        "purchase_order", "quote_reminder1",
+        "invoice",
+        "quote",
+        "credit",
+        "payment",
+        "payment_partial",
+        "reminder1",
+        "reminder2",
+        "reminder3",
+        "reminder_endless",
+        "statement",
+        "purchase_order",
+        "quote_reminder1",
     ):
         tpl = STATICS["templates"][name]
         assert tpl["subject"] and tpl["body"]
@@ -118,8 +127,13 @@ def test_default_company_settings():
     assert s["counter_padding"] == 4
     pdf = s["pdf_variables"]
     assert pdf["product_columns"] == [
-        "$product.item", "$product.description", "$product.unit_cost",
-        "$product.quantity", "$product.discount", "$product.tax", "$product.line_total",
+        "$product.item",
+        "$product.description",
+        "$product.unit_cost",
+        "$product.quantity",
+        "$product.discount",
+        "$product.tax",
+        "$product.line_total",
     ]
     assert isinstance(pdf["total_columns"], list)
     assert "$total" in pdf["total_columns"]

@@ -1,6 +1,7 @@
 """The registry (app/entities) against the real schema (db/schema.sql as applied to the test database):
 every field column, filter, sort and relation points at tables and columns that exist, with fitting types,
 and every tenant table carries company_id. Each SQL fragment is also compiled by PostgreSQL itself."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -17,14 +18,33 @@ from app.entities import REGISTRY
 GLOBAL_TABLES = {"schema_migrations", "accounts", "companies", "users", "rate_limits"}
 # kind -> the information_schema data types a column of that kind may have
 KIND_TYPES = {
-    "id": {"bigint", "integer"}, "ref": {"bigint", "integer"}, "text": {"text", "character varying"},
-    "bool": {"boolean"}, "int": {"integer", "bigint", "smallint"}, "money": {"numeric"},
-    "code": {"integer", "smallint", "bigint"}, "object": {"jsonb"}, "array": {"jsonb"}, "date": {"date"},
+    "id": {"bigint", "integer"},
+    "ref": {"bigint", "integer"},
+    "text": {"text", "character varying"},
+    "bool": {"boolean"},
+    "int": {"integer", "bigint", "smallint"},
+    "money": {"numeric"},
+    "code": {"integer", "smallint", "bigint"},
+    "object": {"jsonb"},
+    "array": {"jsonb"},
+    "date": {"date"},
     "ts": {"timestamp with time zone"},
 }
 # raw values tried, in order, until a filter builds a condition from one of them
-SAMPLES = ("VolejRejNm", "1", "100:gt", "10:100", "2020-01-01", "true", "x", "pdf", "active",
-           "draft,sent,paid,unpaid,overdue,cancelled,partial", "2020-01-01,2020-12-31", "date,2020-01-01,2020-12-31")
+SAMPLES = (
+    "VolejRejNm",
+    "1",
+    "100:gt",
+    "10:100",
+    "2020-01-01",
+    "true",
+    "x",
+    "pdf",
+    "active",
+    "draft,sent,paid,unpaid,overdue,cancelled,partial",
+    "2020-01-01,2020-12-31",
+    "date,2020-01-01,2020-12-31",
+)
 
 ENTITIES = sorted(REGISTRY)
 FILTERS = [(e, flt.param) for e in ENTITIES for flt in REGISTRY[e].filters]
@@ -33,8 +53,10 @@ RELATIONS = [(e, rel.name) for e in ENTITIES for rel in REGISTRY[e].relations]
 
 
 async def columns(db: Db) -> dict[str, dict[str, dict[str, Any]]]:
-    rows = await db.fetch("SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns "
-                          "WHERE table_schema = current_schema()")
+    rows = await db.fetch(
+        "SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns "
+        "WHERE table_schema = current_schema()"
+    )
     out: dict[str, dict[str, dict[str, Any]]] = {}
     for r in rows:
         out.setdefault(r["table_name"], {})[r["column_name"]] = dict(r)
@@ -49,6 +71,7 @@ async def compiles(db: Db, statement: str, *binds: Any) -> None:
 
 
 # ---- tables and fields -------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", ENTITIES)
 async def test_entity_table_and_field_columns(db: Db, name: str) -> None:
@@ -100,6 +123,7 @@ async def test_field_declarations(name: str) -> None:
 
 # ---- filters and sorts -----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name,param", FILTERS, ids=["-".join(p) for p in FILTERS])
 async def test_filter_compiles(db: Db, name: str, param: str) -> None:
     entity = REGISTRY[name]
@@ -127,6 +151,7 @@ async def test_sort_compiles(db: Db, name: str, key: str) -> None:
 
 # ---- relations -------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name,relation", [pytest.param(*p, id="-".join(p)) for p in RELATIONS])
 async def test_relation_points_at_real_columns(db: Db, name: str, relation: str) -> None:
     entity = REGISTRY[name]
@@ -153,6 +178,7 @@ async def test_relation_points_at_real_columns(db: Db, name: str, relation: str)
 
 # ---- tenancy of the schema ----------------------------------------------------------------------------
 
+
 async def test_every_tenant_table_has_company_id(db: Db) -> None:
     schema = await columns(db)
     problems = []
@@ -174,7 +200,8 @@ async def test_tenant_primary_keys_start_with_company_id(db: Db) -> None:
            JOIN information_schema.key_column_usage kcu ON kcu.constraint_name = tc.constraint_name
             AND kcu.table_schema = tc.table_schema
            WHERE tc.constraint_type = 'PRIMARY KEY' AND tc.table_schema = current_schema()
-           GROUP BY tc.table_name""")
+           GROUP BY tc.table_name"""
+    )
     keys = {r["table_name"]: list(r["cols"]) for r in rows}
     for table, cols in keys.items():
         if table not in GLOBAL_TABLES:

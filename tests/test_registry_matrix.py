@@ -5,12 +5,14 @@ entity is covered for free - once it has an entry in MINIMAL below (the matrix f
 Company B gets a minimal valid row of each entity; with company A's token, B's id must answer exactly like an
 id that does not exist (same status, same body) on every REST route and GraphQL field that takes an id, and
 B's data must be byte-identical afterwards."""
+
 from __future__ import annotations
 
 import asyncio
 import struct
 import zlib
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import httpx
 import pytest
@@ -25,14 +27,19 @@ from app.services import service_for
 
 # ---- minimal rows -----------------------------------------------------------------------------------
 
-CLIENT = "<a client of the same company>"   # placeholder in a body, replaced by that company's client id
+CLIENT = "<a client of the same company>"  # placeholder in a body, replaced by that company's client id
 
 
 def png() -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b""))
+
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00"))
+        + chunk(b"IEND", b"")
+    )
 
 
 class Company:
@@ -70,8 +77,9 @@ Maker = Callable[[Company], Awaitable[int]]
 
 
 async def _upload(c: Company) -> int:
-    r = await c.http.put(f"/api/v1/clients/{await c.client()}/upload",
-                         files={"documents[]": (f"{c.tag}.png", png(), "image/png")})
+    r = await c.http.put(
+        f"/api/v1/clients/{await c.client()}/upload", files={"documents[]": (f"{c.tag}.png", png(), "image/png")}
+    )
     assert r.status_code == 200, r.text
     return ids.decode(r.json()["data"]["documents"][-1]["id"])
 
@@ -84,16 +92,29 @@ async def _activity(c: Company) -> int:
 
 async def _ledger(c: Company) -> int:
     client = await c.row("client")
-    return int(await c.db.fetchval(
-        "INSERT INTO company_ledgers (company_id, client_id, user_id, ledgerable_type, ledgerable_id, notes) "
-        "VALUES ($1, $2, $3, 'clients', $2, $4) RETURNING id", c.company_id, client, c.user_id, f"{c.tag} ledger"))
+    return int(
+        await c.db.fetchval(
+            "INSERT INTO company_ledgers (company_id, client_id, user_id, ledgerable_type, ledgerable_id, notes) "
+            "VALUES ($1, $2, $3, 'clients', $2, $4) RETURNING id",
+            c.company_id,
+            client,
+            c.user_id,
+            f"{c.tag} ledger",
+        )
+    )
 
 
 async def _system_log(c: Company) -> int:
     client = await c.row("client")
-    return int(await c.db.fetchval(
-        "INSERT INTO system_logs (company_id, user_id, client_id, event_id, category_id, type_id, log) "
-        "VALUES ($1, $2, $3, 10, 1, 300, '{\"x\": 1}') RETURNING id", c.company_id, c.user_id, client))
+    return int(
+        await c.db.fetchval(
+            "INSERT INTO system_logs (company_id, user_id, client_id, event_id, category_id, type_id, log) "
+            "VALUES ($1, $2, $3, 10, 1, 300, '{\"x\": 1}') RETURNING id",
+            c.company_id,
+            c.user_id,
+            client,
+        )
+    )
 
 
 async def _owner(c: Company) -> int:
@@ -118,11 +139,11 @@ MINIMAL: dict[str, dict[str, Any] | Maker] = {
     "company_gateway": {"gateway_key": "d14dd26a37cecc30fdd65700bfb55b23"},
     "bank_integration": {"bank_account_name": "Minimal bank"},
     # read-only entities (no create route)
-    "document": _upload,                 # an upload to a client
-    "activity": _activity,               # written when the client was created
-    "company_ledger": _ledger,           # written by money movements; inserted directly
-    "system_log": _system_log,           # written by gateways and mailers; inserted directly
-    "user": _owner,                      # the company owner
+    "document": _upload,  # an upload to a client
+    "activity": _activity,  # written when the client was created
+    "company_ledger": _ledger,  # written by money movements; inserted directly
+    "system_log": _system_log,  # written by gateways and mailers; inserted directly
+    "user": _owner,  # the company owner
 }
 
 ROUTED = [e for e in REGISTRY.values() if e.routes]
@@ -131,8 +152,10 @@ WRITABLE = [e for e in ROUTED if e.writable]
 
 def minimal(entity: Entity) -> dict[str, Any] | Maker:
     if entity.name not in MINIMAL:
-        pytest.fail(f"registry entity {entity.name!r} has no entry in MINIMAL (tests/test_registry_matrix.py): "
-                    f"add its smallest valid create body so the tenant matrix covers it")
+        pytest.fail(
+            f"registry entity {entity.name!r} has no entry in MINIMAL (tests/test_registry_matrix.py): "
+            f"add its smallest valid create body so the tenant matrix covers it"
+        )
     return MINIMAL[entity.name]
 
 
@@ -154,13 +177,17 @@ def test_every_routed_entity_has_a_minimal_row() -> None:
 
 # ---- snapshots ------------------------------------------------------------------------------------
 
+
 def _scoped(entity: Entity) -> str:
     return entity.scope.replace("?", "$1").format(t="t0")
 
 
 async def row_json(db: Db, entity: Entity, company_id: int, row_id: int) -> str:
-    text = await db.fetchval(f"SELECT row_to_json(t0)::text FROM {entity.table} t0 WHERE {_scoped(entity)} "
-                             f"AND t0.id = $2", company_id, row_id)
+    text = await db.fetchval(
+        f"SELECT row_to_json(t0)::text FROM {entity.table} t0 WHERE {_scoped(entity)} AND t0.id = $2",
+        company_id,
+        row_id,
+    )
     assert text is not None, (entity.name, row_id)
     return str(text)
 
@@ -174,11 +201,14 @@ async def company_snapshot(db: Db, company_id: int) -> dict[str, str]:
         order = "t0.id" if entity.field("id") is not None or entity.name == "company_ledger" else "1"
         out[entity.table] = await db.fetchval(
             f"SELECT COALESCE(string_agg(row_to_json(t0)::text, E'\\n' ORDER BY {order}), '') "
-            f"FROM {entity.table} t0 WHERE {_scoped(entity)}", company_id)
+            f"FROM {entity.table} t0 WHERE {_scoped(entity)}",
+            company_id,
+        )
     return out
 
 
 # ---- fixtures -----------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def a(tenant_a: Any, db: Db) -> Company:
@@ -216,6 +246,7 @@ def has_actions(entity: Entity) -> bool:
 
 # ---- T1: ids in URLs ------------------------------------------------------------------------------
 
+
 def url_cases(entity: Entity, body: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
     """(method, path with {id}, request kwargs) for every route of the entity that takes an id."""
     base = f"/api/v1/{entity.path}/{{id}}"
@@ -223,13 +254,13 @@ def url_cases(entity: Entity, body: dict[str, Any]) -> list[tuple[str, str, dict
     cases: list[tuple[str, str, dict[str, Any]]] = [
         ("GET", base, {}),
         ("GET", base + "?include=" + ",".join(r.name for r in entity.relations), {}),
-        ("PUT", base, {"json": body}), ("PATCH", base, {"json": body}),
+        ("PUT", base, {"json": body}),
+        ("PATCH", base, {"json": body}),
         ("POST", base + "?_method=PUT", {"json": body}),
         ("DELETE", base, {}),
     ]
     if entity.documents:
-        cases += [("PUT", base + "/upload", upload),
-                  ("POST", base + "/upload", {"data": {"_method": "PUT"}, **upload})]
+        cases += [("PUT", base + "/upload", upload), ("POST", base + "/upload", {"data": {"_method": "PUT"}, **upload})]
     if has_actions(entity):
         for action in dict.fromkeys(("archive", "restore", "delete", *entity.bulk_actions, "download", "nope")):
             cases.append(("GET", f"{base}/{action}", {}))
@@ -248,8 +279,9 @@ def route_exists(app: Any, method: str, url: str) -> bool:
 
 
 @pytest.mark.parametrize("entity", ROUTED, ids=str)
-async def test_t1_foreign_id_in_a_url_answers_like_a_missing_one(entity: Entity, a: Company, b: Company,
-                                                                 db: Db, app: Any) -> None:
+async def test_t1_foreign_id_in_a_url_answers_like_a_missing_one(
+    entity: Entity, a: Company, b: Company, db: Db, app: Any
+) -> None:
     foreign = await b.row(entity.name)
     own = await a.row(entity.name)
     body = await a.body(entity.name) if isinstance(minimal(entity), dict) else {"name": "Taken over"}
@@ -264,7 +296,7 @@ async def test_t1_foreign_id_in_a_url_answers_like_a_missing_one(entity: Entity,
         assert answers["foreign"] == answers["missing"] == answers["garbage"], (where, answers)
         if route_exists(app, method, template.format(id=MISSING)):
             assert answers["foreign"] == not_found(entity), (where, answers)
-        else:   # e.g. PUT on a read-only entity: the same 405 for every id
+        else:  # e.g. PUT on a read-only entity: the same 405 for every id
             assert answers["foreign"][0] == 405, (where, answers)
     assert await row_json(db, entity, b.company_id, foreign) == before_row
     assert await company_snapshot(db, b.company_id) == before
@@ -275,29 +307,48 @@ async def test_t1_foreign_id_in_a_url_answers_like_a_missing_one(entity: Entity,
 
 @pytest.mark.parametrize("entity", WRITABLE, ids=str)
 async def test_t2_member_of_both_companies_cannot_reach_own_b_rows_with_a_token(
-        entity: Entity, a: Company, b: Company, db: Db, app: Any, tenant_a: Any, tenant_b: Any) -> None:
+    entity: Entity, a: Company, b: Company, db: Db, app: Any, tenant_a: Any, tenant_b: Any
+) -> None:
     """User U (A's owner) also joins B and creates a row there; U's token for A still answers like a
     missing id for it (IN#7879)."""
     from app.services import accounts
+
     account_b = await db.fetchval("SELECT account_id FROM companies WHERE id = $1", b.company_id)
-    await db.execute("INSERT INTO company_users (company_id, user_id, account_id, is_admin) VALUES ($1, $2, $3, true)",
-                     b.company_id, a.user_id, account_b)
+    await db.execute(
+        "INSERT INTO company_users (company_id, user_id, account_id, is_admin) VALUES ($1, $2, $3, true)",
+        b.company_id,
+        a.user_id,
+        account_b,
+    )
     token, _ = await accounts.mint_token(db, b.company_id, a.user_id, account_b, "U in B", is_system=False)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver",
-                                 headers={"X-Requested-With": "XMLHttpRequest", "X-API-TOKEN": token}) as u_in_b:
-        class Member:   # U as a tenant of B
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://testserver",
+        headers={"X-Requested-With": "XMLHttpRequest", "X-API-TOKEN": token},
+    ) as u_in_b:
+
+        class Member:  # U as a tenant of B
             company_id, user_id, http = tenant_b.company_id, tenant_a.user_id, u_in_b
+
         u_b = Company(Member(), db, "u")
         theirs = await u_b.row(entity.name)
-        assert await db.fetchval(f"SELECT user_id FROM {entity.table} WHERE company_id = $1 AND id = $2",
-                                 b.company_id, theirs) == a.user_id
+        assert (
+            await db.fetchval(
+                f"SELECT user_id FROM {entity.table} WHERE company_id = $1 AND id = $2", b.company_id, theirs
+            )
+            == a.user_id
+        )
         before = await company_snapshot(db, b.company_id)
         body = await a.body(entity.name)
         base = f"/api/v1/{entity.path}"
-        for method, path, kwargs in (("GET", f"{base}/{{id}}", {}), ("PUT", f"{base}/{{id}}", {"json": body}),
-                                     ("DELETE", f"{base}/{{id}}", {})):
-            answers = [answer(await a.http.request(method, path.format(id=v), **kwargs))
-                       for v in (ids.encode(theirs), MISSING)]
+        for method, path, kwargs in (
+            ("GET", f"{base}/{{id}}", {}),
+            ("PUT", f"{base}/{{id}}", {"json": body}),
+            ("DELETE", f"{base}/{{id}}", {}),
+        ):
+            answers = [
+                answer(await a.http.request(method, path.format(id=v), **kwargs)) for v in (ids.encode(theirs), MISSING)
+            ]
             assert answers[0] == answers[1] == not_found(entity), (method, answers)
         r = await a.http.post(f"{base}/bulk", json={"action": "delete", "ids": [ids.encode(theirs)]})
         assert answer(r) == INVALID_IDS
@@ -311,8 +362,9 @@ def bulk_actions(entity: Entity) -> list[str]:
 
 
 @pytest.mark.parametrize("entity", [e for e in ROUTED if e.writable or e.name == "document"], ids=str)
-async def test_t1_bulk_with_a_foreign_id_is_422_and_changes_nothing(entity: Entity, a: Company, b: Company,
-                                                                    db: Db) -> None:
+async def test_t1_bulk_with_a_foreign_id_is_422_and_changes_nothing(
+    entity: Entity, a: Company, b: Company, db: Db
+) -> None:
     foreign = ids.encode(await b.row(entity.name))
     own = await a.row(entity.name)
     before = await company_snapshot(db, b.company_id)
@@ -332,6 +384,7 @@ async def test_t1_bulk_with_a_foreign_id_is_422_and_changes_nothing(entity: Enti
 
 # ---- T3: lists and filters naming B's ids ---------------------------------------------------------
 
+
 async def own_ids(db: Db, entity: Entity, company_id: int) -> set[str]:
     rows = await db.fetch(f"SELECT t0.id FROM {entity.table} t0 WHERE {_scoped(entity)}", company_id)
     return {ids.encode(r["id"]) for r in rows}
@@ -346,15 +399,21 @@ async def assert_only_own(db: Db, entity: Entity, items: list[dict[str, Any]], c
         target = REGISTRY[rel.target]
         if target.field("id") is None:
             continue
-        children = [c for i in items for c in (i.get(rel.name) or [] if rel.kind == "many"
-                                                else [i[rel.name]] if i.get(rel.name) else [])]
+        children = [
+            c
+            for i in items
+            for c in (i.get(rel.name) or [] if rel.kind == "many" else [i[rel.name]] if i.get(rel.name) else [])
+        ]
         assert {c["id"] for c in children} <= await own_ids(db, target, company_id), (entity.name, rel.name)
 
 
 def ref_filters(entity: Entity) -> list[tuple[str, str]]:
     """(param, target entity) for the list filters that take a hashed id of a registry entity."""
-    return [(flt.param, flt.param[:-3]) for flt in entity.filters
-            if flt.param.endswith("_id") and flt.param[:-3] in REGISTRY and REGISTRY[flt.param[:-3]].routes]
+    return [
+        (flt.param, flt.param[:-3])
+        for flt in entity.filters
+        if flt.param.endswith("_id") and flt.param[:-3] in REGISTRY and REGISTRY[flt.param[:-3]].routes
+    ]
 
 
 @pytest.mark.parametrize("entity", ROUTED, ids=str)
@@ -383,8 +442,9 @@ REF_CASES = [(e, f.name) for e in WRITABLE for f in e.fields if f.kind == "ref" 
 
 
 @pytest.mark.parametrize("entity,ref", REF_CASES, ids=[f"{e}.{r}" for e, r in REF_CASES])
-async def test_t4_foreign_id_in_a_body_is_422_on_that_field(entity: Entity, ref: str, a: Company, b: Company,
-                                                            db: Db) -> None:
+async def test_t4_foreign_id_in_a_body_is_422_on_that_field(
+    entity: Entity, ref: str, a: Company, b: Company, db: Db
+) -> None:
     target = entity.field(ref).target  # type: ignore[union-attr]
     foreign = await b.hid(target)
     before_b = await company_snapshot(db, b.company_id)
@@ -415,8 +475,9 @@ async def test_t4_foreign_id_in_a_body_is_422_on_that_field(entity: Entity, ref:
 
 
 @pytest.mark.parametrize("entity,ref", REF_CASES, ids=[f"{e}.{r}" for e, r in REF_CASES])
-async def test_t4_graphql_create_with_a_foreign_id_is_422_on_that_field(entity: Entity, ref: str, a: Company,
-                                                                        b: Company, db: Db) -> None:
+async def test_t4_graphql_create_with_a_foreign_id_is_422_on_that_field(
+    entity: Entity, ref: str, a: Company, b: Company, db: Db
+) -> None:
     foreign = await b.hid(entity.field(ref).target)  # type: ignore[union-attr]
     body = await a.body(entity.name)
     count = f"SELECT count(*) FROM {entity.table} WHERE company_id = $1"
@@ -445,12 +506,15 @@ async def test_idempotency_keys_are_per_company(entity: Entity, a: Company, b: C
 
 
 @pytest.mark.parametrize("key,target", [("invoices", "invoice"), ("credits", "credit")])
-async def test_t4_payment_applied_to_a_foreign_invoice_or_credit_is_422(key: str, target: str, a: Company,
-                                                                        b: Company, db: Db) -> None:
+async def test_t4_payment_applied_to_a_foreign_invoice_or_credit_is_422(
+    key: str, target: str, a: Company, b: Company, db: Db
+) -> None:
     foreign = await b.hid(target)
-    if target == "credit":   # a sent credit with money on it, so only the company can make it unusable
-        r = await b.http.put(f"/api/v1/credits/{foreign}?mark_sent=true",
-                             json={"line_items": [{"product_key": "c", "quantity": 1, "cost": 5}]})
+    if target == "credit":  # a sent credit with money on it, so only the company can make it unusable
+        r = await b.http.put(
+            f"/api/v1/credits/{foreign}?mark_sent=true",
+            json={"line_items": [{"product_key": "c", "quantity": 1, "cost": 5}]},
+        )
         assert r.status_code == 200, r.text
     before_b = await company_snapshot(db, b.company_id)
     own_payment = await a.row("payment")
@@ -461,8 +525,9 @@ async def test_t4_payment_applied_to_a_foreign_invoice_or_credit_is_422(key: str
     for method, path in (("POST", "/api/v1/payments"), ("PUT", f"/api/v1/payments/{ids.encode(own_payment)}")):
         answers = []
         for value in (foreign, MISSING):
-            r = await a.http.request(method, path, json={"client_id": await a.client(), "amount": 5,
-                                                         key: [{**entry, f"{target}_id": value}]})
+            r = await a.http.request(
+                method, path, json={"client_id": await a.client(), "amount": 5, key: [{**entry, f"{target}_id": value}]}
+            )
             answers.append(answer(r))
         assert answers[0] == answers[1], answers
         assert answers[0][0] == 422 and f"{key}.0.{target}_id" in answers[0][1]["errors"], answers
@@ -500,6 +565,7 @@ async def test_t4_invitation_for_a_foreign_contact_is_422(entity: Entity, a: Com
 
 # ---- GraphQL ------------------------------------------------------------------------------------------
 
+
 def type_name(entity: Entity) -> str:
     return "".join(p[:1].upper() + p[1:] for p in entity.name.split("_"))
 
@@ -518,8 +584,7 @@ GET_ENTITIES = [e for e in ROUTED if e.field("id") is not None and e.name != e.p
 
 
 @pytest.mark.parametrize("entity", GET_ENTITIES, ids=str)
-async def test_graphql_foreign_id_answers_like_a_missing_one(entity: Entity, a: Company, b: Company,
-                                                             db: Db) -> None:
+async def test_graphql_foreign_id_answers_like_a_missing_one(entity: Entity, a: Company, b: Company, db: Db) -> None:
     foreign = ids.encode(await b.row(entity.name))
     own = ids.encode(await a.row(entity.name))
     before = await company_snapshot(db, b.company_id)
@@ -529,12 +594,19 @@ async def test_graphql_foreign_id_answers_like_a_missing_one(entity: Entity, a: 
     ]
     if entity.writable:
         body = await a.body(entity.name)
-        operations.append((f"mutation($id: HashID!, $input: JSON!) {{ update{type_name(entity)}(id: $id, "
-                           f"input: $input) {{ id }} }}", {"input": body}, not_found(entity)))
+        operations.append(
+            (
+                f"mutation($id: HashID!, $input: JSON!) {{ update{type_name(entity)}(id: $id, "
+                f"input: $input) {{ id }} }}",
+                {"input": body},
+                not_found(entity),
+            )
+        )
         bulk = "bulk" + "".join(p[:1].upper() + p[1:] for p in entity.path.split("_"))
         for action in entity.bulk_actions:
-            operations.append((f"mutation($ids: [HashID!]!) {{ {bulk}(action: \"{action}\", ids: $ids) {{ id }} }}",
-                               {}, INVALID_IDS))
+            operations.append(
+                (f'mutation($ids: [HashID!]!) {{ {bulk}(action: "{action}", ids: $ids) {{ id }} }}', {}, INVALID_IDS)
+            )
     for query, extra, expected in operations:
         answers = []
         for value in (foreign, MISSING, GARBAGE):
@@ -544,8 +616,12 @@ async def test_graphql_foreign_id_answers_like_a_missing_one(entity: Entity, a: 
             answers.append(errors_of(await gql(a.http, query, variables)))
         assert answers[0] == answers[1] == answers[2], (query, answers)
         status, payload = expected
-        assert answers[0] == [(payload["message"], {"code": "not_found" if status == 404 else "invalid",
-                                                     "status": status, "errors": payload["errors"]})], answers
+        assert answers[0] == [
+            (
+                payload["message"],
+                {"code": "not_found" if status == 404 else "invalid", "status": status, "errors": payload["errors"]},
+            )
+        ], answers
     assert await company_snapshot(db, b.company_id) == before
 
 
@@ -580,13 +656,23 @@ async def test_t7_concurrent_graphql_requests_of_two_tenants_stay_apart(a: Compa
         group = (await c.http.post("/api/v1/group_settings", json={"name": f"{c.tag} group"})).json()["data"]["id"]
         mine = set()
         for n in range(3):
-            r = await c.http.post("/api/v1/clients", json={
-                "name": f"{c.tag} client {n}", "group_settings_id": group,
-                "contacts": [{"first_name": f"{c.tag}{n}", "email": f"{c.tag}{n}@{c.tag}.test"}]})
+            r = await c.http.post(
+                "/api/v1/clients",
+                json={
+                    "name": f"{c.tag} client {n}",
+                    "group_settings_id": group,
+                    "contacts": [{"first_name": f"{c.tag}{n}", "email": f"{c.tag}{n}@{c.tag}.test"}],
+                },
+            )
             assert r.status_code == 200, r.text
             mine.add((r.json()["data"]["id"], r.json()["data"]["contacts"][0]["id"]))
-            inv = await c.http.post("/api/v1/invoices?paid=true", json={
-                "client_id": r.json()["data"]["id"], "line_items": [{"product_key": "p", "quantity": 1, "cost": 7}]})
+            inv = await c.http.post(
+                "/api/v1/invoices?paid=true",
+                json={
+                    "client_id": r.json()["data"]["id"],
+                    "line_items": [{"product_key": "p", "quantity": 1, "cost": 7}],
+                },
+            )
             assert inv.status_code == 200, inv.text
         expected[c.tag] = mine
     for _ in range(5):
@@ -596,8 +682,7 @@ async def test_t7_concurrent_graphql_requests_of_two_tenants_stay_apart(a: Compa
             items = body["data"]["clients"]["items"]
             got = {(i["id"], i["contacts"][0]["id"]) for i in items}
             assert got == expected[c.tag], (c.tag, items)
-            assert all(len(i["contacts"]) == 1 and i["contacts"][0]["email"].endswith(f"@{c.tag}.test")
-                       for i in items)
+            assert all(len(i["contacts"]) == 1 and i["contacts"][0]["email"].endswith(f"@{c.tag}.test") for i in items)
             assert all(i["groupSettings"]["name"] == f"{c.tag} group" for i in items)
             for i in items:
                 [inv] = i["invoices"]
@@ -609,12 +694,39 @@ async def test_t7_concurrent_graphql_requests_of_two_tenants_stay_apart(a: Compa
 # ---- P1/P2/P4: mass assignment ----------------------------------------------------------------------
 
 PROTECTED: dict[str, dict[str, Any]] = {
-    "invoice": {"balance": 999, "paid_to_date": 999, "amount": 999, "status_id": "2", "company_id": "<b>",
-                "user_id": "<b-user>", "is_deleted": True, "created_at": 1, "hashed_id": "x", "id": "<b-id>"},
-    "client": {"balance": 999, "paid_to_date": 999, "credit_balance": 999, "payment_balance": 999,
-               "company_id": "<b>", "user_id": "<b-user>", "is_deleted": True, "created_at": 1, "id": "<b-id>"},
-    "payment": {"applied": 999, "refunded": 999, "company_id": "<b>", "user_id": "<b-user>", "status_id": "6",
-                "is_deleted": True, "created_at": 1, "id": "<b-id>"},
+    "invoice": {
+        "balance": 999,
+        "paid_to_date": 999,
+        "amount": 999,
+        "status_id": "2",
+        "company_id": "<b>",
+        "user_id": "<b-user>",
+        "is_deleted": True,
+        "created_at": 1,
+        "hashed_id": "x",
+        "id": "<b-id>",
+    },
+    "client": {
+        "balance": 999,
+        "paid_to_date": 999,
+        "credit_balance": 999,
+        "payment_balance": 999,
+        "company_id": "<b>",
+        "user_id": "<b-user>",
+        "is_deleted": True,
+        "created_at": 1,
+        "id": "<b-id>",
+    },
+    "payment": {
+        "applied": 999,
+        "refunded": 999,
+        "company_id": "<b>",
+        "user_id": "<b-user>",
+        "status_id": "6",
+        "is_deleted": True,
+        "created_at": 1,
+        "id": "<b-id>",
+    },
 }
 # columns compared before/after, per entity (the protected fields as stored)
 PROTECTED_COLUMNS = {
@@ -625,8 +737,11 @@ PROTECTED_COLUMNS = {
 
 
 async def _stored(db: Db, entity: Entity, company_id: int, row_id: int) -> dict[str, Any]:
-    row = await db.fetchrow(f"SELECT {PROTECTED_COLUMNS[entity.name]} FROM {entity.table} "
-                            f"WHERE company_id = $1 AND id = $2", company_id, row_id)
+    row = await db.fetchrow(
+        f"SELECT {PROTECTED_COLUMNS[entity.name]} FROM {entity.table} WHERE company_id = $1 AND id = $2",
+        company_id,
+        row_id,
+    )
     assert row is not None
     return dict(row)
 
@@ -638,9 +753,11 @@ async def test_p1_p4_protected_fields_are_ignored_on_update(name: str, a: Compan
         if fld not in ("company_id", "user_id", "id", "hashed_id"):
             assert entity.field(fld) is None or not entity.field(fld).writable, fld  # type: ignore[union-attr]
     own = await a.row(name)
-    if name == "invoice":   # a sent invoice with an amount, so its money fields are not all zero
-        r = await a.http.put(f"/api/v1/invoices/{ids.encode(own)}?mark_sent=true",
-                             json={"line_items": [{"product_key": "x", "quantity": 2, "cost": 10}]})
+    if name == "invoice":  # a sent invoice with an amount, so its money fields are not all zero
+        r = await a.http.put(
+            f"/api/v1/invoices/{ids.encode(own)}?mark_sent=true",
+            json={"line_items": [{"product_key": "x", "quantity": 2, "cost": 10}]},
+        )
         assert r.status_code == 200, r.text
     swap = {"<b>": b.tenant.company_id, "<b-user>": b.tenant.user_id, "<b-id>": await b.hid(name)}
     body = {k: swap.get(v, v) if isinstance(v, str) else v for k, v in PROTECTED[name].items()}
@@ -665,15 +782,25 @@ async def test_p1_p4_protected_fields_are_ignored_on_update(name: str, a: Compan
 
 
 # fields the registry marks read-only for the generic layer but a service writes from the body on purpose
-SERVICE_WRITTEN = {"line_items": "validated and recomputed by the document services",
-                   "frequency_id": "checked by the recurring service (1..12)"}
-JUNK = {"money": 12345, "bool": True, "ts": 1, "int": 77, "code": "3", "text": "pwned", "date": "2001-01-01",
-        "object": {"pwned": 1}, "array": [{"pwned": 1}]}
+SERVICE_WRITTEN = {
+    "line_items": "validated and recomputed by the document services",
+    "frequency_id": "checked by the recurring service (1..12)",
+}
+JUNK = {
+    "money": 12345,
+    "bool": True,
+    "ts": 1,
+    "int": 77,
+    "code": "3",
+    "text": "pwned",
+    "date": "2001-01-01",
+    "object": {"pwned": 1},
+    "array": [{"pwned": 1}],
+}
 
 
 @pytest.mark.parametrize("entity", WRITABLE, ids=str)
-async def test_p1_every_read_only_field_is_ignored_on_update(entity: Entity, a: Company, b: Company,
-                                                             db: Db) -> None:
+async def test_p1_every_read_only_field_is_ignored_on_update(entity: Entity, a: Company, b: Company, db: Db) -> None:
     """Generated: a PUT carrying every field the registry marks read-only (and company_id) changes none of
     their stored columns."""
     own = await a.row(entity.name)
@@ -693,8 +820,7 @@ async def test_p1_every_read_only_field_is_ignored_on_update(entity: Entity, a: 
 
 
 @pytest.mark.parametrize("entity", WRITABLE, ids=str)
-async def test_p1_every_read_only_field_is_ignored_on_create(entity: Entity, a: Company, b: Company,
-                                                             db: Db) -> None:
+async def test_p1_every_read_only_field_is_ignored_on_create(entity: Entity, a: Company, b: Company, db: Db) -> None:
     """Generated: a create carrying every read-only field (and company_id) stores what a create from the
     minimal body stores. Columns that differ between two plain creates (ids, numbers, keys) are per row."""
     body: dict[str, Any] = {"company_id": b.tenant.company_id}
@@ -710,12 +836,20 @@ async def test_p1_every_read_only_field_is_ignored_on_create(entity: Entity, a: 
     for sent in (minimal_body, minimal_body, {**minimal_body, **body}):
         r = await a.http.post(f"/api/v1/{entity.path}", json=sent)
         assert r.status_code == 200, r.text
-        made.append(dict(await db.fetchrow(f"SELECT {', '.join(columns)} FROM {entity.table} WHERE company_id = $1 "
-                                           f"AND id = $2", a.company_id, ids.decode(r.json()["data"]["id"]))))
+        made.append(
+            dict(
+                await db.fetchrow(
+                    f"SELECT {', '.join(columns)} FROM {entity.table} WHERE company_id = $1 AND id = $2",
+                    a.company_id,
+                    ids.decode(r.json()["data"]["id"]),
+                )
+            )
+        )
     first, second, hostile = made
     per_row = {k for k in first if first[k] != second[k]} | {"created_at", "updated_at"}
-    assert {k: v for k, v in hostile.items() if k not in per_row} == \
-        {k: v for k, v in first.items() if k not in per_row}
+    assert {k: v for k, v in hostile.items() if k not in per_row} == {
+        k: v for k, v in first.items() if k not in per_row
+    }
     assert hostile["company_id"] == a.company_id
 
 
@@ -742,10 +876,17 @@ async def clone(db: Db, entity: Entity, company_id: int, row_id: int, n: int, ba
     """n copies of a row straight in SQL: new ids, and unique text columns suffixed with the copy's number."""
     cols = await db.fetch(
         "SELECT column_name, data_type, is_identity FROM information_schema.columns "
-        "WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position", entity.table)
-    unique = {r["attname"] for r in await db.fetch(
-        "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
-        "WHERE i.indrelid = $1::regclass AND i.indisunique AND NOT i.indisprimary", entity.table)}
+        "WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
+        entity.table,
+    )
+    unique = {
+        r["attname"]
+        for r in await db.fetch(
+            "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
+            "WHERE i.indrelid = $1::regclass AND i.indisunique AND NOT i.indisprimary",
+            entity.table,
+        )
+    }
     names, values = [], []
     for col in cols:
         name = col["column_name"]
@@ -756,9 +897,13 @@ async def clone(db: Db, entity: Entity, company_id: int, row_id: int, n: int, ba
             values.append(f"CASE WHEN t.{name} IS NULL THEN NULL ELSE t.{name} || '-{batch}-' || g END")
         else:
             values.append(f"t.{name}")
-    await db.execute(f"INSERT INTO {entity.table} ({', '.join(names)}) SELECT {', '.join(values)} "
-                     f"FROM {entity.table} t, generate_series(1, $3) g WHERE t.company_id = $1 AND t.id = $2",
-                     company_id, row_id, n)
+    await db.execute(
+        f"INSERT INTO {entity.table} ({', '.join(names)}) SELECT {', '.join(values)} "
+        f"FROM {entity.table} t, generate_series(1, $3) g WHERE t.company_id = $1 AND t.id = $2",
+        company_id,
+        row_id,
+        n,
+    )
 
 
 async def statements(db: Db, http: httpx.AsyncClient, method: str, path: str, **kwargs: Any) -> tuple[int, Any]:

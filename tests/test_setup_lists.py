@@ -1,8 +1,17 @@
 """Set-up lists the web app loads on every page, and the company user preferences it saves."""
+
 import pytest
 
-LISTS = ["designs", "tags", "company_gateways", "bank_integrations", "tax_rates", "payment_terms", "products",
-         "group_settings"]
+LISTS = [
+    "designs",
+    "tags",
+    "company_gateways",
+    "bank_integrations",
+    "tax_rates",
+    "payment_terms",
+    "products",
+    "group_settings",
+]
 
 
 @pytest.mark.parametrize("path", LISTS)
@@ -19,8 +28,11 @@ async def test_tax_rate_create_list_and_tenant_isolation(api, api_b, db):
     assert r.status_code == 200, r.text
     rate = r.json()["data"]
     assert rate["rate"] == 10.5 and rate["name"] == "GST"
-    assert (await api_b.get(f"/api/v1/tax_rates/{rate['id']}")).json() == \
-        (await api_b.get("/api/v1/tax_rates/xxxxxxxxxx")).json() == {"message": "Tax rate not found", "errors": {}}
+    assert (
+        (await api_b.get(f"/api/v1/tax_rates/{rate['id']}")).json()
+        == (await api_b.get("/api/v1/tax_rates/xxxxxxxxxx")).json()
+        == {"message": "Tax rate not found", "errors": {}}
+    )
     r = await api_b.put(f"/api/v1/tax_rates/{rate['id']}", json={"name": "stolen"})
     assert r.status_code == 404
     assert await db.fetchval("SELECT name FROM tax_rates") == "GST"
@@ -28,8 +40,16 @@ async def test_tax_rate_create_list_and_tenant_isolation(api, api_b, db):
 
 async def test_new_company_has_upstreams_payment_terms(api, api_b):
     r = await api.get("/api/v1/payment_terms?per_page=1000&page=undefined&sort=id|asc&status=all")
-    assert [t["name"] for t in r.json()["data"]] == ["Net 0", "Net 7", "Net 10", "Net 14", "Net 15", "Net 30",
-                                                     "Net 60", "Net 90"]
+    assert [t["name"] for t in r.json()["data"]] == [
+        "Net 0",
+        "Net 7",
+        "Net 10",
+        "Net 14",
+        "Net 15",
+        "Net 30",
+        "Net 60",
+        "Net 90",
+    ]
     mine = {t["id"] for t in r.json()["data"]}
     theirs = {t["id"] for t in (await api_b.get("/api/v1/payment_terms")).json()["data"]}
     assert mine.isdisjoint(theirs) and len(theirs) == 8
@@ -42,9 +62,13 @@ async def test_payment_term_name_is_computed(api):
 
 async def test_gateway_config_is_never_echoed(api, db, tenant_a):
     from app import ids
+
     company = ids.decode_or_none(tenant_a.company_id)
-    await db.execute("INSERT INTO company_gateways (company_id, gateway_key, config) VALUES ($1, 'stripe', "
-                     "'{\"apiKey\":\"sk_live_secret\"}')", company)
+    await db.execute(
+        "INSERT INTO company_gateways (company_id, gateway_key, config) VALUES ($1, 'stripe', "
+        '\'{"apiKey":"sk_live_secret"}\')',
+        company,
+    )
     r = await api.get("/api/v1/company_gateways")
     assert r.json()["data"][0]["config"] == "********"
     assert "sk_live_secret" not in r.text

@@ -1,6 +1,7 @@
 """Tenant isolation (hostile-inputs.md 2.2, decisions.md "No existence oracle"): with company A's token,
 company B's ids behave exactly like ids that do not exist, in URLs, in bulk calls, in filters and in bodies,
 and nothing of B ever changes."""
+
 from __future__ import annotations
 
 import struct
@@ -19,8 +20,13 @@ TENANT_TABLES = ("clients", "client_contacts", "group_settings", "documents", "a
 def png() -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b""))
+
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00"))
+        + chunk(b"IEND", b"")
+    )
 
 
 async def snapshot(db: Db, company_hashed: str) -> dict[str, list[dict[str, Any]]]:
@@ -56,14 +62,27 @@ async def world(api: httpx.AsyncClient, api_b: httpx.AsyncClient, tenant_b: Any,
     w = World()
     w.tenant_b = tenant_b
     w.a_group = (await api.post("/api/v1/group_settings", json={"name": "A group"})).json()["data"]
-    w.a_client = (await api.post("/api/v1/clients", json={
-        "name": "A client", "group_settings_id": w.a_group["id"],
-        "contacts": [{"first_name": "Alice", "email": "alice@a.test"}]})).json()["data"]
+    w.a_client = (
+        await api.post(
+            "/api/v1/clients",
+            json={
+                "name": "A client",
+                "group_settings_id": w.a_group["id"],
+                "contacts": [{"first_name": "Alice", "email": "alice@a.test"}],
+            },
+        )
+    ).json()["data"]
     w.a_document = await upload(api, w.a_client["id"])
     w.b_group = (await api_b.post("/api/v1/group_settings", json={"name": "B group"})).json()["data"]
-    r = await api_b.post("/api/v1/clients", json={
-        "name": "B secret client", "number": "B-1", "group_settings_id": w.b_group["id"],
-        "contacts": [{"first_name": "Bob", "email": "bob@b.test"}, {"first_name": "Bea", "email": "bea@b.test"}]})
+    r = await api_b.post(
+        "/api/v1/clients",
+        json={
+            "name": "B secret client",
+            "number": "B-1",
+            "group_settings_id": w.b_group["id"],
+            "contacts": [{"first_name": "Bob", "email": "bob@b.test"}, {"first_name": "Bea", "email": "bea@b.test"}],
+        },
+    )
     assert r.status_code == 200, r.text
     w.b_client = r.json()["data"]
     w.b_document = await upload(api_b, w.b_client["id"])
@@ -83,6 +102,7 @@ def missing_id() -> str:
 
 # ---- ids in URLs -----------------------------------------------------------------------------------
 
+
 def url_cases(w: World) -> list[tuple[str, str, str, dict[str, Any]]]:
     """(method, path template with {id}, the B id to put in, request kwargs)."""
     return [
@@ -93,15 +113,27 @@ def url_cases(w: World) -> list[tuple[str, str, str, dict[str, Any]]]:
         ("POST", "/api/v1/clients/{id}?_method=PUT", w.b_client["id"], {"json": {"name": "Taken over"}}),
         ("PUT", "/api/v1/clients/{id}", w.b_client["id"], {"json": {"contacts": []}}),
         ("DELETE", "/api/v1/clients/{id}", w.b_client["id"], {}),
-        ("PUT", "/api/v1/clients/{id}/upload", w.b_client["id"],
-         {"files": {"documents[]": ("x.png", png(), "image/png")}}),
-        ("POST", "/api/v1/clients/{id}/upload", w.b_client["id"],
-         {"data": {"_method": "PUT"}, "files": {"documents[]": ("x.png", png(), "image/png")}}),
+        (
+            "PUT",
+            "/api/v1/clients/{id}/upload",
+            w.b_client["id"],
+            {"files": {"documents[]": ("x.png", png(), "image/png")}},
+        ),
+        (
+            "POST",
+            "/api/v1/clients/{id}/upload",
+            w.b_client["id"],
+            {"data": {"_method": "PUT"}, "files": {"documents[]": ("x.png", png(), "image/png")}},
+        ),
         ("GET", "/api/v1/group_settings/{id}", w.b_group["id"], {}),
         ("PUT", "/api/v1/group_settings/{id}", w.b_group["id"], {"json": {"name": "Taken over"}}),
         ("DELETE", "/api/v1/group_settings/{id}", w.b_group["id"], {}),
-        ("PUT", "/api/v1/group_settings/{id}/upload", w.b_group["id"],
-         {"files": {"documents[]": ("x.png", png(), "image/png")}}),
+        (
+            "PUT",
+            "/api/v1/group_settings/{id}/upload",
+            w.b_group["id"],
+            {"files": {"documents[]": ("x.png", png(), "image/png")}},
+        ),
         ("GET", "/api/v1/documents/{id}", w.b_document["id"], {}),
         ("GET", "/api/v1/documents/{id}/download", w.b_document["id"], {}),
         ("PUT", "/api/v1/documents/{id}", w.b_document["id"], {"json": {"name": "taken.png", "is_public": False}}),
@@ -110,8 +142,7 @@ def url_cases(w: World) -> list[tuple[str, str, str, dict[str, Any]]]:
     ]
 
 
-async def test_foreign_ids_in_urls_look_exactly_like_missing_ones(api: httpx.AsyncClient, world: World,
-                                                                  db: Db) -> None:
+async def test_foreign_ids_in_urls_look_exactly_like_missing_ones(api: httpx.AsyncClient, world: World, db: Db) -> None:
     for method, template, foreign, kwargs in url_cases(world):
         responses = {}
         for label, value in (("foreign", foreign), ("missing", missing_id()), ("garbage", "NotAnId42")):
@@ -142,21 +173,31 @@ async def test_own_ids_still_work(api: httpx.AsyncClient, world: World) -> None:
 
 # ---- bulk --------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("action,extra", [
-    ("archive", {}), ("restore", {}), ("delete", {}),
-    ("bulk_update", {"column": "public_notes", "new_value": "pwned"}),
-])
-async def test_client_bulk_with_a_foreign_id_changes_nothing(api: httpx.AsyncClient, world: World, db: Db,
-                                                             action: str, extra: dict[str, Any]) -> None:
+
+@pytest.mark.parametrize(
+    "action,extra",
+    [
+        ("archive", {}),
+        ("restore", {}),
+        ("delete", {}),
+        ("bulk_update", {"column": "public_notes", "new_value": "pwned"}),
+    ],
+)
+async def test_client_bulk_with_a_foreign_id_changes_nothing(
+    api: httpx.AsyncClient, world: World, db: Db, action: str, extra: dict[str, Any]
+) -> None:
     a_before = dict(await db.fetchrow("SELECT * FROM clients WHERE id = $1", ids.decode(world.a_client["id"])))
     results = []
     for other in (world.b_client["id"], missing_id()):
-        r = await api.post("/api/v1/clients/bulk", json={"action": action, "ids": [world.a_client["id"], other],
-                                                         **extra})
+        r = await api.post(
+            "/api/v1/clients/bulk", json={"action": action, "ids": [world.a_client["id"], other], **extra}
+        )
         results.append((r.status_code, r.json()))
     assert results[0] == results[1]
-    assert results[0] == (422, {"message": "The given data was invalid.",
-                                "errors": {"ids": ["The selected ids is invalid."]}})
+    assert results[0] == (
+        422,
+        {"message": "The given data was invalid.", "errors": {"ids": ["The selected ids is invalid."]}},
+    )
     a_after = dict(await db.fetchrow("SELECT * FROM clients WHERE id = $1", ids.decode(world.a_client["id"])))
     assert a_after == a_before
     await assert_b_unchanged(db, world)
@@ -165,36 +206,42 @@ async def test_client_bulk_with_a_foreign_id_changes_nothing(api: httpx.AsyncCli
 async def test_bulk_assign_foreign_group(api: httpx.AsyncClient, world: World, db: Db) -> None:
     results = []
     for group in (world.b_group["id"], missing_id()):
-        r = await api.post("/api/v1/clients/bulk", json={"action": "assign_group", "ids": [world.a_client["id"]],
-                                                         "group_settings_id": group})
+        r = await api.post(
+            "/api/v1/clients/bulk",
+            json={"action": "assign_group", "ids": [world.a_client["id"]], "group_settings_id": group},
+        )
         results.append((r.status_code, r.json()))
     assert results[0] == results[1]
     assert results[0][0] == 422 and "group_settings_id" in results[0][1]["errors"]
-    assert await db.fetchval("SELECT group_settings_id FROM clients WHERE id = $1",
-                             ids.decode(world.a_client["id"])) == ids.decode(world.a_group["id"])
+    assert await db.fetchval(
+        "SELECT group_settings_id FROM clients WHERE id = $1", ids.decode(world.a_client["id"])
+    ) == ids.decode(world.a_group["id"])
     await assert_b_unchanged(db, world)
 
 
-async def test_group_settings_and_document_bulk_with_foreign_ids(api: httpx.AsyncClient, world: World,
-                                                                 db: Db) -> None:
+async def test_group_settings_and_document_bulk_with_foreign_ids(api: httpx.AsyncClient, world: World, db: Db) -> None:
     for path, own, foreign, action in (
-            ("/api/v1/group_settings/bulk", world.a_group["id"], world.b_group["id"], "archive"),
-            ("/api/v1/group_settings/bulk", world.a_group["id"], world.b_group["id"], "delete"),
-            ("/api/v1/documents/bulk", world.a_document["id"], world.b_document["id"], "delete"),
-            ("/api/v1/documents/bulk", world.a_document["id"], world.b_document["id"], "download")):
+        ("/api/v1/group_settings/bulk", world.a_group["id"], world.b_group["id"], "archive"),
+        ("/api/v1/group_settings/bulk", world.a_group["id"], world.b_group["id"], "delete"),
+        ("/api/v1/documents/bulk", world.a_document["id"], world.b_document["id"], "delete"),
+        ("/api/v1/documents/bulk", world.a_document["id"], world.b_document["id"], "download"),
+    ):
         results = []
         for other in (foreign, missing_id()):
             r = await api.post(path, json={"action": action, "ids": [own, other]})
             results.append((r.status_code, r.json()))
         assert results[0] == results[1], (path, action, results)
         assert results[0][0] == 422 and "ids" in results[0][1]["errors"], (path, action, results)
-    assert await db.fetchval("SELECT deleted_at FROM group_settings WHERE id = $1",
-                             ids.decode(world.a_group["id"])) is None
+    assert (
+        await db.fetchval("SELECT deleted_at FROM group_settings WHERE id = $1", ids.decode(world.a_group["id"]))
+        is None
+    )
     assert await db.fetchval("SELECT count(*) FROM documents WHERE id = $1", ids.decode(world.a_document["id"])) == 1
     await assert_b_unchanged(db, world)
 
 
 # ---- lists and filters ----------------------------------------------------------------------------
+
 
 async def test_lists_never_show_foreign_rows(api: httpx.AsyncClient, world: World, db: Db) -> None:
     b_client, b_group = world.b_client["id"], world.b_group["id"]
@@ -212,18 +259,22 @@ async def test_lists_never_show_foreign_rows(api: httpx.AsyncClient, world: Worl
         r = await api.get(path)
         assert r.status_code == 200, (path, r.text)
         assert r.json()["data"] == [] and r.json()["meta"]["pagination"]["total"] == 0, path
-    for path, own in (("/api/v1/clients", world.a_client["id"]), ("/api/v1/group_settings", world.a_group["id"]),
-                      ("/api/v1/documents", world.a_document["id"]),
-                      (f"/api/v1/clients?with={b_client}", world.a_client["id"]),
-                      (f"/api/v1/clients?status=archived&with={b_client}", None)):
+    for path, own in (
+        ("/api/v1/clients", world.a_client["id"]),
+        ("/api/v1/group_settings", world.a_group["id"]),
+        ("/api/v1/documents", world.a_document["id"]),
+        (f"/api/v1/clients?with={b_client}", world.a_client["id"]),
+        (f"/api/v1/clients?status=archived&with={b_client}", None),
+    ):
         r = await api.get(path)
         found = [x["id"] for x in r.json()["data"]]
         assert found == ([own] if own else []), (path, found)
     activities = (await api.get("/api/v1/activities?per_page=100")).json()["data"]
     assert activities and all(a["client_id"] in ("", world.a_client["id"]) for a in activities)
     assert world.b_activity not in {a["id"] for a in activities}
-    included = (await api.get(f"/api/v1/clients/{world.a_client['id']}?include=activities,documents,group_settings"
-                              )).json()["data"]
+    included = (
+        await api.get(f"/api/v1/clients/{world.a_client['id']}?include=activities,documents,group_settings")
+    ).json()["data"]
     assert {a["id"] for a in included["activities"]} <= {a["id"] for a in activities}
     assert [d["id"] for d in included["documents"]] == [world.a_document["id"]]
     assert included["group_settings"]["id"] == world.a_group["id"]
@@ -232,23 +283,29 @@ async def test_lists_never_show_foreign_rows(api: httpx.AsyncClient, world: Worl
 
 # ---- ids inside bodies ------------------------------------------------------------------------------
 
-async def test_foreign_group_in_a_body_is_422_like_a_missing_one(api: httpx.AsyncClient, world: World,
-                                                                 db: Db) -> None:
+
+async def test_foreign_group_in_a_body_is_422_like_a_missing_one(api: httpx.AsyncClient, world: World, db: Db) -> None:
     for method, path in (("POST", "/api/v1/clients"), ("PUT", f"/api/v1/clients/{world.a_client['id']}")):
         results = []
         for group in (world.b_group["id"], missing_id()):
             r = await api.request(method, path, json={"name": "With B's group", "group_settings_id": group})
             results.append((r.status_code, r.json()))
         assert results[0] == results[1]
-        assert results[0] == (422, {"message": "The given data was invalid.",
-                                    "errors": {"group_settings_id": ["The selected group settings id is invalid."]}})
+        assert results[0] == (
+            422,
+            {
+                "message": "The given data was invalid.",
+                "errors": {"group_settings_id": ["The selected group settings id is invalid."]},
+            },
+        )
     assert await db.fetchval("SELECT count(*) FROM clients WHERE name = $1", "With B's group") == 0
     assert await db.fetchval("SELECT name FROM clients WHERE id = $1", ids.decode(world.a_client["id"])) == "A client"
     await assert_b_unchanged(db, world)
 
 
-async def test_foreign_assigned_user_in_a_body_is_422(api: httpx.AsyncClient, world: World, db: Db,
-                                                      tenant_a: Any) -> None:
+async def test_foreign_assigned_user_in_a_body_is_422(
+    api: httpx.AsyncClient, world: World, db: Db, tenant_a: Any
+) -> None:
     results = []
     for user in (world.tenant_b.user_id, missing_id()):
         r = await api.post("/api/v1/clients", json={"name": "Assigned", "assigned_user_id": user})
@@ -260,11 +317,12 @@ async def test_foreign_assigned_user_in_a_body_is_422(api: httpx.AsyncClient, wo
     await assert_b_unchanged(db, world)
 
 
-async def test_foreign_contact_ids_in_a_body_are_not_taken_over(api: httpx.AsyncClient, world: World,
-                                                                db: Db) -> None:
+async def test_foreign_contact_ids_in_a_body_are_not_taken_over(api: httpx.AsyncClient, world: World, db: Db) -> None:
     b_contact = world.b_client["contacts"][0]
-    r = await api.put(f"/api/v1/clients/{world.a_client['id']}", json={"contacts": [
-        {"id": b_contact["id"], "first_name": "Mallory", "email": "mallory@a.test"}]})
+    r = await api.put(
+        f"/api/v1/clients/{world.a_client['id']}",
+        json={"contacts": [{"id": b_contact["id"], "first_name": "Mallory", "email": "mallory@a.test"}]},
+    )
     assert r.status_code == 200, r.text
     [contact] = r.json()["data"]["contacts"]
     assert contact["id"] != b_contact["id"] and contact["first_name"] == "Mallory"
@@ -284,15 +342,21 @@ async def test_b_sees_its_own_data_untouched(api: httpx.AsyncClient, api_b: http
     assert download.status_code == 200 and download.content == png()
 
 
-async def test_t2_member_of_both_companies_stays_in_the_token_company(anon: httpx.AsyncClient, tenant_a: Any,
-                                                                      tenant_b: Any, db: Db) -> None:
+async def test_t2_member_of_both_companies_stays_in_the_token_company(
+    anon: httpx.AsyncClient, tenant_a: Any, tenant_b: Any, db: Db
+) -> None:
     """User U belongs to A and B; with the token of A, U cannot reach what U itself created in B (IN#7879)."""
     from app.services import accounts
+
     user = ids.decode(tenant_a.user_id)
     company_b = ids.decode(tenant_b.company_id)
     account_b = await db.fetchval("SELECT account_id FROM companies WHERE id = $1", company_b)
-    await db.execute("INSERT INTO company_users (company_id, user_id, account_id, is_admin) VALUES ($1, $2, $3, true)",
-                     company_b, user, account_b)
+    await db.execute(
+        "INSERT INTO company_users (company_id, user_id, account_id, is_admin) VALUES ($1, $2, $3, true)",
+        company_b,
+        user,
+        account_b,
+    )
     token_b, _ = await accounts.mint_token(db, company_b, user, account_b, "U in B", is_system=False)
     in_b = {"X-API-TOKEN": token_b}
     in_a = {"X-API-TOKEN": tenant_a.token}
@@ -300,9 +364,11 @@ async def test_t2_member_of_both_companies_stays_in_the_token_company(anon: http
     group = (await anon.post("/api/v1/group_settings", json={"name": "U's group in B"}, headers=in_b)).json()["data"]
     before = await snapshot(db, tenant_b.company_id)
     missing = {"message": "Client not found", "errors": {}}
-    for r in (await anon.get(f"/api/v1/clients/{created['id']}", headers=in_a),
-              await anon.put(f"/api/v1/clients/{created['id']}", json={"name": "x"}, headers=in_a),
-              await anon.delete(f"/api/v1/clients/{created['id']}", headers=in_a)):
+    for r in (
+        await anon.get(f"/api/v1/clients/{created['id']}", headers=in_a),
+        await anon.put(f"/api/v1/clients/{created['id']}", json={"name": "x"}, headers=in_a),
+        await anon.delete(f"/api/v1/clients/{created['id']}", headers=in_a),
+    ):
         assert r.status_code == 404 and r.json() == missing
     r = await anon.post("/api/v1/clients/bulk", json={"action": "archive", "ids": [created["id"]]}, headers=in_a)
     assert r.status_code == 422

@@ -1,5 +1,6 @@
 """The rate_limits table: expired windows are purged in bounded batches, in the background, and live
 windows stay; a reserved login attempt is given back when it does not fail."""
+
 from __future__ import annotations
 
 import asyncio
@@ -11,10 +12,16 @@ from app.services.accounts import throttle
 
 
 async def seed(db: Db, expired: int, live: int) -> None:
-    await db.execute("INSERT INTO rate_limits (key, hits, reset_at) SELECT 'old:' || n, 5, now() - interval '1 second' "
-                     "FROM generate_series(1, $1) n", expired)
-    await db.execute("INSERT INTO rate_limits (key, hits, reset_at) SELECT 'new:' || n, 1, now() + interval '1 minute' "
-                     "FROM generate_series(1, $1) n", live)
+    await db.execute(
+        "INSERT INTO rate_limits (key, hits, reset_at) SELECT 'old:' || n, 5, now() - interval '1 second' "
+        "FROM generate_series(1, $1) n",
+        expired,
+    )
+    await db.execute(
+        "INSERT INTO rate_limits (key, hits, reset_at) SELECT 'new:' || n, 1, now() + interval '1 minute' "
+        "FROM generate_series(1, $1) n",
+        live,
+    )
 
 
 async def keys(db: Db) -> list[str]:
@@ -23,7 +30,7 @@ async def keys(db: Db) -> list[str]:
 
 async def test_purge_deletes_expired_windows_in_batches_and_keeps_live_ones(db: Db) -> None:
     await seed(db, expired=25, live=3)
-    assert await throttle.purge(db, batch=10, batches=2) == 20   # bounded: two batches of ten
+    assert await throttle.purge(db, batch=10, batches=2) == 20  # bounded: two batches of ten
     assert await throttle.purge(db, batch=10) == 5
     assert await keys(db) == ["new:1", "new:2", "new:3"]
     assert await throttle.purge(db) == 0
@@ -45,7 +52,7 @@ async def test_a_released_attempt_does_not_count(db: Db) -> None:
     assert await db.fetchval("SELECT hits FROM rate_limits WHERE key = 'login:x'") == 0
     await throttle.reserve(db, "login:x", limit=2, window_seconds=60)
     await throttle.reserve(db, "login:x", limit=2, window_seconds=60)
-    for _ in range(3):   # refused attempts still count, but the counter stops at limit + 1
+    for _ in range(3):  # refused attempts still count, but the counter stops at limit + 1
         try:
             await throttle.reserve(db, "login:x", limit=2, window_seconds=60)
         except TooManyRequests as exc:

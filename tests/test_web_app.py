@@ -1,5 +1,6 @@
 """The official web app's flows (web-client-calls.md 5a-5g), call by call, against the ASGI app: every call
 answers 200 and carries the fields the app crashes without (section 6)."""
+
 from __future__ import annotations
 
 import time
@@ -38,7 +39,7 @@ class Browser:
 
 
 def check_client(client: dict[str, Any]) -> None:
-    assert isinstance(client["settings"], dict)   # the app reads settings.currency_id
+    assert isinstance(client["settings"], dict)  # the app reads settings.currency_id
     assert isinstance(client["vat_number"], str)
     assert isinstance(client["contacts"], list)
     assert isinstance(client["documents"], list)
@@ -112,54 +113,82 @@ async def dashboard(b: Browser) -> None:
                 assert isinstance(summary[cid][part], list), (cid, part)
     assert isinstance((await b.call("GET", "/api/v1/activities?reactv2"))["data"], list)
     if exists("payment"):
-        await b.page("/api/v1/payments?include=client,invoices&sort=date|desc&per_page=50&without_deleted_clients=true"
-                     "&page=1&filter=&status=active")
+        await b.page(
+            "/api/v1/payments?include=client,invoices&sort=date|desc&per_page=50&without_deleted_clients=true"
+            "&page=1&filter=&status=active"
+        )
     for extra in ("upcoming=true", "overdue=true&sort=due_date|asc"):
-        await b.page(f"/api/v1/invoices?include=client.group_settings&{extra}&without_deleted_clients=true"
-                     "&per_page=50&page=1&filter=&status=active")
+        await b.page(
+            f"/api/v1/invoices?include=client.group_settings&{extra}&without_deleted_clients=true"
+            "&per_page=50&page=1&filter=&status=active"
+        )
     if exists("quote"):
         for status in ("expired", "upcoming"):
-            await b.page(f"/api/v1/quotes?include=client&client_status={status}&without_deleted_clients=true"
-                         "&per_page=50&page=1&filter=&status=active")
+            await b.page(
+                f"/api/v1/quotes?include=client&client_status={status}&without_deleted_clients=true"
+                "&per_page=50&page=1&filter=&status=active"
+            )
     if exists("recurring_invoice"):
-        rows = await b.page("/api/v1/recurring_invoices?include=client&client_status=active&without_deleted_clients"
-                            "=true&per_page=50&page=1&filter=&status=active&sort=next_send_date_client|asc")
+        rows = await b.page(
+            "/api/v1/recurring_invoices?include=client&client_status=active&without_deleted_clients"
+            "=true&per_page=50&page=1&filter=&status=active&sort=next_send_date_client|asc"
+        )
         for row in rows:
             assert row["next_send_date"] is not None and isinstance(row["line_items"], list)
 
 
 async def clients_flow(b: Browser) -> str:
     """5d and 5e: the list, the create form, the save, the view page."""
-    for row in await b.page("/api/v1/clients?include=group_settings&sort=id|desc&tag_ids=&per_page=10&page=1"
-                            "&filter=&status=active"):
+    for row in await b.page(
+        "/api/v1/clients?include=group_settings&sort=id|desc&tag_ids=&per_page=10&page=1&filter=&status=active"
+    ):
         check_client(row)
     await b.call("GET", "/api/v1/clients/create")
     await b.page("/api/v1/tags?entity_type=client&sort=name|asc&per_page=1000")
     await b.page("/api/v1/group_settings?status=active&per_page=20")
     await b.page("/api/v1/users?status=active&sort=created_at|desc&filter=")
-    saved = await b.call("POST", "/api/v1/clients", {
-        "group_settings_id": "", "name": "ACME Probe Ltd",
-        "contacts": [{"first_name": "Wile", "last_name": "Coyote", "email": "wile@acme.test", "phone": "",
-                      "send_email": False, "cc_only": False}]})
+    saved = await b.call(
+        "POST",
+        "/api/v1/clients",
+        {
+            "group_settings_id": "",
+            "name": "ACME Probe Ltd",
+            "contacts": [
+                {
+                    "first_name": "Wile",
+                    "last_name": "Coyote",
+                    "email": "wile@acme.test",
+                    "phone": "",
+                    "send_email": False,
+                    "cc_only": False,
+                }
+            ],
+        },
+    )
     client_id = saved["data"]["id"]
     assert client_id
     view = await b.call("GET", f"/api/v1/clients/{client_id}?include=group_settings,activities.history")
     check_client(view["data"])
-    await b.page(f"/api/v1/invoices?include=client.group_settings,project&client_id={client_id}&sort=id|desc"
-                 "&per_page=10&page=1&filter=&status=active")
+    await b.page(
+        f"/api/v1/invoices?include=client.group_settings,project&client_id={client_id}&sort=id|desc"
+        "&per_page=10&page=1&filter=&status=active"
+    )
     await b.page("/api/v1/designs?template=true&status=active&sort=name|asc")
     if exists("payment"):
         await b.call("GET", "/api/v1/payments/create")
-    listed = await b.page("/api/v1/clients?include=group_settings&sort=id|desc&tag_ids=&per_page=10&page=1"
-                          "&filter=&status=active")
+    listed = await b.page(
+        "/api/v1/clients?include=group_settings&sort=id|desc&tag_ids=&per_page=10&page=1&filter=&status=active"
+    )
     assert client_id in [row["id"] for row in listed]
     return client_id  # type: ignore[no-any-return]
 
 
 async def invoices_flow(b: Browser, client_id: str) -> None:
     """5f and 5g: the list, the create form, picking the client, saving, the edit page."""
-    await b.page("/api/v1/invoices?include=client.group_settings,project&without_deleted_clients=true&sort=id|desc"
-                 "&tag_ids=&per_page=10&page=1&filter=&status=active")
+    await b.page(
+        "/api/v1/invoices?include=client.group_settings,project&without_deleted_clients=true&sort=id|desc"
+        "&tag_ids=&per_page=10&page=1&filter=&status=active"
+    )
     blank = (await b.call("GET", "/api/v1/invoices/create"))["data"]
     assert blank["client_id"] == "" and blank["line_items"] == []
     await b.call("GET", "/api/v1/clients/create")
@@ -172,18 +201,52 @@ async def invoices_flow(b: Browser, client_id: str) -> None:
     client = (await b.call("GET", f"/api/v1/clients/{client_id}?include=group_settings"))["data"]
     check_client(client)
     await b.call("GET", "/api/v1/products/create")
-    line = {"_id": "9b2f7d2e-55a3-4bd8-9d5e-0c1f0a6e0b11", "quantity": 2, "cost": 25, "product_key": "",
-            "product_cost": 0, "net_cost": 25, "notes": "Probe line item", "discount": 0, "is_amount_discount": False,
-            "tax_name1": "", "tax_rate1": 0, "tax_name2": "", "tax_rate2": 0, "tax_name3": "", "tax_rate3": 0,
-            "sort_id": 0, "line_total": 50, "tax_amount": 0, "gross_line_total": 50, "date": "",
-            "custom_value1": "", "custom_value2": "", "custom_value3": "", "custom_value4": "", "type_id": "1",
-            "tax_id": "1", "income_account_id": ""}
-    body = {**blank, "client_id": client_id, "line_items": [line], "amount": 50, "balance": 50,
-            "invitations": [{"client_contact_id": c["id"]} for c in client["contacts"] if c["send_email"]]}
+    line = {
+        "_id": "9b2f7d2e-55a3-4bd8-9d5e-0c1f0a6e0b11",
+        "quantity": 2,
+        "cost": 25,
+        "product_key": "",
+        "product_cost": 0,
+        "net_cost": 25,
+        "notes": "Probe line item",
+        "discount": 0,
+        "is_amount_discount": False,
+        "tax_name1": "",
+        "tax_rate1": 0,
+        "tax_name2": "",
+        "tax_rate2": 0,
+        "tax_name3": "",
+        "tax_rate3": 0,
+        "sort_id": 0,
+        "line_total": 50,
+        "tax_amount": 0,
+        "gross_line_total": 50,
+        "date": "",
+        "custom_value1": "",
+        "custom_value2": "",
+        "custom_value3": "",
+        "custom_value4": "",
+        "type_id": "1",
+        "tax_id": "1",
+        "income_account_id": "",
+    }
+    body = {
+        **blank,
+        "client_id": client_id,
+        "line_items": [line],
+        "amount": 50,
+        "balance": 50,
+        "invitations": [{"client_contact_id": c["id"]} for c in client["contacts"] if c["send_email"]],
+    }
     saved = (await b.call("POST", "/api/v1/invoices?", body))["data"]
     assert saved["id"] and saved["amount"] == 50
-    edit = (await b.call("GET", f"/api/v1/invoices/{saved['id']}?include=paymentables,payments,client.group_settings"
-                                "&show_schedule=true&is_locked=true"))["data"]
+    edit = (
+        await b.call(
+            "GET",
+            f"/api/v1/invoices/{saved['id']}?include=paymentables,payments,client.group_settings"
+            "&show_schedule=true&is_locked=true",
+        )
+    )["data"]
     assert edit["client_id"] == client_id and edit["client"]["id"] == client_id
     check_client(edit["client"])
     if exists("payment"):
@@ -201,4 +264,4 @@ async def test_the_web_app_flows(browser: Browser) -> None:
     await boot(browser)
     await invoices_flow(browser, client_id)
     await boot(browser)
-    await dashboard(browser)   # again, now with data
+    await dashboard(browser)  # again, now with data

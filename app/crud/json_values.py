@@ -1,5 +1,6 @@
 """Free-form JSON (settings, e_invoice, tax data, custom fields) made safe for jsonb and orjson, and the
 text check every stored string passes."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -47,7 +48,7 @@ def _clean_json(value: Any, depth: int) -> Any:
         check_text(value)
         return value
     if isinstance(value, int):
-        if not -2**63 <= value < 2**63:
+        if not -(2**63) <= value < 2**63:
             raise ValueError("contains a number that is out of range")
         return value
     if isinstance(value, (Decimal, float)):
@@ -76,5 +77,3 @@ def _nested(key: str, item: Any, depth: int) -> Any:
         raise JsonValueError(str(exc), f".{key}" if exc.deep else f".{key}{exc.path}", exc.deep) from None
     except ValueError as exc:
         raise JsonValueError(str(exc), f".{key}", "deeply" in str(exc)) from None
-
-

@@ -1,12 +1,14 @@
 """List parameters -> WHERE / ORDER BY with binds, from the entity's declared filters and sorts."""
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from .. import ids
-from ..errors import Invalid
 from ..entities.spec import Entity
+from ..errors import Invalid
 
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 5000
@@ -34,16 +36,17 @@ class ListQuery:
     per_page: int = DEFAULT_PER_PAGE
     include: str = ""
     params: dict[str, str] = field(default_factory=dict)
-    defaults: bool = True   # add the entity's default includes (REST); GraphQL asks only for what it selects
+    defaults: bool = True  # add the entity's default includes (REST); GraphQL asks only for what it selects
 
     @classmethod
-    def parse(cls, params: Mapping[str, Any]) -> "ListQuery":
+    def parse(cls, params: Mapping[str, Any]) -> ListQuery:
         flat = {k: v.strip() for k, v in params.items() if isinstance(v, str) and v.strip() != ""}
         for key, value in flat.items():
             # PostgreSQL text cannot hold NUL: a clear 422 instead of a driver error
             if "\x00" in value or "\x00" in key:
-                raise Invalid({key.replace("\x00", ""): [f"The {key.replace(chr(0), '')} must not contain NUL "
-                                                          f"characters."]})
+                raise Invalid(
+                    {key.replace("\x00", ""): [f"The {key.replace(chr(0), '')} must not contain NUL characters."]}
+                )
         return cls(
             page=positive_int(flat.get("page"), 1, 10**9),
             per_page=positive_int(flat.get("per_page"), DEFAULT_PER_PAGE, MAX_PER_PAGE),
@@ -100,7 +103,7 @@ def render(entity: Entity, q: ListQuery, company_id: int, own_user: int | None =
             narrowed = f"({narrowed}) OR " + b.add("t0.id = ?", (pinned,))
         conditions.append(f"({narrowed})")
     order = _order(entity, q.params.get("sort", ""))
-    if pinned is not None:   # an int decoded from a hashid: inlined, so every bind belongs to `where`
+    if pinned is not None:  # an int decoded from a hashid: inlined, so every bind belongs to `where`
         order = f"(t0.id = {int(pinned)}) DESC, " + order
     return " AND ".join(conditions), order, b.values
 

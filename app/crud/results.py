@@ -4,10 +4,12 @@
 and the includes as PostgreSQL built them, which GraphQL's relation fields and loaders key on. A `Page`
 is shaped once, with the include tree worked out once, by the service call that read it.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,10 +5,12 @@ The reads the edges answer with (`page`, `show`, `item`, `bulk_page`, `related`)
 contract, each with its include tree parsed once. The activity log is the services' (`record` is a hook
 here; app.services.entity.EntityService writes it), so this layer never reaches up into app.services.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from .. import ids
 from ..auth import Principal
@@ -23,7 +25,7 @@ from .shape import shape
 from .validate import clean
 
 Row = dict[str, Any]
-Items = list[Item]   # named here: inside CrudService, `list` is the method
+Items = list[Item]  # named here: inside CrudService, `list` is the method
 MAX_BULK_IDS = 5000
 
 
@@ -53,7 +55,7 @@ class CrudService:
         statement = sql.select_page(self.entity, tree, where, order, len(binds) + 1)
         rows = await self.db.fetch(statement, *binds, q.per_page, q.offset)
         if q.page == 1 and len(rows) < q.per_page:
-            total = len(rows)   # a first page that is not full is the whole list: no count needed
+            total = len(rows)  # a first page that is not full is the whole list: no count needed
         else:
             total = await self.db.fetchval(sql.count_rows(self.entity, where), *binds)
         return Page(self._shaped(rows, tree), total, q.page, q.per_page)
@@ -89,8 +91,19 @@ class CrudService:
 
     async def blank(self, who: Principal) -> Row:
         """An unsaved entity with every field at its empty value (GET /<entity>/create)."""
-        empty = {"id": "", "text": "", "bool": False, "int": 0, "money": 0.0, "ref": None, "code": "",
-                 "object": {}, "array": [], "date": "", "ts": 0}
+        empty = {
+            "id": "",
+            "text": "",
+            "bool": False,
+            "int": 0,
+            "money": 0.0,
+            "ref": None,
+            "code": "",
+            "object": {},
+            "array": [],
+            "date": "",
+            "ts": 0,
+        }
         row: Row = {f.name: f.default if f.default is not None else empty[f.kind] for f in self.entity.fields}
         row["id"] = None
         for name in self.entity.default_includes:
@@ -114,8 +127,9 @@ class CrudService:
             target = REGISTRY[f.target]
             scope = target.scope.replace("?", "$1").format(t="t0")
             live = " AND t0.is_deleted = false" if target.soft_delete else ""
-            found = await self.db.fetchval(f"SELECT 1 FROM {target.table} t0 WHERE {scope} AND t0.id = $2{live}",
-                                           who.company_id, values[f.col])
+            found = await self.db.fetchval(
+                f"SELECT 1 FROM {target.table} t0 WHERE {scope} AND t0.id = $2{live}", who.company_id, values[f.col]
+            )
             if found is None:
                 raise invalid(prefix + f.name, f"The selected {f.name.replace('_', ' ')} is invalid.")
 
@@ -133,8 +147,10 @@ class CrudService:
             await self.before_write(who, values, None, data)
             values.update(company_id=who.company_id, user_id=who.user_id)
             cols = list(values)
-            statement = (f"INSERT INTO {self.entity.table} ({', '.join(cols)}) VALUES "
-                         f"({', '.join(f'${i}' for i in range(1, len(cols) + 1))}) RETURNING id")
+            statement = (
+                f"INSERT INTO {self.entity.table} ({', '.join(cols)}) VALUES "
+                f"({', '.join(f'${i}' for i in range(1, len(cols) + 1))}) RETURNING id"
+            )
             new_id = await self.db.fetchval(statement, *values.values())
             await self.after_write(who, new_id, None, data)
             await self.record(who, "create", new_id)
@@ -142,8 +158,9 @@ class CrudService:
 
     async def lock_row(self, who: Principal, entity_id: int) -> None:
         """Take the row lock an update writes under (subclasses first lock what the lock order puts before it)."""
-        await self.db.execute(f"SELECT 1 FROM {self.entity.table} WHERE company_id = $1 AND id = $2 FOR UPDATE",
-                              who.company_id, entity_id)
+        await self.db.execute(
+            f"SELECT 1 FROM {self.entity.table} WHERE company_id = $1 AND id = $2 FOR UPDATE", who.company_id, entity_id
+        )
 
     async def update(self, who: Principal, entity_id: int, data: Mapping[str, Any], include: str = "") -> Row:
         current = await self.get(who, entity_id)
@@ -164,8 +181,9 @@ class CrudService:
                 b = Binder()
                 sets = ", ".join(b.add(f"{col} = ?", (v,)) for col, v in values.items())
                 where = b.add("company_id = ? AND id = ?", (who.company_id, entity_id))
-                await self.db.execute(f"UPDATE {self.entity.table} SET {sets}, updated_at = now() WHERE {where}",
-                                      *b.values)
+                await self.db.execute(
+                    f"UPDATE {self.entity.table} SET {sets}, updated_at = now() WHERE {where}", *b.values
+                )
             await self.after_write(who, entity_id, current, data)
             await self.record(who, "update", entity_id)
         return await self.get(who, entity_id, include)
@@ -188,8 +206,11 @@ class CrudService:
         wanted = set(decoded)
         # Only rows this caller may see count, so an invisible row answers like a missing one.
         where, _, binds = render(self.entity, ListQuery(), who.company_id, self._own_only(who))
-        rows = await self.db.fetch(f"SELECT t0.id FROM {self.entity.table} t0 WHERE {where} "
-                                   f"AND t0.id = ANY(${len(binds) + 1}::bigint[])", *binds, list(wanted))
+        rows = await self.db.fetch(
+            f"SELECT t0.id FROM {self.entity.table} t0 WHERE {where} AND t0.id = ANY(${len(binds) + 1}::bigint[])",
+            *binds,
+            list(wanted),
+        )
         if len(rows) != len(wanted):
             raise invalid("ids", "The selected ids is invalid.")
         return sorted(wanted)
@@ -199,23 +220,30 @@ class CrudService:
             raise invalid("action", "The selected action is invalid.")
         self._require(who, "edit")
         table = self.entity.table
-        sets = {"archive": "deleted_at = now()",
-                "restore": "deleted_at = NULL, is_deleted = false",
-                "delete": "deleted_at = COALESCE(deleted_at, now()), is_deleted = true"}.get(action)
-        guard = {"archive": "deleted_at IS NULL", "restore": "(deleted_at IS NOT NULL OR is_deleted)",
-                 "delete": "NOT is_deleted"}.get(action)
+        sets = {
+            "archive": "deleted_at = now()",
+            "restore": "deleted_at = NULL, is_deleted = false",
+            "delete": "deleted_at = COALESCE(deleted_at, now()), is_deleted = true",
+        }.get(action)
+        guard = {
+            "archive": "deleted_at IS NULL",
+            "restore": "(deleted_at IS NOT NULL OR is_deleted)",
+            "delete": "NOT is_deleted",
+        }.get(action)
         async with self.db.transaction():
             if sets is not None:
                 changed = await self.db.fetch(
                     f"UPDATE {table} SET {sets}, updated_at = now() WHERE company_id = $1 "
-                    f"AND id = ANY($2::bigint[]) AND {guard} RETURNING id", who.company_id, list(entity_ids))
+                    f"AND id = ANY($2::bigint[]) AND {guard} RETURNING id",
+                    who.company_id,
+                    list(entity_ids),
+                )
                 for row in changed:
                     await self.record(who, action, row["id"])
             else:
                 await self.bulk_other(who, action, entity_ids, data)
 
-    async def bulk_other(self, who: Principal, action: str, entity_ids: Sequence[int],
-                         data: Mapping[str, Any]) -> None:
+    async def bulk_other(self, who: Principal, action: str, entity_ids: Sequence[int], data: Mapping[str, Any]) -> None:
         raise invalid("action", "The selected action is invalid.")
 
     async def record(self, who: Principal, action: str, entity_id: int) -> None:
@@ -226,8 +254,9 @@ class CrudService:
         where, order, binds = render(self.entity, q, who.company_id)
         b = Binder(*binds)
         where += " AND " + b.add("t0.id = ANY(?::bigint[])", (list(entity_ids),))
-        statement = sql.select_page(self.entity, sql.parse_includes(self.entity, include), where, order,
-                                    len(b.values) + 1)
+        statement = sql.select_page(
+            self.entity, sql.parse_includes(self.entity, include), where, order, len(b.values) + 1
+        )
         return [dict(r) for r in await self.db.fetch(statement, *b.values, q.per_page, 0)]
 
     async def items(self, who: Principal, entity_ids: Sequence[int], include: str = "") -> Items:
@@ -239,8 +268,9 @@ class CrudService:
         q = ListQuery.parse(params)
         rows = await self.fetch_many(who, entity_ids, q.include)
         start = q.offset
-        return Page(self._shaped(rows[start:start + q.per_page], self.includes(q.include)), len(rows), q.page,
-                    q.per_page)
+        return Page(
+            self._shaped(rows[start : start + q.per_page], self.includes(q.include)), len(rows), q.page, q.per_page
+        )
 
     async def related(self, who: Principal, name: str, keys: Sequence[int]) -> dict[int, Items]:
         """The rows of relation `name` for many parents in one statement (GraphQL's loaders), scoped to the

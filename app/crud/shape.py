@@ -3,10 +3,12 @@
 Rows already hold contract values (the SQL did the COALESCEs and conversions); what is left is the
 hashids codec, which must run in Python, and the few computed fields of a shape hook.
 """
+
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Any, Mapping
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
 
 from .. import ids
 from ..entities import REGISTRY
@@ -14,7 +16,7 @@ from ..entities.spec import Entity
 from .sql import Includes
 
 
-@lru_cache(maxsize=None)
+@cache
 def _plan(entity: Entity) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     refs = tuple(f.name for f in entity.fields if f.kind in ("id", "ref"))
     internal = tuple(f.name for f in entity.fields if f.internal)
@@ -42,7 +44,7 @@ def shape(entity: Entity, row: Mapping[str, Any], tree: Includes = (), nested: b
         value = out[name]
         if rel.kind == "one":
             if value is None:
-                del out[name]   # upstream omits an item include that resolves to nothing
+                del out[name]  # upstream omits an item include that resolves to nothing
             else:
                 out[name] = shape(target, value, subtree, nested=True)
         else:

@@ -4,19 +4,21 @@ Only writable fields are read (balances, ids, timestamps a client sends are igno
 $fillable does). Every value is checked for what PostgreSQL would choke on, so bad input is a 422 and
 never a driver error.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date as Date
 from decimal import Decimal, InvalidOperation
-from typing import Any, Mapping
+from typing import Any
 
 from .. import ids, reference
 from ..entities.spec import Entity, Field
 from ..errors import Invalid
 from .json_values import check_text, clean_json
 
-TRUE = {True, 1, "1", "true", "on", "yes"}
-FALSE = {False, 0, "0", "false", "off", "no", ""}
+TRUE = {True, "1", "true", "on", "yes"}
+FALSE = {False, "0", "false", "off", "no", ""}
 MONEY_LIMIT = Decimal(10) ** 14
 # Digits after the point a number may carry: far beyond the 6 that numeric(20,6) keeps and the ~23 a double
 # prints (1.2345678901234567e-7), far below the 16383 where PostgreSQL's numeric (and asyncpg) give up.
@@ -24,9 +26,14 @@ MAX_PLACES = 30
 # [-limit, limit) of each PostgreSQL integer type an int or code field may be written to (Field.column_type)
 INT_RANGES = {"smallint": 2**15, "integer": 2**31, "bigint": 2**63}
 SELECTED = "The selected {label} is invalid."
-CODE_LISTS = {"countries": reference.COUNTRIES, "currencies": reference.CURRENCIES,
-              "industries": reference.INDUSTRIES, "sizes": reference.SIZES,
-              "languages": reference.LANGUAGES, "payment_types": reference.PAYMENT_TYPES}
+CODE_LISTS = {
+    "countries": reference.COUNTRIES,
+    "currencies": reference.CURRENCIES,
+    "industries": reference.INDUSTRIES,
+    "sizes": reference.SIZES,
+    "languages": reference.LANGUAGES,
+    "payment_types": reference.PAYMENT_TYPES,
+}
 
 
 def label(name: str) -> str:
@@ -72,7 +79,7 @@ def clean_decimal(value: Any) -> Decimal:
     if not -MAX_PLACES <= number.as_tuple().exponent <= MAX_PLACES:  # type: ignore[operator]
         if not number.is_zero():
             raise ValueError(f"may not have more than {MAX_PLACES} decimal places")
-        number = Decimal(0)   # 0e-40000 is exactly zero; only its exponent would not fit a column
+        number = Decimal(0)  # 0e-40000 is exactly zero; only its exponent would not fit a column
     return number
 
 
@@ -116,15 +123,18 @@ def clean_date(value: Any) -> Date | None:
     if not isinstance(value, str):
         raise ValueError("is not a valid date")
     try:
-        return Date.fromisoformat(value.strip()[:10]) if len(value.strip()) in (10, 19, 20, 25) else \
-            Date.fromisoformat(value.strip())
+        return (
+            Date.fromisoformat(value.strip()[:10])
+            if len(value.strip()) in (10, 19, 20, 25)
+            else Date.fromisoformat(value.strip())
+        )
     except ValueError:
         raise ValueError("is not a valid date") from None
 
 
 def clean_object(value: Any) -> dict[str, Any]:
     if value is None or value == []:
-        return {}          # PHP clients send [] for an empty object
+        return {}  # PHP clients send [] for an empty object
     if not isinstance(value, dict):
         raise ValueError("must be an object")
     return clean_json(value)  # type: ignore[no-any-return]
@@ -132,8 +142,12 @@ def clean_object(value: Any) -> dict[str, Any]:
 
 # Settings that name a row of a statics list: anything else would reach an integer column (a payment's
 # type_id, currency_id). "" is unset, as upstream's "0" for the payment type.
-SETTING_CODES = {"currency_id": set(reference.CURRENCIES), "country_id": set(reference.COUNTRIES),
-                 "language_id": set(reference.LANGUAGES), "payment_type_id": {"0", *reference.PAYMENT_TYPES}}
+SETTING_CODES = {
+    "currency_id": set(reference.CURRENCIES),
+    "country_id": set(reference.COUNTRIES),
+    "language_id": set(reference.LANGUAGES),
+    "payment_type_id": {"0", *reference.PAYMENT_TYPES},
+}
 # A *_number_counter stays far below the int4 it is advanced as (app.services.numbering) however long it
 # counts, and a *_number_pattern within a typed number's 191 characters.
 MAX_COUNTER = 999_999_999
@@ -229,7 +243,7 @@ def clean(entity: Entity, data: Mapping[str, Any], creating: bool, prefix: str =
             continue
         try:
             values[f.col] = clean_value(f, data[f.name])
-        except Invalid as exc:   # a settings object names each bad key
+        except Invalid as exc:  # a settings object names each bad key
             errors.update({prefix + key: text for key, text in exc.errors.items()})
         except ValueError as exc:
             where = prefix + f.name + getattr(exc, "path", "")

@@ -4,6 +4,7 @@ Modules mirror the service domains: crm, billing (+ recurring), payments, files,
 tax rates, payment terms), setup (designs, tags, gateways, bank integrations), system (activities, the
 ledger, system logs).
 """
+
 from __future__ import annotations
 
 from types import MappingProxyType
@@ -13,13 +14,27 @@ from .spec import Entity
 
 _BEFORE_DOCUMENT: tuple[Entity, ...] = (crm.client, crm.client_contact, crm.client_gateway_token, crm.group_setting)
 _AFTER_DOCUMENT: tuple[Entity, ...] = (
-    system.activity, system.company_ledger, system.system_log, accounts.user,
-    catalog.product, catalog.tax_rate, catalog.payment_term,
-    billing.invoice, billing.invoice_invitation,
-    billing.quote, billing.quote_invitation, billing.credit, billing.credit_invitation,
-    payments.payment, payments.paymentable,
-    recurring.recurring_invoice, recurring.recurring_invoice_invitation,
-    setup.design, setup.tag, setup.company_gateway, setup.bank_integration,
+    system.activity,
+    system.company_ledger,
+    system.system_log,
+    accounts.user,
+    catalog.product,
+    catalog.tax_rate,
+    catalog.payment_term,
+    billing.invoice,
+    billing.invoice_invitation,
+    billing.quote,
+    billing.quote_invitation,
+    billing.credit,
+    billing.credit_invitation,
+    payments.payment,
+    payments.paymentable,
+    recurring.recurring_invoice,
+    recurring.recurring_invoice_invitation,
+    setup.design,
+    setup.tag,
+    setup.company_gateway,
+    setup.bank_integration,
 )
 # The documents' client filter names every entity whose records take uploads, so it is built from the others.
 document = files.document_entity(_BEFORE_DOCUMENT + _AFTER_DOCUMENT)

@@ -1,4 +1,5 @@
 """Users (upstream UserTransformer): global rows, scoped to a company through its memberships."""
+
 from __future__ import annotations
 
 from . import filters as f
@@ -7,12 +8,23 @@ from .spec import Entity, Field, boolean, text, ts
 USER_SEARCH = "({t}.first_name ILIKE ? OR {t}.last_name ILIKE ? OR {t}.email ILIKE ?)"
 
 user = Entity(
-    "user", "users", label="User", writable=False,
+    "user",
+    "users",
+    label="User",
+    writable=False,
     scope="EXISTS (SELECT 1 FROM company_users cu WHERE cu.user_id = {t}.id AND cu.company_id = ?)",
     fields=(
-        Field("id", "id", writable=False), text("first_name"), text("last_name"), text("email"),
-        text("phone"), text("signature", 65535), *(text(f"custom_value{i}") for i in range(1, 5)),
-        ts("last_login"), ts("created_at"), ts("updated_at"), ts("archived_at", column="deleted_at"),
+        Field("id", "id", writable=False),
+        text("first_name"),
+        text("last_name"),
+        text("email"),
+        text("phone"),
+        text("signature", 65535),
+        *(text(f"custom_value{i}") for i in range(1, 5)),
+        ts("last_login"),
+        ts("created_at"),
+        ts("updated_at"),
+        ts("archived_at", column="deleted_at"),
         boolean("is_deleted", writable=False),
         Field("email_verified_at", "ts", writable=False),
         Field("oauth_provider_id", "text", writable=False, expr="''"),
@@ -24,10 +36,15 @@ user = Entity(
         Field("language_id", "code", codes="languages"),
         boolean("user_logged_in_notification", default=True),
         Field("referral_code", "text", writable=False, expr="''"),
-        Field("referral_meta", "object", writable=False,
-              expr="'{{\"free\": 0, \"pro\": 0, \"enterprise\": 0}}'::jsonb"),
+        Field("referral_meta", "object", writable=False, expr='\'{{"free": 0, "pro": 0, "enterprise": 0}}\'::jsonb'),
     ),
     filters=(f.search(USER_SEARCH), f.eq("email"), *f.common()),
-    sorts={"id": "{t}.id", "first_name": "{t}.first_name", "last_name": "{t}.last_name",
-           "email": "{t}.email", "created_at": "{t}.created_at", "updated_at": "{t}.updated_at"},
+    sorts={
+        "id": "{t}.id",
+        "first_name": "{t}.first_name",
+        "last_name": "{t}.last_name",
+        "email": "{t}.email",
+        "created_at": "{t}.created_at",
+        "updated_at": "{t}.updated_at",
+    },
 )

@@ -1,4 +1,5 @@
 """Fields most tenant entities share."""
+
 from __future__ import annotations
 
 from .spec import Field, boolean, ref, ts
@@ -13,7 +14,9 @@ def standard(assigned: bool = True) -> tuple[Field, ...]:
     if assigned:
         fields.append(ref("assigned_user_id", "user"))
     fields += [
-        ts("created_at"), ts("updated_at"), ts("archived_at", column="deleted_at"),
+        ts("created_at"),
+        ts("updated_at"),
+        ts("archived_at", column="deleted_at"),
         boolean("is_deleted", writable=False),
     ]
     return tuple(fields)

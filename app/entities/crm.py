@@ -1,4 +1,5 @@
 """Clients, their contacts, gateway tokens and group settings."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -8,11 +9,12 @@ from . import filters as f
 from .common import standard
 from .spec import Entity, Field, Relation, boolean, code, custom_values, money, obj, ref, text, ts
 
-CLASSIFICATIONS = ("", "individual", "business", "company", "partnership", "trust", "charity",
-                   "government", "other")
+CLASSIFICATIONS = ("", "individual", "business", "company", "partnership", "trust", "charity", "government", "other")
 
-CONTACT_OF = "EXISTS (SELECT 1 FROM client_contacts cc WHERE cc.company_id = {t}.company_id " \
-             "AND cc.client_id = {t}.id AND cc.is_deleted = false AND ({cond}))"
+CONTACT_OF = (
+    "EXISTS (SELECT 1 FROM client_contacts cc WHERE cc.company_id = {t}.company_id "
+    "AND cc.client_id = {t}.id AND cc.is_deleted = false AND ({cond}))"
+)
 
 DISPLAY_NAME = (
     "CASE WHEN length({t}.name) > 1 THEN {t}.name ELSE COALESCE((SELECT CASE WHEN cc.first_name <> '' "
@@ -22,11 +24,24 @@ DISPLAY_NAME = (
     "ORDER BY cc.is_primary DESC, cc.id LIMIT 1), 'No Contact Set') END"
 )
 
-_CLIENT_SEARCH_COLUMNS = ("name", "id_number", "number", "custom_value1", "custom_value2",
-                          "custom_value3", "custom_value4")
-CLIENT_SEARCH = "(" + " OR ".join(f"{{t}}.{c} ILIKE ?" for c in _CLIENT_SEARCH_COLUMNS) + " OR " + \
-    CONTACT_OF.replace("{cond}", " OR ".join(f"cc.{c} ILIKE ?" for c in
-                                             ("first_name", "last_name", "email", "phone"))) + ")"
+_CLIENT_SEARCH_COLUMNS = (
+    "name",
+    "id_number",
+    "number",
+    "custom_value1",
+    "custom_value2",
+    "custom_value3",
+    "custom_value4",
+)
+CLIENT_SEARCH = (
+    "("
+    + " OR ".join(f"{{t}}.{c} ILIKE ?" for c in _CLIENT_SEARCH_COLUMNS)
+    + " OR "
+    + CONTACT_OF.replace(
+        "{cond}", " OR ".join(f"cc.{c} ILIKE ?" for c in ("first_name", "last_name", "email", "phone"))
+    )
+    + ")"
+)
 
 
 def _email(v: str) -> f.Built | None:
@@ -39,46 +54,96 @@ def _shape_contact(row: dict[str, Any]) -> None:
 
 
 client = Entity(
-    "client", "clients", label="Client", documents=True, number_counter="client",
+    "client",
+    "clients",
+    label="Client",
+    documents=True,
+    number_counter="client",
     fields=(
         *standard(),
-        text("name"), text("website"), text("private_notes", 65535), text("public_notes", 65535),
+        text("name"),
+        text("website"),
+        text("private_notes", 65535),
+        text("public_notes", 65535),
         Field("display_name", "text", writable=False, expr=DISPLAY_NAME),
-        money("balance"), money("paid_to_date"), money("payment_balance"), money("credit_balance"),
+        money("balance"),
+        money("paid_to_date"),
+        money("payment_balance"),
+        money("credit_balance"),
         ref("group_settings_id", "group_setting"),
-        ts("last_login"), code("size_id", "sizes"), code("industry_id", "industries"),
+        ts("last_login"),
+        code("size_id", "sizes"),
+        code("industry_id", "industries"),
         text("client_hash", writable=False),
-        text("address1"), text("address2"), text("phone"), text("city"), text("state"),
-        text("postal_code"), code("country_id", "countries"),
-        text("shipping_address1"), text("shipping_address2"), text("shipping_city"),
-        text("shipping_state"), text("shipping_postal_code"), code("shipping_country_id", "countries"),
-        *custom_values(), obj("settings", typed_settings=True),
-        text("vat_number"), text("id_number"), text("number"),
-        boolean("has_valid_vat_number"), boolean("is_tax_exempt"), text("routing_id"),
+        text("address1"),
+        text("address2"),
+        text("phone"),
+        text("city"),
+        text("state"),
+        text("postal_code"),
+        code("country_id", "countries"),
+        text("shipping_address1"),
+        text("shipping_address2"),
+        text("shipping_city"),
+        text("shipping_state"),
+        text("shipping_postal_code"),
+        code("shipping_country_id", "countries"),
+        *custom_values(),
+        obj("settings", typed_settings=True),
+        text("vat_number"),
+        text("id_number"),
+        text("number"),
+        boolean("has_valid_vat_number"),
+        boolean("is_tax_exempt"),
+        text("routing_id"),
         text("classification", choices=CLASSIFICATIONS),
-        obj("tax_info", column="tax_data"), obj("e_invoice"),
+        obj("tax_info", column="tax_data"),
+        obj("e_invoice"),
         Field("locations", "array", writable=False, expr="'[]'::jsonb"),
     ),
     search=CLIENT_SEARCH,
     filters=(
-        f.search(CLIENT_SEARCH), f.like("name"), f.Filter("email", _email), f.eq("id_number"),
-        f.eq("number"), f.compare("balance"), f.between("between_balance", "balance"),
-        f.ref_eq("client_id", "id"), f.ref_eq("group", "group_settings_id"), *f.common(),
+        f.search(CLIENT_SEARCH),
+        f.like("name"),
+        f.Filter("email", _email),
+        f.eq("id_number"),
+        f.eq("number"),
+        f.compare("balance"),
+        f.between("between_balance", "balance"),
+        f.ref_eq("client_id", "id"),
+        f.ref_eq("group", "group_settings_id"),
+        *f.common(),
     ),
     # Text sorts ignore case, as upstream's MySQL collation does.
-    sorts={"id": "{t}.id", "name": "lower({t}.name)", "display_name": "lower({t}.name)",
-           "number": "NULLIF(regexp_replace({t}.number, '[^0-9]', '', 'g'), '')::numeric",
-           "balance": "{t}.balance", "paid_to_date": "{t}.paid_to_date", "id_number": "lower({t}.id_number)",
-           "created_at": "{t}.created_at", "updated_at": "{t}.updated_at", "archived_at": "{t}.deleted_at",
-           "website": "lower({t}.website)", "city": "lower({t}.city)", "country_id": "{t}.country_id",
-           "last_login": "{t}.last_login", "credit_balance": "{t}.credit_balance",
-           "contacts": "(SELECT min(cc.first_name) FROM client_contacts cc WHERE cc.company_id = "
-                       "{t}.company_id AND cc.client_id = {t}.id)",
-           "email": "(SELECT min(cc.email) FROM client_contacts cc WHERE cc.company_id = "
-                    "{t}.company_id AND cc.client_id = {t}.id)"},
+    sorts={
+        "id": "{t}.id",
+        "name": "lower({t}.name)",
+        "display_name": "lower({t}.name)",
+        "number": "NULLIF(regexp_replace({t}.number, '[^0-9]', '', 'g'), '')::numeric",
+        "balance": "{t}.balance",
+        "paid_to_date": "{t}.paid_to_date",
+        "id_number": "lower({t}.id_number)",
+        "created_at": "{t}.created_at",
+        "updated_at": "{t}.updated_at",
+        "archived_at": "{t}.deleted_at",
+        "website": "lower({t}.website)",
+        "city": "lower({t}.city)",
+        "country_id": "{t}.country_id",
+        "last_login": "{t}.last_login",
+        "credit_balance": "{t}.credit_balance",
+        "contacts": "(SELECT min(cc.first_name) FROM client_contacts cc WHERE cc.company_id = "
+        "{t}.company_id AND cc.client_id = {t}.id)",
+        "email": "(SELECT min(cc.email) FROM client_contacts cc WHERE cc.company_id = "
+        "{t}.company_id AND cc.client_id = {t}.id)",
+    },
     relations=(
-        Relation("contacts", "client_contact", fk="client_id", order="{t}.is_primary DESC, {t}.id",
-                 where="{t}.deleted_at IS NULL"),
+        Relation(
+            "contacts",
+            "client_contact",
+            fk="client_id",
+            order="{t}.is_primary DESC, {t}.id",
+            where="{t}.deleted_at IS NULL",
+        ),
         Relation("documents", "document", morph="clients"),
         Relation("gateway_tokens", "client_gateway_token", fk="client_id"),
         Relation("activities", "activity", fk="client_id", order="{t}.id DESC"),
@@ -93,38 +158,62 @@ client = Entity(
 )
 
 client_contact = Entity(
-    "client_contact", "client_contacts", label="Contact", routes=False,
+    "client_contact",
+    "client_contacts",
+    label="Contact",
+    routes=False,
     fields=(
-        Field("id", "id", writable=False), ref("user_id", "user", writable=False),
-        text("first_name"), text("last_name"), text("email"), text("phone"),
-        boolean("is_primary"), boolean("is_locked"), boolean("send_email", default=True),
-        boolean("cc_only"), boolean("can_sign"), text("contact_key", writable=False),
+        Field("id", "id", writable=False),
+        ref("user_id", "user", writable=False),
+        text("first_name"),
+        text("last_name"),
+        text("email"),
+        text("phone"),
+        boolean("is_primary"),
+        boolean("is_locked"),
+        boolean("send_email", default=True),
+        boolean("cc_only"),
+        boolean("can_sign"),
+        text("contact_key", writable=False),
         text("link", writable=False, expr="''"),
         Field("password", "text", expr="CASE WHEN {t}.password_hash <> '' THEN '**********' ELSE '' END"),
-        ts("last_login"), *custom_values(),
-        ts("created_at"), ts("updated_at"), ts("archived_at", column="deleted_at"),
+        ts("last_login"),
+        *custom_values(),
+        ts("created_at"),
+        ts("updated_at"),
+        ts("archived_at", column="deleted_at"),
     ),
     shape=_shape_contact,
 )
 
 client_gateway_token = Entity(
-    "client_gateway_token", "client_gateway_tokens", label="Gateway token", routes=False,
+    "client_gateway_token",
+    "client_gateway_tokens",
+    label="Gateway token",
+    routes=False,
     fields=(
-        Field("id", "id", writable=False), text("token"), text("gateway_customer_reference"),
-        text("gateway_type_id"), ref("company_gateway_id", "company_gateway", writable=False),
-        boolean("is_default"), obj("meta"),
-        ts("created_at"), ts("updated_at"), ts("archived_at", column="deleted_at"),
+        Field("id", "id", writable=False),
+        text("token"),
+        text("gateway_customer_reference"),
+        text("gateway_type_id"),
+        ref("company_gateway_id", "company_gateway", writable=False),
+        boolean("is_default"),
+        obj("meta"),
+        ts("created_at"),
+        ts("updated_at"),
+        ts("archived_at", column="deleted_at"),
         boolean("is_deleted", writable=False),
     ),
 )
 
 group_setting = Entity(
-    "group_setting", "group_settings", label="Group setting", documents=True,
+    "group_setting",
+    "group_settings",
+    label="Group setting",
+    documents=True,
     fields=(*standard(assigned=False), text("name"), obj("settings", typed_settings=True)),
     filters=(f.search("({t}.name ILIKE ?)"), f.like("name"), *f.common()),
-    sorts={"id": "{t}.id", "name": "{t}.name", "created_at": "{t}.created_at",
-           "updated_at": "{t}.updated_at"},
+    sorts={"id": "{t}.id", "name": "{t}.name", "created_at": "{t}.created_at", "updated_at": "{t}.updated_at"},
     relations=(Relation("documents", "document", morph="group_settings"),),
     default_includes=("documents",),
 )
-

@@ -1,7 +1,9 @@
 """Documents: the files uploaded to any entity that takes them (documentable_type names the parent)."""
+
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from .. import ids
 from ..settings import base_url
@@ -10,10 +12,18 @@ from .common import standard
 from .spec import Built, Entity, Field, Filter, boolean, integer, text
 
 # documentable_type -> the web app's route for the parent (upstream Document::link()).
-DOCUMENT_LINKS = {"clients": "/clients/{}", "invoices": "/invoices/{}/edit", "quotes": "/quotes/{}/edit",
-                  "credits": "/credits/{}/edit", "payments": "/payments/{}/edit",
-                  "expenses": "/expenses/{}/edit", "projects": "/projects/{}", "tasks": "/tasks/{}/edit",
-                  "vendors": "/vendors/{}", "recurring_invoices": "/recurring_invoices/{}/edit"}
+DOCUMENT_LINKS = {
+    "clients": "/clients/{}",
+    "invoices": "/invoices/{}/edit",
+    "quotes": "/quotes/{}/edit",
+    "credits": "/credits/{}/edit",
+    "payments": "/payments/{}/edit",
+    "expenses": "/expenses/{}/edit",
+    "projects": "/projects/{}",
+    "tasks": "/tasks/{}/edit",
+    "vendors": "/vendors/{}",
+    "recurring_invoices": "/recurring_invoices/{}/edit",
+}
 
 
 def _shape_document(row: dict[str, Any]) -> None:
@@ -25,8 +35,12 @@ def _shape_document(row: dict[str, Any]) -> None:
 
 
 def _document_type(v: str) -> Built | None:
-    conditions = {"private": "NOT {t}.is_public", "public": "{t}.is_public",
-                  "pdf": "{t}.type = 'pdf'", "image": "{t}.type IN ('png','jpeg','jpg','gif','tiff','webp','psd')"}
+    conditions = {
+        "private": "NOT {t}.is_public",
+        "public": "{t}.is_public",
+        "pdf": "{t}.type = 'pdf'",
+        "image": "{t}.type IN ('png','jpeg','jpg','gif','tiff','webp','psd')",
+    }
     conditions["other"] = "NOT ({t}.type = 'pdf' OR " + conditions["image"] + ")"
     chosen = [conditions[x.strip()] for x in v.split(",") if x.strip() in conditions]
     return (" AND ".join(f"({c})" for c in chosen), ()) if chosen else None
@@ -44,8 +58,10 @@ def _client_filter(owners: Sequence[Entity]) -> Filter:
     for child in owners:
         column = child.field("client_id")
         if child.documents and child.name != "client" and column is not None and column.kind == "ref":
-            parts.append(f"({{t}}.documentable_type = '{child.path}' AND {{t}}.documentable_id IN (SELECT c.id "
-                         f"FROM {child.table} c WHERE c.company_id = {{t}}.company_id AND c.{column.col} = ?))")
+            parts.append(
+                f"({{t}}.documentable_type = '{child.path}' AND {{t}}.documentable_id IN (SELECT c.id "
+                f"FROM {child.table} c WHERE c.company_id = {{t}}.company_id AND c.{column.col} = ?))"
+            )
     condition = "(" + " OR ".join(parts) + ")"
 
     def build(v: str) -> Built:
@@ -53,6 +69,7 @@ def _client_filter(owners: Sequence[Entity]) -> Filter:
         if client_id is None:
             return f.NOTHING
         return condition, (client_id,) * len(parts)
+
     return Filter("client_id", build)
 
 
@@ -60,24 +77,45 @@ def document_entity(owners: Sequence[Entity]) -> Entity:
     """The document entity, given every other entity (its client filter names those that take uploads):
     app.entities builds it once the others exist."""
     return Entity(
-        "document", "documents", label="Document", shape=_shape_document,
-        writable=False,   # uploads create them; rest/documents.py serves update, delete, bulk and download
+        "document",
+        "documents",
+        label="Document",
+        shape=_shape_document,
+        writable=False,  # uploads create them; rest/documents.py serves update, delete, bulk and download
         bulk_actions=("delete", "download"),
         fields=(
             *standard(),
             Field("project_id", "text", writable=False, expr="''"),
             Field("vendor_id", "text", writable=False, expr="''"),
-            Field("url", "text", writable=False, expr="''"), Field("preview", "text", writable=False, expr="''"),
-            text("name"), text("type", writable=False), text("disk", writable=False),
-            text("hash", writable=False), integer("size", writable=False), integer("width", writable=False),
-            integer("height", writable=False), boolean("is_default", writable=False),
-            boolean("is_public", default=True), Field("link", "text", writable=False, expr="''"),
+            Field("url", "text", writable=False, expr="''"),
+            Field("preview", "text", writable=False, expr="''"),
+            text("name"),
+            text("type", writable=False),
+            text("disk", writable=False),
+            text("hash", writable=False),
+            integer("size", writable=False),
+            integer("width", writable=False),
+            integer("height", writable=False),
+            boolean("is_default", writable=False),
+            boolean("is_public", default=True),
+            Field("link", "text", writable=False, expr="''"),
             Field("documentable_type", "text", writable=False, internal=True),
             Field("documentable_id", "int", writable=False, internal=True),
         ),
-        filters=(f.search("({t}.name ILIKE ?)"), Filter("type", _document_type),
-                 Filter("company_documents", _company_documents), _client_filter(owners),
-                 *f.common()),
-        sorts={"id": "{t}.id", "name": "{t}.name", "type": "{t}.type", "size": "{t}.size",
-               "created_at": "{t}.created_at", "updated_at": "{t}.updated_at", "is_public": "{t}.is_public"},
+        filters=(
+            f.search("({t}.name ILIKE ?)"),
+            Filter("type", _document_type),
+            Filter("company_documents", _company_documents),
+            _client_filter(owners),
+            *f.common(),
+        ),
+        sorts={
+            "id": "{t}.id",
+            "name": "{t}.name",
+            "type": "{t}.type",
+            "size": "{t}.size",
+            "created_at": "{t}.created_at",
+            "updated_at": "{t}.updated_at",
+            "is_public": "{t}.is_public",
+        },
     )

@@ -1,7 +1,8 @@
 """Filter builders shared by the entity specs (upstream's *Filters.php vocabulary)."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from .. import ids
@@ -26,7 +27,8 @@ def int_eq(param: str, column: str = "") -> Filter:
             value = int(v.strip())
         except ValueError:
             return NOTHING
-        return (f"{{t}}.{col} = ?", (value,)) if -2**31 < value < 2**31 else NOTHING
+        return (f"{{t}}.{col} = ?", (value,)) if -(2**31) < value < 2**31 else NOTHING
+
     return Filter(param, build)
 
 
@@ -36,6 +38,7 @@ def like(param: str, column: str = "") -> Filter:
     def build(v: str) -> Built | None:
         pattern = like_pattern(v)
         return None if pattern is None else (f"{{t}}.{col} ILIKE ?", (pattern,))
+
     return Filter(param, build)
 
 
@@ -46,6 +49,7 @@ def ref_eq(param: str, column: str = "") -> Filter:
     def build(v: str) -> Built:
         value = ids.decode_or_none(v)
         return NOTHING if value is None else (f"{{t}}.{col} = ?", (value,))
+
     return Filter(param, build)
 
 
@@ -67,17 +71,20 @@ def compare(param: str, column: str = "") -> Filter:
         if number is None or op not in OPS:
             return None
         return (f"{{t}}.{col} {OPS[op]} ?", (number,))
+
     return Filter(param, build)
 
 
 def between(param: str, column: str) -> Filter:
     """`between_balance=10:100` -> balance BETWEEN 10 AND 100."""
+
     def build(v: str) -> Built | None:
         low, _, high = v.partition(":")
         a, b = _decimal(low), _decimal(high)
         if a is None or b is None:
             return None
         return (f"{{t}}.{column} BETWEEN ? AND ?", (a, b))
+
     return Filter(param, build)
 
 
@@ -89,11 +96,11 @@ def parse_moment(text: str) -> datetime | None:
             seconds = int(text)
             if abs(seconds) > 253402300799:
                 return None
-            return datetime.fromtimestamp(seconds, tz=timezone.utc)
+            return datetime.fromtimestamp(seconds, tz=UTC)
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except (ValueError, OverflowError, OSError):
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def since(param: str, column: str = "") -> Filter:
@@ -102,6 +109,7 @@ def since(param: str, column: str = "") -> Filter:
     def build(v: str) -> Built | None:
         moment = parse_moment(v)
         return None if moment is None else (f"{{t}}.{col} >= ?", (moment,))
+
     return Filter(param, build)
 
 
@@ -116,14 +124,17 @@ def flag(param: str, column: str = "") -> Filter:
         if value in {"0", "false"}:
             return (f"NOT {{t}}.{col}", ())
         return None
+
     return Filter(param, build)
 
 
 def search(sql: str) -> Filter:
     """`filter=<text>`: `sql` is an OR of ILIKE conditions, each using `?` for the same pattern."""
+
     def build(v: str) -> Built | None:
         pattern = like_pattern(v)
         return None if pattern is None else (sql, (pattern,) * sql.count("?"))
+
     return Filter("filter", build)
 
 

@@ -1,6 +1,7 @@
 """Recurring invoices (upstream RecurringInvoiceTransformer): the invoice's shape plus the schedule. The rules
 (required frequency, next send date, auto-bill, statuses, start/stop) live in app/services/billing/recurring.py;
 generating invoices from them is not implemented yet."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -15,12 +16,26 @@ FREQUENCIES = range(1, 13)
 AUTO_BILL = ("off", "always", "optin", "optout")
 PENDING_SQL = "({t}.status_id = -1 OR ({t}.status_id = 2 AND {t}.next_send_date > now()))"
 CLIENT_STATUS = {
-    "draft": "{t}.status_id = 1", "active": "{t}.status_id = 2", "paused": "{t}.status_id = 3",
-    "completed": "{t}.status_id = 4", "pending": PENDING_SQL,
+    "draft": "{t}.status_id = 1",
+    "active": "{t}.status_id = 2",
+    "paused": "{t}.status_id = 3",
+    "completed": "{t}.status_id = 4",
+    "pending": PENDING_SQL,
 }
 # invoice fields a recurring invoice does not have, or has in another form
-DROPPED = {"recurring_id", "reminder1_sent", "reminder2_sent", "reminder3_sent", "reminder_last_sent",
-           "next_send_date", "status_id", "entity_type", "has_tasks", "has_expenses", "auto_bill_enabled"}
+DROPPED = {
+    "recurring_id",
+    "reminder1_sent",
+    "reminder2_sent",
+    "reminder3_sent",
+    "reminder_last_sent",
+    "next_send_date",
+    "status_id",
+    "entity_type",
+    "has_tasks",
+    "has_expenses",
+    "auto_bill_enabled",
+}
 
 
 def _client_status(v: str) -> f.Built | None:
@@ -47,42 +62,66 @@ def _shape_invitation(row: dict[str, Any]) -> None:
 SCHEDULE = (
     Field("status_id", "code", writable=False, default="1"),
     Field("entity_type", "text", writable=False, expr="'recurringInvoice'", default="recurringInvoice"),
-    boolean("has_tasks", writable=False), boolean("has_expenses", writable=False),
-    Field("frequency_id", "code", writable=False, default="5"),   # checked in the service (1..12)
+    boolean("has_tasks", writable=False),
+    boolean("has_expenses", writable=False),
+    Field("frequency_id", "code", writable=False, default="5"),  # checked in the service (1..12)
     integer("remaining_cycles", default=-1),
     # next_send_date is the client-side date, as upstream emits it; next_send_datetime the UTC moment
     date("next_send_date", column="next_send_date_client"),
     Field("next_send_date_client", "date", writable=False),
-    Field("next_send_datetime", "text", writable=False,
-          expr="COALESCE(to_char({t}.next_send_date AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), '')"),
-    text("auto_bill", choices=AUTO_BILL), boolean("auto_bill_enabled", writable=False),
+    Field(
+        "next_send_datetime",
+        "text",
+        writable=False,
+        expr="COALESCE(to_char({t}.next_send_date AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), '')",
+    ),
+    text("auto_bill", choices=AUTO_BILL),
+    boolean("auto_bill_enabled", writable=False),
     text("due_date_days"),
     Field("recurring_dates", "array", writable=False, expr="'[]'::jsonb"),
 )
 
 recurring_invoice_invitation = Entity(
-    "recurring_invoice_invitation", "recurring_invoice_invitations", label="Invitation", routes=False,
-    soft_delete=False, fields=invoice_invitation.fields, shape=_shape_invitation,
+    "recurring_invoice_invitation",
+    "recurring_invoice_invitations",
+    label="Invitation",
+    routes=False,
+    soft_delete=False,
+    fields=invoice_invitation.fields,
+    shape=_shape_invitation,
 )
 
 recurring_invoice = Entity(
-    "recurring_invoice", "recurring_invoices", label="Recurring Invoice", documents=True,
+    "recurring_invoice",
+    "recurring_invoices",
+    label="Recurring Invoice",
+    documents=True,
     number_counter="recurring_invoice",
     fields=(*(x for x in invoice.fields if x.name not in DROPPED), *SCHEDULE),
     search=INVOICE_SEARCH,
     filters=(
-        f.search(INVOICE_SEARCH), f.Filter("client_status", _client_status), f.Filter("status_id", _status_ids),
-        f.eq("number"), f.ref_eq("client_id"), f.Filter("without_deleted_clients", _without_deleted_clients),
+        f.search(INVOICE_SEARCH),
+        f.Filter("client_status", _client_status),
+        f.Filter("status_id", _status_ids),
+        f.eq("number"),
+        f.ref_eq("client_id"),
+        f.Filter("without_deleted_clients", _without_deleted_clients),
         *f.common(),
     ),
-    sorts={**{k: v for k, v in invoice.sorts.items() if k != "partial_due_date"},
-           "next_send_date": "{t}.next_send_date", "next_send_datetime": "{t}.next_send_date",
-           "next_send_date_client": "{t}.next_send_date_client", "frequency_id": "{t}.frequency_id",
-           "remaining_cycles": "{t}.remaining_cycles", "last_sent_date": "{t}.last_sent_date",
-           "auto_bill": "{t}.auto_bill"},
+    sorts={
+        **{k: v for k, v in invoice.sorts.items() if k != "partial_due_date"},
+        "next_send_date": "{t}.next_send_date",
+        "next_send_datetime": "{t}.next_send_date",
+        "next_send_date_client": "{t}.next_send_date_client",
+        "frequency_id": "{t}.frequency_id",
+        "remaining_cycles": "{t}.remaining_cycles",
+        "last_sent_date": "{t}.last_sent_date",
+        "auto_bill": "{t}.auto_bill",
+    },
     relations=(
-        Relation("invitations", "recurring_invoice_invitation", fk="recurring_invoice_id",
-                 where="{t}.deleted_at IS NULL"),
+        Relation(
+            "invitations", "recurring_invoice_invitation", fk="recurring_invoice_id", where="{t}.deleted_at IS NULL"
+        ),
         Relation("documents", "document", morph="recurring_invoices"),
         Relation("client", "client", kind="one", local="client_id"),
         Relation("activities", "activity", fk="recurring_invoice_id", order="{t}.id DESC"),

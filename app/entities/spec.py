@@ -3,10 +3,12 @@
 Generic code reads these specs to build SQL, REST routes, GraphQL types and JSON shapes. SQL fragments
 here are templates: `{t}` is the table alias and `{p}` a bind parameter, both filled in by app.crud.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 Kind = Literal["id", "text", "bool", "int", "money", "ref", "code", "object", "array", "date", "ts"]
 
@@ -18,14 +20,14 @@ class Field:
     column: str = ""
     writable: bool = True
     max_length: int = 191
-    target: str = ""          # ref: the entity a hashed id must point to (same company)
-    codes: str = ""           # code: the statics list its values must belong to
-    default: Any = None       # value on create when the client sends nothing
+    target: str = ""  # ref: the entity a hashed id must point to (same company)
+    codes: str = ""  # code: the statics list its values must belong to
+    default: Any = None  # value on create when the client sends nothing
     choices: tuple[str, ...] = ()
-    expr: str = ""            # read-only computed SQL expression (overrides the column)
-    internal: bool = False    # selected for a shape hook, removed before serialising
-    column_type: str = "integer"   # int/code: the column's integer type, whose range the validator enforces
-    typed_settings: bool = False   # object: settings overrides, each key typed like the company setting
+    expr: str = ""  # read-only computed SQL expression (overrides the column)
+    internal: bool = False  # selected for a shape hook, removed before serialising
+    column_type: str = "integer"  # int/code: the column's integer type, whose range the validator enforces
+    typed_settings: bool = False  # object: settings overrides, each key typed like the company setting
 
     @property
     def col(self) -> str:
@@ -37,9 +39,15 @@ class Field:
             return self.expr.format(t=t)
         c = f"{t}.{self.col}"
         return {
-            "id": c, "text": f"COALESCE({c}, '')", "bool": c, "int": c, "ref": c,
-            "money": f"{c}::float8", "code": f"COALESCE({c}::text, '')",
-            "object": f"COALESCE({c}, '{{}}'::jsonb)", "array": f"COALESCE({c}, '[]'::jsonb)",
+            "id": c,
+            "text": f"COALESCE({c}, '')",
+            "bool": c,
+            "int": c,
+            "ref": c,
+            "money": f"{c}::float8",
+            "code": f"COALESCE({c}::text, '')",
+            "object": f"COALESCE({c}, '{{}}'::jsonb)",
+            "array": f"COALESCE({c}, '[]'::jsonb)",
             "date": f"COALESCE(to_char({c}, 'YYYY-MM-DD'), '')",
             "ts": f"COALESCE(EXTRACT(EPOCH FROM {c})::bigint, 0)",
         }[self.kind]
@@ -93,6 +101,7 @@ class Filter:
     """A list filter named by a query/body parameter. `build` turns the raw string into an SQL condition
     (with `{t}` for the alias and `?` for each bind) and its values; None skips the filter, as upstream
     ignores values it cannot use."""
+
     param: str
     build: Callable[[str], Built | None]
 
@@ -103,6 +112,7 @@ class Relation:
     `morph` is the documentable_type for polymorphic children (documents). `through` = (pivot table, its
     column naming the parent, its column naming the child): many rows reached through a pivot table
     (invoice.payments through paymentables)."""
+
     name: str
     target: str
     kind: Literal["many", "one"] = "many"
@@ -110,30 +120,30 @@ class Relation:
     local: str = ""
     morph: str = ""
     order: str = "{t}.id"
-    where: str = ""             # extra condition on the child rows, e.g. not soft-deleted
+    where: str = ""  # extra condition on the child rows, e.g. not soft-deleted
     through: tuple[str, ...] = ()  # (pivot table, column naming the parent, column naming the child)
 
 
-@dataclass(frozen=True, eq=False)   # identity hash: specs are singletons, used as cache keys
+@dataclass(frozen=True, eq=False)  # identity hash: specs are singletons, used as cache keys
 class Entity:
-    name: str                       # singular, e.g. "client"
+    name: str  # singular, e.g. "client"
     table: str
     fields: tuple[Field, ...]
     plural: str = ""
-    label: str = ""                 # "Client" in "Client not found"
-    search: str = ""                # ?filter= SQL condition, {t} and {p} (a LIKE pattern)
+    label: str = ""  # "Client" in "Client not found"
+    search: str = ""  # ?filter= SQL condition, {t} and {p} (a LIKE pattern)
     filters: tuple[Filter, ...] = ()
-    sorts: dict[str, str] = field(default_factory=dict)   # sort key -> SQL expression with {t}
+    sorts: dict[str, str] = field(default_factory=dict)  # sort key -> SQL expression with {t}
     relations: tuple[Relation, ...] = ()
     default_includes: tuple[str, ...] = ()
-    routes: bool = True             # exposed as /api/v1/<plural> CRUD
-    soft_delete: bool = True        # deleted_at + is_deleted columns
+    routes: bool = True  # exposed as /api/v1/<plural> CRUD
+    soft_delete: bool = True  # deleted_at + is_deleted columns
     bulk_actions: tuple[str, ...] = ("archive", "restore", "delete")
-    documents: bool = False         # accepts uploads (documentable_type = plural)
+    documents: bool = False  # accepts uploads (documentable_type = plural)
     activity: dict[str, int] = field(default_factory=dict)  # action -> activity_type_id
-    number_counter: str = ""        # settings key prefix for numbering, e.g. "client"
-    scope: str = "{t}.company_id = ?"   # tenant condition; ? is the company id
-    writable: bool = True           # store/update/destroy/bulk routes exist
+    number_counter: str = ""  # settings key prefix for numbering, e.g. "client"
+    scope: str = "{t}.company_id = ?"  # tenant condition; ? is the company id
+    writable: bool = True  # store/update/destroy/bulk routes exist
     default_order: str = "{t}.id"
     shape: Callable[[dict[str, Any]], None] | None = None  # per-row hook after the generic transform
 

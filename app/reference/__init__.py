@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import copy
 import json
 from pathlib import Path
+from typing import Any
 
 import orjson
 
-Row = dict[str, Any]   # one reference entry, as upstream lists it
+Row = dict[str, Any]  # one reference entry, as upstream lists it
 _DIR = Path(__file__).resolve().parent
 
 
@@ -100,9 +99,7 @@ _SETTINGS_DEFAULTS: dict[str, Any] = _company_settings["defaults"]
 COMPANY_SETTING_TYPES: dict[str, str] = dict(_company_settings["types"])
 
 
-def default_company_settings(
-    name: str = "", currency_id: str = "1", country_id: str = "840"
-) -> dict[str, Any]:
+def default_company_settings(name: str = "", currency_id: str = "1", country_id: str = "840") -> dict[str, Any]:
     """Return a fresh copy of the default company settings object."""
     settings = copy.deepcopy(_SETTINGS_DEFAULTS)
     settings["name"] = name or ""

@@ -22,6 +22,7 @@ scheduler that runs recurring invoices), pdf/ (rendering documents), reports/ (e
 the shared modules and the domains it builds on (payments and dashboard build on billing), never the
 reverse; tests/test_layers.py checks the layers and that no import cycle exists.
 """
+
 from __future__ import annotations
 
 from ..crud.results import Item, Page
@@ -37,8 +38,12 @@ from .entity import EntityService
 from .payments.service import PaymentService
 
 SERVICES: dict[str, type[EntityService]] = {
-    "client": ClientService, "invoice": InvoiceService, "quote": QuoteService, "credit": CreditService,
-    "payment": PaymentService, "recurring_invoice": RecurringInvoiceService,
+    "client": ClientService,
+    "invoice": InvoiceService,
+    "quote": QuoteService,
+    "credit": CreditService,
+    "payment": PaymentService,
+    "recurring_invoice": RecurringInvoiceService,
 }
 
 

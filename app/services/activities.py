@@ -1,13 +1,28 @@
 """The activity log: one row per user-visible event, with upstream's activity type ids."""
+
 from __future__ import annotations
 
 from typing import Any
 
 from ..db import Db
 
-REF_COLUMNS = frozenset({"client_id", "contact_id", "invoice_id", "quote_id", "credit_id", "payment_id",
-                         "expense_id", "task_id", "vendor_id", "vendor_contact_id", "recurring_invoice_id",
-                         "recurring_expense_id", "purchase_order_id"})
+REF_COLUMNS = frozenset(
+    {
+        "client_id",
+        "contact_id",
+        "invoice_id",
+        "quote_id",
+        "credit_id",
+        "payment_id",
+        "expense_id",
+        "task_id",
+        "vendor_id",
+        "vendor_contact_id",
+        "recurring_invoice_id",
+        "recurring_expense_id",
+        "purchase_order_id",
+    }
+)
 
 
 async def record(db: Db, who: Any, type_id: int, notes: str = "", ip: str = "", **refs: int | None) -> None:

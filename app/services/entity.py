@@ -4,6 +4,7 @@ It is app.crud's generic CrudService plus what only the service layer knows: the
 updates and bulk changes (the entity's `activity` map names the type ids). An entity without rules of its
 own runs on this class as it is (see app.services.service_for).
 """
+
 from __future__ import annotations
 
 from typing import ClassVar

@@ -3,6 +3,7 @@
 The company row is locked FOR UPDATE in the caller's transaction, so two concurrent creates serialise
 here and get distinct numbers; a rolled-back transaction also rolls the counter back (gapless).
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -12,7 +13,7 @@ from ..db import Db
 from ..errors import invalid
 
 DEFAULT_PADDING = 4
-NUMBER_LENGTH = 191   # as a typed number (a text field's max_length)
+NUMBER_LENGTH = 191  # as a typed number (a text field's max_length)
 
 
 def format_number(pattern: str, counter: int, padding: int, today: date | None = None) -> str:
@@ -22,10 +23,17 @@ def format_number(pattern: str, counter: int, padding: int, today: date | None =
         return padded
     if "{$counter}" not in pattern and "{$client_counter}" not in pattern:
         pattern += "{$counter}"
-    for token, value in (("{$counter}", padded), ("{$client_counter}", padded),
-                         ("{$year}", f"{today:%Y}"), ("{$month}", f"{today:%m}"), ("{$day}", f"{today:%d}"),
-                         ("{$date:Y}", f"{today:%Y}"), ("{$date:y}", f"{today:%y}"),
-                         ("{$date:m}", f"{today:%m}"), ("{$date:d}", f"{today:%d}")):
+    for token, value in (
+        ("{$counter}", padded),
+        ("{$client_counter}", padded),
+        ("{$year}", f"{today:%Y}"),
+        ("{$month}", f"{today:%m}"),
+        ("{$day}", f"{today:%d}"),
+        ("{$date:Y}", f"{today:%Y}"),
+        ("{$date:y}", f"{today:%y}"),
+        ("{$date:m}", f"{today:%m}"),
+        ("{$date:d}", f"{today:%d}"),
+    ):
         pattern = pattern.replace(token, value)
     return pattern
 
@@ -51,11 +59,14 @@ async def next_number(db: Db, company_id: int, kind: str, table: str, counter: s
         number = format_number(pattern, value, padding)
         if len(number) > NUMBER_LENGTH:
             raise invalid("number", f"The number may not be greater than {NUMBER_LENGTH} characters.")
-        taken = await db.fetchval(f"SELECT 1 FROM {table} WHERE company_id = $1 AND number = $2",
-                                  company_id, number)
+        taken = await db.fetchval(f"SELECT 1 FROM {table} WHERE company_id = $1 AND number = $2", company_id, number)
         value += 1
         if taken is None:
             break
-    await db.execute("UPDATE companies SET settings = jsonb_set(settings, $2::text[], to_jsonb($3::int)) "
-                     "WHERE id = $1", company_id, [counter_key], value)
+    await db.execute(
+        "UPDATE companies SET settings = jsonb_set(settings, $2::text[], to_jsonb($3::int)) WHERE id = $1",
+        company_id,
+        [counter_key],
+        value,
+    )
     return number

@@ -4,6 +4,7 @@ plain registry entities served by the generic service.
 
 `create_account` and `mint_token` are re-exported: the command line and the test harness make accounts.
 """
+
 from __future__ import annotations
 
 from .signup import create_account

@@ -1,8 +1,10 @@
 """Companies: their JSON shape (settings, custom fields, the company's own flags) and updates."""
+
 from __future__ import annotations
 
 import copy
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ... import ids, reference
 from ...auth import Principal
@@ -12,36 +14,103 @@ from ...errors import Forbidden, Invalid, NotFound
 
 # The company's own fields besides settings (upstream CompanyTransformer), with their defaults.
 ATTRIBUTES: dict[str, Any] = {
-    "size_id": "", "industry_id": "", "first_month_of_year": "1", "first_day_of_week": "0",
-    "subdomain": "", "portal_mode": "subdomain", "portal_domain": "", "enabled_tax_rates": 0,
-    "enabled_item_tax_rates": 0, "enabled_expense_tax_rates": 0, "enabled_modules": 32767,
-    "update_products": True, "fill_products": True, "convert_products": False,
-    "custom_surcharge_taxes1": False, "custom_surcharge_taxes2": False, "custom_surcharge_taxes3": False,
-    "custom_surcharge_taxes4": False, "show_product_cost": False, "enable_product_cost": False,
-    "show_product_details": True, "enable_product_quantity": True, "default_quantity": True,
-    "client_can_register": False, "is_large": False, "is_disabled": False, "enable_shop_api": False,
-    "mark_expenses_invoiceable": False, "mark_expenses_paid": False, "invoice_expense_documents": False,
-    "invoice_task_timelog": True, "auto_start_tasks": False, "invoice_task_documents": False,
-    "show_tasks_table": False, "default_task_is_date_based": False, "enable_product_discount": False,
-    "calculate_expense_tax_by_amount": False, "expense_inclusive_taxes": False,
-    "oauth_password_required": False, "invoice_task_datelog": True, "show_task_end_date": False,
-    "markdown_enabled": True, "use_comma_as_decimal_place": False, "report_include_drafts": False,
-    "convert_rate_to_client": True, "markdown_email_enabled": True, "stop_on_unpaid_recurring": False,
-    "use_quote_terms_on_conversion": False, "stock_notification": True, "track_inventory": False,
-    "enable_applying_payments": False, "invoice_task_project": False, "report_include_deleted": False,
-    "invoice_task_lock": False, "convert_payment_currency": False, "convert_expense_currency": False,
-    "notify_vendor_when_paid": False, "invoice_task_hours": False, "calculate_taxes": False,
-    "invoice_task_project_header": True, "invoice_task_item_description": True, "smtp_verify_peer": True,
-    "session_timeout": 0, "default_password_timeout": 1800000, "inventory_notification_threshold": 0,
-    "smtp_port": 0, "slack_webhook_url": "", "google_analytics_key": "", "google_analytics_url": "",
-    "matomo_url": "", "matomo_id": "", "smtp_host": "", "smtp_encryption": "", "smtp_local_domain": "",
-    "smtp_username": "", "smtp_password": "", "tax_data": {}, "origin_tax_data": {}, "e_invoice": {},
-    "client_registration_fields": [], "use_credits_payment": "always", "hide_empty_columns_on_pdf": False,
-    "expense_amount_is_pretax": True, "has_e_invoice_certificate": False,
-    "has_e_invoice_certificate_passphrase": False, "legal_entity_id": 0,
+    "size_id": "",
+    "industry_id": "",
+    "first_month_of_year": "1",
+    "first_day_of_week": "0",
+    "subdomain": "",
+    "portal_mode": "subdomain",
+    "portal_domain": "",
+    "enabled_tax_rates": 0,
+    "enabled_item_tax_rates": 0,
+    "enabled_expense_tax_rates": 0,
+    "enabled_modules": 32767,
+    "update_products": True,
+    "fill_products": True,
+    "convert_products": False,
+    "custom_surcharge_taxes1": False,
+    "custom_surcharge_taxes2": False,
+    "custom_surcharge_taxes3": False,
+    "custom_surcharge_taxes4": False,
+    "show_product_cost": False,
+    "enable_product_cost": False,
+    "show_product_details": True,
+    "enable_product_quantity": True,
+    "default_quantity": True,
+    "client_can_register": False,
+    "is_large": False,
+    "is_disabled": False,
+    "enable_shop_api": False,
+    "mark_expenses_invoiceable": False,
+    "mark_expenses_paid": False,
+    "invoice_expense_documents": False,
+    "invoice_task_timelog": True,
+    "auto_start_tasks": False,
+    "invoice_task_documents": False,
+    "show_tasks_table": False,
+    "default_task_is_date_based": False,
+    "enable_product_discount": False,
+    "calculate_expense_tax_by_amount": False,
+    "expense_inclusive_taxes": False,
+    "oauth_password_required": False,
+    "invoice_task_datelog": True,
+    "show_task_end_date": False,
+    "markdown_enabled": True,
+    "use_comma_as_decimal_place": False,
+    "report_include_drafts": False,
+    "convert_rate_to_client": True,
+    "markdown_email_enabled": True,
+    "stop_on_unpaid_recurring": False,
+    "use_quote_terms_on_conversion": False,
+    "stock_notification": True,
+    "track_inventory": False,
+    "enable_applying_payments": False,
+    "invoice_task_project": False,
+    "report_include_deleted": False,
+    "invoice_task_lock": False,
+    "convert_payment_currency": False,
+    "convert_expense_currency": False,
+    "notify_vendor_when_paid": False,
+    "invoice_task_hours": False,
+    "calculate_taxes": False,
+    "invoice_task_project_header": True,
+    "invoice_task_item_description": True,
+    "smtp_verify_peer": True,
+    "session_timeout": 0,
+    "default_password_timeout": 1800000,
+    "inventory_notification_threshold": 0,
+    "smtp_port": 0,
+    "slack_webhook_url": "",
+    "google_analytics_key": "",
+    "google_analytics_url": "",
+    "matomo_url": "",
+    "matomo_id": "",
+    "smtp_host": "",
+    "smtp_encryption": "",
+    "smtp_local_domain": "",
+    "smtp_username": "",
+    "smtp_password": "",
+    "tax_data": {},
+    "origin_tax_data": {},
+    "e_invoice": {},
+    "client_registration_fields": [],
+    "use_credits_payment": "always",
+    "hide_empty_columns_on_pdf": False,
+    "expense_amount_is_pretax": True,
+    "has_e_invoice_certificate": False,
+    "has_e_invoice_certificate_passphrase": False,
+    "legal_entity_id": 0,
 }
-READ_ONLY = frozenset({"is_large", "is_disabled", "use_credits_payment", "has_e_invoice_certificate",
-                       "has_e_invoice_certificate_passphrase", "legal_entity_id"})
+READ_ONLY = frozenset(
+    {
+        "is_large",
+        "is_disabled",
+        "use_credits_payment",
+        "has_e_invoice_certificate",
+        "has_e_invoice_certificate_passphrase",
+        "legal_entity_id",
+    }
+)
 SECRET = frozenset({"smtp_username", "smtp_password"})
 # settings that hold credentials of mail providers: masked the same way
 SECRET_SETTINGS = frozenset({"postmark_secret", "mailgun_secret", "brevo_secret"})
@@ -57,17 +126,22 @@ FROM companies WHERE id = ANY($1::bigint[])
 
 def shape(row: Mapping[str, Any]) -> dict[str, Any]:
     attributes = {**copy.deepcopy(ATTRIBUTES), **row["attributes"]}
-    for key in SECRET:   # never echoed back: upstream masks them
+    for key in SECRET:  # never echoed back: upstream masks them
         attributes[key] = MASK if attributes.get(key) else ""
     settings = dict(row["settings"])
     for key in SECRET_SETTINGS & settings.keys():
         settings[key] = MASK if settings[key] else ""
     return {
-        "id": ids.encode(row["id"]), "company_key": row["company_key"],
-        "settings": settings, "custom_fields": row["custom_fields"] or {},
+        "id": ids.encode(row["id"]),
+        "company_key": row["company_key"],
+        "settings": settings,
+        "custom_fields": row["custom_fields"] or {},
         **attributes,
-        "is_deleted": row["is_deleted"], "created_at": row["created_at"], "updated_at": row["updated_at"],
-        "archived_at": row["archived_at"], "documents": [],
+        "is_deleted": row["is_deleted"],
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+        "archived_at": row["archived_at"],
+        "documents": [],
     }
 
 
@@ -130,7 +204,7 @@ async def update(db: Db, who: Principal, company_id: int, data: Mapping[str, Any
     attributes, errors = {}, {}
     for key, value in data.items():
         if key in SECRET and value == MASK:
-            continue   # the masked value sent back (the web app PUTs the whole company) keeps the secret
+            continue  # the masked value sent back (the web app PUTs the whole company) keeps the secret
         if key in ATTRIBUTES and key not in READ_ONLY:
             try:
                 attributes[key] = _clean_attribute(key, value)
@@ -157,5 +231,9 @@ async def update(db: Db, who: Principal, company_id: int, data: Mapping[str, Any
     await db.execute(
         "UPDATE companies SET settings = settings || $2::jsonb, attributes = attributes || $3::jsonb, "
         "custom_fields = COALESCE($4::jsonb, custom_fields), updated_at = now() WHERE id = $1",
-        company_id, settings, attributes, custom_fields)
+        company_id,
+        settings,
+        attributes,
+        custom_fields,
+    )
     return await get(db, who, company_id)

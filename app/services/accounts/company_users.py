@@ -1,8 +1,10 @@
 """A user's membership of the current company: its preferences (settings, notifications, react_settings)
 and, for admins, its permissions."""
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ... import revocation
 from ...auth import Principal
@@ -18,7 +20,7 @@ SELECT permissions, notifications, settings, react_settings, is_owner, is_admin,
 FROM company_users WHERE company_id = $1 AND user_id = $2
 """
 OBJECTS = ("settings", "notifications", "react_settings")
-RIGHTS = {"permissions", "is_admin"}   # the columns a cached Principal is built from
+RIGHTS = {"permissions", "is_admin"}  # the columns a cached Principal is built from
 
 
 async def get(db: Db, who: Principal, user_id: int) -> dict[str, Any]:
@@ -64,8 +66,12 @@ async def _update(db: Db, who: Principal, user_id: int, data: Mapping[str, Any])
         cols = list(values)
         sets = ", ".join(f"{c} = ${i}" for i, c in enumerate(cols, start=3))
         extra = ", permissions_updated_at = now()" if "permissions" in values else ""
-        await db.execute(f"UPDATE company_users SET {sets}{extra}, updated_at = now() "
-                         f"WHERE company_id = $1 AND user_id = $2", who.company_id, user_id, *values.values())
+        await db.execute(
+            f"UPDATE company_users SET {sets}{extra}, updated_at = now() WHERE company_id = $1 AND user_id = $2",
+            who.company_id,
+            user_id,
+            *values.values(),
+        )
         if values.keys() & RIGHTS:
             # Cached tokens of that user carry the old rights: every process drops them on commit.
             await revocation.announce_user(db, user_id)

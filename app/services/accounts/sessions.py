@@ -1,5 +1,6 @@
 """Sessions: login (a token minted per company), refresh, logout, ping, and the CompanyUser list login and
 refresh answer with."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -34,16 +35,20 @@ ORDER BY cu.company_id
 
 async def verify_login(db: Db, email: str, password: str) -> int:
     """-> user id, or upstream's 401. An unknown e-mail costs the same bcrypt work as a wrong password."""
-    row = await db.fetchrow("SELECT id, password_hash, is_deleted OR deleted_at IS NOT NULL AS inactive "
-                            "FROM users WHERE lower(email) = lower($1)", email)
+    row = await db.fetchrow(
+        "SELECT id, password_hash, is_deleted OR deleted_at IS NOT NULL AS inactive "
+        "FROM users WHERE lower(email) = lower($1)",
+        email,
+    )
     ok = check_password(password, row["password_hash"] if row else DUMMY_HASH)
     if row is None or not ok or row["inactive"]:
         raise Unauthorized("These credentials do not match our records")
     return int(row["id"])
 
 
-async def company_users(db: Db, user_id: int, only_company: int | None = None,
-                        token: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+async def company_users(
+    db: Db, user_id: int, only_company: int | None = None, token: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
     """The CompanyUser list login and refresh answer with: user, company, account and token each."""
     memberships = await db.fetch(MEMBERSHIPS_SQL, user_id, only_company)
     if not memberships:
@@ -54,18 +59,36 @@ async def company_users(db: Db, user_id: int, only_company: int | None = None,
     out = []
     for m in memberships:
         company_user = {
-            "permissions": m["permissions"], "notifications": m["notifications"] or {},
-            "settings": m["settings"] or {}, "react_settings": m["react_settings"] or {},
-            "is_owner": m["is_owner"], "is_admin": m["is_admin"], "is_locked": m["is_locked"],
-            "updated_at": m["updated_at"], "archived_at": m["archived_at"], "created_at": m["created_at"],
-            "permissions_updated_at": m["permissions_updated_at"], "ninja_portal_url": "",
+            "permissions": m["permissions"],
+            "notifications": m["notifications"] or {},
+            "settings": m["settings"] or {},
+            "react_settings": m["react_settings"] or {},
+            "is_owner": m["is_owner"],
+            "is_admin": m["is_admin"],
+            "is_locked": m["is_locked"],
+            "updated_at": m["updated_at"],
+            "archived_at": m["archived_at"],
+            "created_at": m["created_at"],
+            "permissions_updated_at": m["permissions_updated_at"],
+            "ninja_portal_url": "",
         }
-        account = {"id": ids.encode(m["account_id"]), "key": m["account_key"],
-                   "default_company_id": ids.encode_ref(m["default_company_id"]), "plan": m["plan"],
-                   "is_docker": False, "is_hosted": False, "is_scheduler_running": True,
-                   "trial_days_left": 0, "created_at": m["account_created_at"]}
-        entry = {**company_user, "account": account, "user": {**user, "company_user": company_user},
-                 "company": loaded[m["company_id"]]}
+        account = {
+            "id": ids.encode(m["account_id"]),
+            "key": m["account_key"],
+            "default_company_id": ids.encode_ref(m["default_company_id"]),
+            "plan": m["plan"],
+            "is_docker": False,
+            "is_hosted": False,
+            "is_scheduler_running": True,
+            "trial_days_left": 0,
+            "created_at": m["account_created_at"],
+        }
+        entry = {
+            **company_user,
+            "account": account,
+            "user": {**user, "company_user": company_user},
+            "company": loaded[m["company_id"]],
+        }
         if token is not None and (only_company is None or m["company_id"] == only_company):
             entry["token"] = token
         out.append(entry)
@@ -95,9 +118,12 @@ async def logout(db: Db, who: Principal, raw_token: str, cache: TokenCache) -> N
     """Revokes only the token the call was made with (upstream rotates every token of the company).
     Other processes hear of it when the revocation commits; this one forgets it at once."""
     async with db.transaction():
-        key = await db.fetchval("UPDATE company_tokens SET is_deleted = true, deleted_at = now() "
-                                "WHERE company_id = $1 AND id = $2 RETURNING token_hash", who.company_id,
-                                who.token_id)
+        key = await db.fetchval(
+            "UPDATE company_tokens SET is_deleted = true, deleted_at = now() "
+            "WHERE company_id = $1 AND id = $2 RETURNING token_hash",
+            who.company_id,
+            who.token_id,
+        )
         if key is not None:
             await revocation.announce_token(db, bytes(key))
     cache.forget(digest(raw_token))
@@ -105,7 +131,10 @@ async def logout(db: Db, who: Principal, raw_token: str, cache: TokenCache) -> N
 
 async def ping(db: Db, who: Principal) -> dict[str, str]:
     """The names the web app shows for the caller's company and user."""
-    row = await db.fetchrow("SELECT c.settings->>'name' AS company, btrim(u.first_name || ' ' || u.last_name) AS "
-                            "user_name FROM companies c, users u WHERE c.id = $1 AND u.id = $2",
-                            who.company_id, who.user_id)
+    row = await db.fetchrow(
+        "SELECT c.settings->>'name' AS company, btrim(u.first_name || ' ' || u.last_name) AS "
+        "user_name FROM companies c, users u WHERE c.id = $1 AND u.id = $2",
+        who.company_id,
+        who.user_id,
+    )
     return {"company_name": row["company"] or "", "user_name": row["user_name"] or ""}

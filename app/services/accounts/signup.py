@@ -1,4 +1,5 @@
 """A new account from the command line: one company with upstream's defaults, its owner and an API token."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -19,15 +20,35 @@ async def create_account(db: Db, email: str, password: str, company_name: str = 
         settings = reference.default_company_settings(name=company_name)
         company_id = await db.fetchval(
             "INSERT INTO companies (account_id, company_key, settings) VALUES ($1, $2, $3) RETURNING id",
-            account_id, random_key(32), settings)
+            account_id,
+            random_key(32),
+            settings,
+        )
         await db.execute("UPDATE accounts SET default_company_id = $2 WHERE id = $1", account_id, company_id)
         user_id = await db.fetchval(
             "INSERT INTO users (account_id, email, password_hash, language_id, email_verified_at) "
-            "VALUES ($1, $2, $3, 1, now()) RETURNING id", account_id, email.strip(), hash_password(password))
-        await db.execute("INSERT INTO company_users (company_id, user_id, account_id, is_owner, is_admin) "
-                         "VALUES ($1, $2, $3, true, true)", company_id, user_id, account_id)
-        await db.execute("INSERT INTO payment_terms (company_id, user_id, num_days) "
-                         "SELECT $1, $2, unnest($3::int[])", company_id, user_id, list(DEFAULT_PAYMENT_TERMS))
+            "VALUES ($1, $2, $3, 1, now()) RETURNING id",
+            account_id,
+            email.strip(),
+            hash_password(password),
+        )
+        await db.execute(
+            "INSERT INTO company_users (company_id, user_id, account_id, is_owner, is_admin) "
+            "VALUES ($1, $2, $3, true, true)",
+            company_id,
+            user_id,
+            account_id,
+        )
+        await db.execute(
+            "INSERT INTO payment_terms (company_id, user_id, num_days) SELECT $1, $2, unnest($3::int[])",
+            company_id,
+            user_id,
+            list(DEFAULT_PAYMENT_TERMS),
+        )
         token, _ = await mint_token(db, company_id, user_id, account_id, "API token", is_system=False)
-    return {"account_id": ids.encode(account_id), "company_id": ids.encode(company_id),
-            "user_id": ids.encode(user_id), "token": token}
+    return {
+        "account_id": ids.encode(account_id),
+        "company_id": ids.encode(company_id),
+        "user_id": ids.encode(user_id),
+        "token": token,
+    }

@@ -4,14 +4,15 @@ An attempt is counted before it is made: `reserve` takes a slot with one upsert,
 race, at most `limit` of them get past it per window. A reservation that turns out not to be a failure is
 given back with `release`.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
 import math
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import AsyncIterator
 
 from ...db import Db
 from ...errors import TooManyRequests
@@ -33,7 +34,7 @@ DELETE FROM rate_limits WHERE key IN (
     SELECT key FROM rate_limits WHERE reset_at <= now() LIMIT $1 FOR UPDATE SKIP LOCKED)
 """
 PURGE_BATCH = 1000
-PURGE_BATCHES = 50          # per round, so one round never holds a connection for long
+PURGE_BATCHES = 50  # per round, so one round never holds a connection for long
 PURGE_EVERY_SECONDS = 60.0
 
 
@@ -44,8 +45,7 @@ async def reserve(db: Db, key: str, limit: int, window_seconds: int) -> datetime
     assert row is not None
     if row["hits"] > limit:
         retry = max(1, math.ceil(float(row["left"])))
-        raise TooManyRequests("Too many login attempts, you are being throttled",
-                              headers={"Retry-After": str(retry)})
+        raise TooManyRequests("Too many login attempts, you are being throttled", headers={"Retry-After": str(retry)})
     return row["reset_at"]  # type: ignore[no-any-return]
 
 
@@ -72,6 +72,7 @@ async def purging(db: Db, every: float = PURGE_EVERY_SECONDS) -> AsyncIterator[N
     """Purge expired rows in the background while the block runs: unknown e-mails add a row each, so
     without it the table grows with every guessed address. Every worker may purge; SKIP LOCKED keeps
     them out of each other's way."""
+
     async def run() -> None:
         while True:
             await asyncio.sleep(every)

@@ -10,12 +10,14 @@ document, stamping invitations, numbering on send, the body of a copy.
 Subclasses register by entity name (`runs`), so one kind of document can make another (a quote converted
 to an invoice, an invoice cloned to a quote) through `sibling()` without their modules importing each other.
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar
 
 import asyncpg
 
@@ -42,17 +44,49 @@ STORED_SQL = (
     "SELECT client_id, status_id, number, amount, balance, paid_to_date, partial, discount, is_amount_discount, "
     "uses_inclusive_taxes, tax_name1, tax_name2, tax_name3, tax_rate1, tax_rate2, tax_rate3, "
     f"{', '.join(SURCHARGES)}, date, due_date, partial_due_date, line_items::text AS line_items "
-    "FROM {table} WHERE company_id = $1 AND id = $2 FOR UPDATE")
+    "FROM {table} WHERE company_id = $1 AND id = $2 FOR UPDATE"
+)
 NEW_DEFAULTS: dict[str, Any] = {
-    "status_id": STATUS_DRAFT, "amount": ZERO, "balance": ZERO, "paid_to_date": ZERO, "partial": ZERO,
-    "discount": ZERO, "is_amount_discount": True, "uses_inclusive_taxes": False,
-    **{f"tax_name{i}": "" for i in (1, 2, 3)}, **{f"tax_rate{i}": ZERO for i in (1, 2, 3)},
-    **{s: ZERO for s in SURCHARGES}, "date": None, "due_date": None, "partial_due_date": None, "line_items": [],
+    "status_id": STATUS_DRAFT,
+    "amount": ZERO,
+    "balance": ZERO,
+    "paid_to_date": ZERO,
+    "partial": ZERO,
+    "discount": ZERO,
+    "is_amount_discount": True,
+    "uses_inclusive_taxes": False,
+    **{f"tax_name{i}": "" for i in (1, 2, 3)},
+    **{f"tax_rate{i}": ZERO for i in (1, 2, 3)},
+    **{s: ZERO for s in SURCHARGES},
+    "date": None,
+    "due_date": None,
+    "partial_due_date": None,
+    "line_items": [],
 }
-COPIED_TEXT = ("po_number", "public_notes", "private_notes", "tax_name1", "tax_name2", "tax_name3",
-               "custom_value1", "custom_value2", "custom_value3", "custom_value4")
-COPIED_MONEY = ("discount", "partial", "exchange_rate", "tax_rate1", "tax_rate2", "tax_rate3",
-                "custom_surcharge1", "custom_surcharge2", "custom_surcharge3", "custom_surcharge4")
+COPIED_TEXT = (
+    "po_number",
+    "public_notes",
+    "private_notes",
+    "tax_name1",
+    "tax_name2",
+    "tax_name3",
+    "custom_value1",
+    "custom_value2",
+    "custom_value3",
+    "custom_value4",
+)
+COPIED_MONEY = (
+    "discount",
+    "partial",
+    "exchange_rate",
+    "tax_rate1",
+    "tax_rate2",
+    "tax_rate3",
+    "custom_surcharge1",
+    "custom_surcharge2",
+    "custom_surcharge3",
+    "custom_surcharge4",
+)
 
 
 def not_available(action: str) -> BadRequest:
@@ -60,14 +94,14 @@ def not_available(action: str) -> BadRequest:
 
 
 class BillingService(EntityService):
-    runs: ClassVar[str] = ""             # the entity a subclass serves, for sibling()
+    runs: ClassVar[str] = ""  # the entity a subclass serves, for sibling()
     family: ClassVar[dict[str, type[BillingService]]] = {}
-    terms_setting: ClassVar[str] = ""    # settings prefix of the default terms and footer; the entity's own
-    shared_setting: ClassVar[str] = ""   # e.g. "shared_invoice_quote_counter": the invoice counter when on
+    terms_setting: ClassVar[str] = ""  # settings prefix of the default terms and footer; the entity's own
+    shared_setting: ClassVar[str] = ""  # e.g. "shared_invoice_quote_counter": the invoice counter when on
     # The client row is locked before the company counter on create: the lock order of every money movement.
     lock_client_on_create: ClassVar[bool] = True
-    flags: BillingFlags = NO_FLAGS       # the flags of the write in progress (a service instance serves one call)
-    stored: dict[str, Any]               # the document as stored, read under the update's lock
+    flags: BillingFlags = NO_FLAGS  # the flags of the write in progress (a service instance serves one call)
+    stored: dict[str, Any]  # the document as stored, read under the update's lock
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -87,16 +121,18 @@ class BillingService(EntityService):
         return self.entity.table
 
     # ---- writes ------------------------------------------------------------------------------
-    async def create(self, who: Principal, data: Mapping[str, Any], include: str = "",
-                     flags: BillingFlags = NO_FLAGS) -> Row:
+    async def create(
+        self, who: Principal, data: Mapping[str, Any], include: str = "", flags: BillingFlags = NO_FLAGS
+    ) -> Row:
         self.flags = flags
         try:
             return await super().create(who, data, include)
-        except asyncpg.UniqueViolationError:   # a concurrent writer took the same number
+        except asyncpg.UniqueViolationError:  # a concurrent writer took the same number
             raise invalid("number", TAKEN) from None
 
-    async def update(self, who: Principal, entity_id: int, data: Mapping[str, Any], include: str = "",
-                     flags: BillingFlags = NO_FLAGS) -> Row:
+    async def update(
+        self, who: Principal, entity_id: int, data: Mapping[str, Any], include: str = "", flags: BillingFlags = NO_FLAGS
+    ) -> Row:
         self.flags = flags
         try:
             return await super().update(who, entity_id, data, include)
@@ -111,7 +147,7 @@ class BillingService(EntityService):
                 await money.lock_client(self.db, who.company_id, values["client_id"])
             state = dict(NEW_DEFAULTS, client_id=values["client_id"])
         else:
-            state = self.stored   # read under the update's lock (lock_row)
+            state = self.stored  # read under the update's lock (lock_row)
             given = values.pop("client_id", None)
             if given is not None and given != state["client_id"]:
                 raise invalid("client_id", "The client id cannot be changed.")
@@ -125,20 +161,23 @@ class BillingService(EntityService):
         lines = clean_lines(data["line_items"]) if "line_items" in data else state["line_items"]
         if current is None:
             self._fill_defaults(values, data, ctx)
-        for column in DOCUMENT_MONEY:   # the precision the numeric(20,6) columns will store
+        for column in DOCUMENT_MONEY:  # the precision the numeric(20,6) columns will store
             if values.get(column) is not None:
                 values[column] = Decimal(values[column]).quantize(SIX, rounding=ROUND_HALF_UP)
         if values.get("exchange_rate") is not None and values["exchange_rate"] <= 0:
             values["exchange_rate"] = Decimal(1)
-        for i in (1, 2, 3, 4):   # upstream copies the company flags on every save
+        for i in (1, 2, 3, 4):  # upstream copies the company flags on every save
             values[f"custom_surcharge_tax{i}"] = bool(ctx["attributes"].get(f"custom_surcharge_taxes{i}"))
         m = {**state, **values}
         self._check_dates(values, m, ctx)
         self._totals(values, m, lines, ctx)
         await self._number(who, values, current, ctx)
         company = ctx["company"]
-        if "line_items" in data and ctx["attributes"].get("update_products", True) is not False and \
-                str(ctx["setting"]("currency_id", "1")) == str(company.get("currency_id") or "1"):
+        if (
+            "line_items" in data
+            and ctx["attributes"].get("update_products", True) is not False
+            and str(ctx["setting"]("currency_id", "1")) == str(company.get("currency_id") or "1")
+        ):
             await upsert_products(self.db, who.company_id, who.user_id, lines)
 
     async def after_write(self, who: Principal, entity_id: int, current: Row | None, data: Mapping[str, Any]) -> None:
@@ -152,8 +191,9 @@ class BillingService(EntityService):
     async def _stored(self, who: Principal, doc_id: int) -> dict[str, Any]:
         """The document as stored, exact, locked: its client row first, then the document (the lock order
         of every money movement). Kept as `self.stored` for the rules of the write."""
-        client_id = await self.db.fetchval(f"SELECT client_id FROM {self.table} WHERE company_id = $1 AND id = $2",
-                                           who.company_id, doc_id)
+        client_id = await self.db.fetchval(
+            f"SELECT client_id FROM {self.table} WHERE company_id = $1 AND id = $2", who.company_id, doc_id
+        )
         await money.lock_client(self.db, who.company_id, client_id)
         row = dict(await self.db.fetchrow(STORED_SQL.format(table=self.table), who.company_id, doc_id))
         row["line_items"] = clean_lines(json.loads(row["line_items"], parse_float=Decimal))
@@ -188,8 +228,11 @@ class BillingService(EntityService):
         if "uses_inclusive_taxes" not in data:
             values["uses_inclusive_taxes"] = context.on(setting("inclusive_taxes", False))
         prefix = self.terms_setting or self.kind
-        for column, source in (("terms", setting(f"{prefix}_terms")), ("footer", setting(f"{prefix}_footer")),
-                               ("public_notes", ctx["public_notes"])):
+        for column, source in (
+            ("terms", setting(f"{prefix}_terms")),
+            ("footer", setting(f"{prefix}_footer")),
+            ("public_notes", ctx["public_notes"]),
+        ):
             if not values.get(column) and isinstance(source, str):
                 values[column] = source[:65535]
 
@@ -216,18 +259,23 @@ class BillingService(EntityService):
         if settings is None:
             settings = await self.db.fetchval("SELECT settings FROM companies WHERE id = $1", who.company_id)
         shared = self.shared_setting and context.on((settings or {}).get(self.shared_setting))
-        return await numbering.next_number(self.db, who.company_id, self.kind, self.table,
-                                           counter="invoice" if shared else "")
+        return await numbering.next_number(
+            self.db, who.company_id, self.kind, self.table, counter="invoice" if shared else ""
+        )
 
     async def _number(self, who: Principal, values: Row, current: Row | None, ctx: dict[str, Any]) -> None:
         if values.get("number"):
             me = current["id"] if current else 0
-            taken = await self.db.fetchval(f"SELECT 1 FROM {self.table} WHERE company_id = $1 AND number = $2 "
-                                           "AND id <> $3", who.company_id, values["number"], me)
+            taken = await self.db.fetchval(
+                f"SELECT 1 FROM {self.table} WHERE company_id = $1 AND number = $2 AND id <> $3",
+                who.company_id,
+                values["number"],
+                me,
+            )
             if taken:
                 raise invalid("number", TAKEN)
         elif current is not None:
-            values.pop("number", None)   # an empty number on update keeps the assigned one
+            values.pop("number", None)  # an empty number on update keeps the assigned one
         else:
             values["number"] = await self.next_number(who, ctx["company"]) if self.numbered_on_save(ctx) else None
 
@@ -238,18 +286,23 @@ class BillingService(EntityService):
             await self.log(who, type_id, entity_id)
 
     async def log(self, who: Principal, type_id: int, doc_id: int, **refs: Any) -> None:
-        client_id = await self.db.fetchval(f"SELECT client_id FROM {self.table} WHERE company_id = $1 AND id = $2",
-                                           who.company_id, doc_id)
+        client_id = await self.db.fetchval(
+            f"SELECT client_id FROM {self.table} WHERE company_id = $1 AND id = $2", who.company_id, doc_id
+        )
         await activities.record(self.db, who, type_id, client_id=client_id, **{f"{self.kind}_id": doc_id}, **refs)
 
     # ---- helpers for the actions -------------------------------------------------------------
     async def lock(self, who: Principal, doc_id: int) -> dict[str, Any]:
         """Client row, then the document row, FOR UPDATE (the lock order of every money movement)."""
-        client_id = await self.db.fetchval(f"SELECT client_id FROM {self.table} WHERE company_id = $1 AND id = $2",
-                                           who.company_id, doc_id)
+        client_id = await self.db.fetchval(
+            f"SELECT client_id FROM {self.table} WHERE company_id = $1 AND id = $2", who.company_id, doc_id
+        )
         await money.lock_client(self.db, who.company_id, client_id)
-        row = await self.db.fetchrow(f"SELECT *, line_items::text AS lines FROM {self.table} WHERE company_id = $1 "
-                                     "AND id = $2 FOR UPDATE", who.company_id, doc_id)
+        row = await self.db.fetchrow(
+            f"SELECT *, line_items::text AS lines FROM {self.table} WHERE company_id = $1 AND id = $2 FOR UPDATE",
+            who.company_id,
+            doc_id,
+        )
         return dict(row)
 
     async def setting(self, who: Principal, client_id: int, key: str, default: Any = "") -> Any:
@@ -258,30 +311,46 @@ class BillingService(EntityService):
     async def stamp_invitations(self, who: Principal, doc_id: int, always: bool = False) -> None:
         """sent_date = now on the live invitations (mark_sent: only where empty; email: every one)."""
         empty = "" if always else " AND sent_date IS NULL"
-        await self.db.execute(f"UPDATE {self.kind}_invitations SET sent_date = now(), updated_at = now() "
-                              f"WHERE company_id = $1 AND {self.kind}_id = $2 AND deleted_at IS NULL{empty}",
-                              who.company_id, doc_id)
+        await self.db.execute(
+            f"UPDATE {self.kind}_invitations SET sent_date = now(), updated_at = now() "
+            f"WHERE company_id = $1 AND {self.kind}_id = $2 AND deleted_at IS NULL{empty}",
+            who.company_id,
+            doc_id,
+        )
 
     async def invited_contacts(self, who: Principal, doc_id: int) -> list[int]:
-        return [r["client_contact_id"] for r in await self.db.fetch(
-            f"SELECT client_contact_id FROM {self.kind}_invitations WHERE company_id = $1 AND {self.kind}_id = $2 "
-            "AND deleted_at IS NULL ORDER BY id", who.company_id, doc_id)]
+        return [
+            r["client_contact_id"]
+            for r in await self.db.fetch(
+                f"SELECT client_contact_id FROM {self.kind}_invitations WHERE company_id = $1 AND {self.kind}_id = $2 "
+                "AND deleted_at IS NULL ORDER BY id",
+                who.company_id,
+                doc_id,
+            )
+        ]
 
     async def number_if_missing(self, who: Principal, row: Mapping[str, Any]) -> None:
         if not row["number"]:
-            await self.db.execute(f"UPDATE {self.table} SET number = $3 WHERE company_id = $1 AND id = $2",
-                                  who.company_id, row["id"], await self.next_number(who))
+            await self.db.execute(
+                f"UPDATE {self.table} SET number = $3 WHERE company_id = $1 AND id = $2",
+                who.company_id,
+                row["id"],
+                await self.next_number(who),
+            )
 
-    async def copy_body(self, who: Principal, row: Mapping[str, Any], terms: bool = True,
-                        footer: bool = True) -> dict[str, Any]:
+    async def copy_body(
+        self, who: Principal, row: Mapping[str, Any], terms: bool = True, footer: bool = True
+    ) -> dict[str, Any]:
         """A create body carrying a stored document's client, lines, taxes, notes and invitations."""
         body: dict[str, Any] = {k: row[k] or "" for k in COPIED_TEXT}
         body.update({k: Decimal(row[k]) for k in COPIED_MONEY})
-        body.update(client_id=ids.encode(row["client_id"]), is_amount_discount=row["is_amount_discount"],
-                    uses_inclusive_taxes=row["uses_inclusive_taxes"],
-                    line_items=json.loads(row["lines"], parse_float=Decimal),
-                    invitations=[{"client_contact_id": ids.encode(c)}
-                                 for c in await self.invited_contacts(who, row["id"])])
+        body.update(
+            client_id=ids.encode(row["client_id"]),
+            is_amount_discount=row["is_amount_discount"],
+            uses_inclusive_taxes=row["uses_inclusive_taxes"],
+            line_items=json.loads(row["lines"], parse_float=Decimal),
+            invitations=[{"client_contact_id": ids.encode(c)} for c in await self.invited_contacts(who, row["id"])],
+        )
         if row["assigned_user_id"] is not None:
             body["assigned_user_id"] = ids.encode(row["assigned_user_id"])
         if terms:
@@ -289,4 +358,3 @@ class BillingService(EntityService):
         if footer:
             body["footer"] = row["footer"]
         return body
-

@@ -4,11 +4,13 @@ Follows upstream's InvoiceSum / InvoiceSumInclusive step by step, with PHP's rou
 zero after normalising to 15 significant digits, and `F(x, n) = R(R(x, 6), n)` where upstream formats.
 Totals are always recomputed here; totals a client sends are never trusted.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Sequence
+from typing import Any
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
@@ -29,6 +31,7 @@ def F(x: Decimal, places: int) -> Decimal:
 @dataclass
 class Document:
     """The inputs of a calculation (already validated to Decimal/bool/str)."""
+
     line_items: list[dict[str, Any]]
     discount: Decimal = ZERO
     is_amount_discount: bool = True
@@ -50,8 +53,9 @@ class Totals:
     tax_map: dict[str, Decimal] = field(default_factory=dict)
 
 
-def _line_taxes(item: dict[str, Any], base: Decimal, inclusive: bool, precision: int,
-                taxes: dict[str, Decimal], spread: bool) -> Decimal:
+def _line_taxes(
+    item: dict[str, Any], base: Decimal, inclusive: bool, precision: int, taxes: dict[str, Decimal], spread: bool
+) -> Decimal:
     """A line's tax on `base`, adding each tax to the tax map.
 
     First pass (`spread=False`): a tax enters the map only if its name has > 1 character, and an inclusive
@@ -112,11 +116,12 @@ def calculate(doc: Document) -> Totals:
         for name, rate in rates:
             if len(name or "") >= 2:
                 tax = R(total * rate / HUNDRED, 2)
-                tax += sum((R(s * rate / HUNDRED, 2) for s, taxed in zip(doc.surcharges, doc.surcharge_taxed)
-                            if taxed), ZERO)
+                tax += sum(
+                    (R(s * rate / HUNDRED, 2) for s, taxed in zip(doc.surcharges, doc.surcharge_taxed) if taxed), ZERO
+                )
                 total_taxes += tax
     total += sum(doc.surcharges, ZERO)
-    if AMT:   # upstream re-runs this whenever the discount is an amount, even a zero one
+    if AMT:  # upstream re-runs this whenever the discount is an amount, even a zero one
         taxes = {}
         for item, lt in zip(lines, nets):
             if lt == 0:
@@ -129,5 +134,11 @@ def calculate(doc: Document) -> Totals:
     total_taxes += map_total
     if not inclusive:
         total += total_taxes
-    return Totals(amount=F(total, P), total_taxes=total_taxes, sub_total=sub_total,
-                  discount_total=discount_total, line_items=lines, tax_map=taxes)
+    return Totals(
+        amount=F(total, P),
+        total_taxes=total_taxes,
+        sub_total=sub_total,
+        discount_total=discount_total,
+        line_items=lines,
+        tax_map=taxes,
+    )

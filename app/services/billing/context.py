@@ -1,9 +1,11 @@
 """The settings a billing document is written under: the client's overrides, then its group's, then the
 company's (the first non-empty value wins), the company's own flags (`attributes`), and the client
 currency's precision. Also the company's today, in its time zone."""
+
 from __future__ import annotations
 
-from datetime import date as Date, datetime, timezone
+from datetime import UTC, datetime
+from datetime import date as Date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,7 +15,8 @@ from ...db import Db
 CONTEXT_SQL = (
     "SELECT c.settings AS client, g.settings AS grp, co.settings AS company, co.attributes, c.public_notes "
     "FROM clients c JOIN companies co ON co.id = c.company_id LEFT JOIN group_settings g "
-    "ON g.company_id = c.company_id AND g.id = c.group_settings_id WHERE c.company_id = $1 AND c.id = $2")
+    "ON g.company_id = c.company_id AND g.id = c.group_settings_id WHERE c.company_id = $1 AND c.id = $2"
+)
 
 
 def on(setting: Any) -> bool:
@@ -26,13 +29,13 @@ def today(timezone_id: Any) -> Date:
     try:
         return datetime.now(ZoneInfo(name)).date()
     except (KeyError, ValueError):
-        return datetime.now(timezone.utc).date()
+        return datetime.now(UTC).date()
 
 
 async def load(db: Db, company_id: int, client_id: int) -> dict[str, Any]:
     """-> {setting(key, default), attributes, public_notes, company (its settings), precision}."""
     row = await db.fetchrow(CONTEXT_SQL, company_id, client_id)
-    assert row is not None   # check_refs proved the client is the caller's
+    assert row is not None  # check_refs proved the client is the caller's
     layers = [row["client"] or {}, row["grp"] or {}, row["company"] or {}]
 
     def setting(key: str, default: Any = "") -> Any:
@@ -41,7 +44,12 @@ async def load(db: Db, company_id: int, client_id: int) -> dict[str, Any]:
             if value is not None and value != "":
                 return value
         return default
+
     currency = reference.CURRENCIES.get(str(setting("currency_id", "1")), {})
-    return {"setting": setting, "attributes": row["attributes"] or {}, "public_notes": row["public_notes"],
-            "company": row["company"] or {},
-            "precision": int(currency.get("precision", 2))}
+    return {
+        "setting": setting,
+        "attributes": row["attributes"] or {},
+        "public_notes": row["public_notes"],
+        "company": row["company"] or {},
+        "precision": int(currency.get("precision", 2)),
+    }

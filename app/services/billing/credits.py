@@ -8,11 +8,13 @@ balance), on delete/restore (-/+balance) and on application (-applied). A credit
 reverse that). None of these write ledger rows (the ledger follows client.balance, which credits do
 not move), except apply_credit's zero-adjustment trail row (see its docstring).
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date as Date
 from decimal import Decimal
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from ...auth import Principal
 from ...crud.service import Row
@@ -36,14 +38,18 @@ class CreditService(BillingService):
     shared_setting = "shared_invoice_credit_counter"
 
     async def before_write(self, who: Principal, values: Row, current: Row | None, data: Mapping[str, Any]) -> None:
-        if current is not None and "invoice_id" in values:   # it decided the create's effects; fixed after
+        if current is not None and "invoice_id" in values:  # it decided the create's effects; fixed after
             if values.pop("invoice_id") != current["invoice_id"]:
                 raise invalid("invoice_id", "The invoice id cannot be changed.")
         await super().before_write(who, values, current, data)
-        if values.get("invoice_id") is not None:   # check_refs proved it is ours; it must also be the client's
+        if values.get("invoice_id") is not None:  # check_refs proved it is ours; it must also be the client's
             client_id = values.get("client_id") or self.stored["client_id"]
-            same = await self.db.fetchval("SELECT 1 FROM invoices WHERE company_id = $1 AND id = $2 AND client_id = $3",
-                                          who.company_id, values["invoice_id"], client_id)
+            same = await self.db.fetchval(
+                "SELECT 1 FROM invoices WHERE company_id = $1 AND id = $2 AND client_id = $3",
+                who.company_id,
+                values["invoice_id"],
+                client_id,
+            )
             if same is None:
                 raise invalid("invoice_id", "The selected invoice id is invalid.")
 
@@ -51,15 +57,20 @@ class CreditService(BillingService):
         await super().after_write(who, entity_id, current, data)
         if current is None:
             row = await self.lock(who, entity_id) if data.get("invoice_id") else {"invoice_id": None}
-            if row["invoice_id"] is not None:   # a credit note for an invoice: sent at once
+            if row["invoice_id"] is not None:  # a credit note for an invoice: sent at once
                 await self.mark_sent(who, row)
                 await self.db.execute(
                     "UPDATE clients SET paid_to_date = paid_to_date - $3, updated_at = now() WHERE company_id = $1 "
-                    "AND id = $2", who.company_id, row["client_id"], row["amount"])
+                    "AND id = $2",
+                    who.company_id,
+                    row["client_id"],
+                    row["amount"],
+                )
             return await self._flags(who, entity_id)
         if self.stored["status_id"] != CREDIT_DRAFT:
-            balance = await self.db.fetchval("SELECT balance FROM credits WHERE company_id = $1 AND id = $2",
-                                             who.company_id, entity_id)
+            balance = await self.db.fetchval(
+                "SELECT balance FROM credits WHERE company_id = $1 AND id = $2", who.company_id, entity_id
+            )
             await _credit_balance(self.db, who, self.stored["client_id"], balance - self.stored["balance"])
         await self._flags(who, entity_id)
 
@@ -81,15 +92,18 @@ class CreditService(BillingService):
             await self.bulk_other(who, action, [credit_id], {})
         return EMAIL_SENT if action in ("email", "send_email") else (self.entity, credit_id)
 
-    async def bulk_other(self, who: Principal, action: str, entity_ids: Sequence[int],
-                         data: Mapping[str, Any]) -> None:
+    async def bulk_other(self, who: Principal, action: str, entity_ids: Sequence[int], data: Mapping[str, Any]) -> None:
         for credit_id in sorted(entity_ids):
             row = await self.lock(who, credit_id)
             await self.mark_sent(who, row)
             if action in ("email", "send_email") and not row["is_deleted"]:
                 await self.stamp_invitations(who, credit_id, always=True)
-                await self.db.execute("UPDATE credits SET last_sent_date = CURRENT_DATE, updated_at = now() "
-                                      "WHERE company_id = $1 AND id = $2", who.company_id, credit_id)
+                await self.db.execute(
+                    "UPDATE credits SET last_sent_date = CURRENT_DATE, updated_at = now() "
+                    "WHERE company_id = $1 AND id = $2",
+                    who.company_id,
+                    credit_id,
+                )
 
     async def mark_sent(self, who: Principal, row: Mapping[str, Any]) -> None:
         """Draft only: invitations stamped, status 2, balance = amount, number, client credit_balance += amount.
@@ -97,8 +111,13 @@ class CreditService(BillingService):
         if row["status_id"] != CREDIT_DRAFT or row["is_deleted"]:
             return
         await self.stamp_invitations(who, row["id"])
-        await self.db.execute("UPDATE credits SET status_id = $3, balance = balance + amount, updated_at = now() "
-                              "WHERE company_id = $1 AND id = $2", who.company_id, row["id"], CREDIT_SENT)
+        await self.db.execute(
+            "UPDATE credits SET status_id = $3, balance = balance + amount, updated_at = now() "
+            "WHERE company_id = $1 AND id = $2",
+            who.company_id,
+            row["id"],
+            CREDIT_SENT,
+        )
         await self.number_if_missing(who, row)
         await _credit_balance(self.db, who, row["client_id"], row["amount"])
 
@@ -111,13 +130,19 @@ class CreditService(BillingService):
             restoring = action == "restore"
             clients = await self.db.fetch(
                 "SELECT DISTINCT client_id FROM credits WHERE company_id = $1 AND id = ANY($2::bigint[]) "
-                "ORDER BY client_id", who.company_id, list(entity_ids))
+                "ORDER BY client_id",
+                who.company_id,
+                list(entity_ids),
+            )
             for c in clients:
                 await money.lock_client(self.db, who.company_id, c["client_id"])
             rows = await self.db.fetch(
                 "SELECT id, client_id, balance, invoice_id FROM credits WHERE company_id = $1 AND "
                 "id = ANY($2::bigint[]) AND is_deleted = $3 ORDER BY id FOR UPDATE",
-                who.company_id, list(entity_ids), restoring)
+                who.company_id,
+                list(entity_ids),
+                restoring,
+            )
             await super().bulk(who, action, entity_ids, data)
             sign = 1 if restoring else -1
             for r in rows:
@@ -125,17 +150,28 @@ class CreditService(BillingService):
                 await self.db.execute(
                     "UPDATE clients SET credit_balance = credit_balance + $3, paid_to_date = paid_to_date - $4, "
                     "updated_at = now() WHERE company_id = $1 AND id = $2",
-                    who.company_id, r["client_id"], sign * r["balance"], sign * noted)
+                    who.company_id,
+                    r["client_id"],
+                    sign * r["balance"],
+                    sign * noted,
+                )
 
 
 async def _credit_balance(db: Db, who: Principal, client_id: int, change: Decimal) -> None:
     if change:
-        await db.execute("UPDATE clients SET credit_balance = credit_balance + $3, updated_at = now() "
-                         "WHERE company_id = $1 AND id = $2", who.company_id, client_id, change)
+        await db.execute(
+            "UPDATE clients SET credit_balance = credit_balance + $3, updated_at = now() "
+            "WHERE company_id = $1 AND id = $2",
+            who.company_id,
+            client_id,
+            change,
+        )
 
 
-LOCK_SQL = ("SELECT *, line_items::text AS lines FROM credits WHERE company_id = $1 AND id = ANY($2::bigint[]) "
-            "ORDER BY id FOR UPDATE")
+LOCK_SQL = (
+    "SELECT *, line_items::text AS lines FROM credits WHERE company_id = $1 AND id = ANY($2::bigint[]) "
+    "ORDER BY id FOR UPDATE"
+)
 
 
 async def lock_credits(db: Db, company_id: int, credit_ids: Sequence[int]) -> list[dict[str, Any]]:
@@ -143,8 +179,14 @@ async def lock_credits(db: Db, company_id: int, credit_ids: Sequence[int]) -> li
     return [dict(r) for r in await db.fetch(LOCK_SQL, company_id, sorted(set(credit_ids)))]
 
 
-async def apply_credit(db: Db, who: Principal, credit_row_locked: Mapping[str, Any], amount: Decimal,
-                       invoice_id: int, field: str = "credits") -> None:
+async def apply_credit(
+    db: Db,
+    who: Principal,
+    credit_row_locked: Mapping[str, Any],
+    amount: Decimal,
+    invoice_id: int,
+    field: str = "credits",
+) -> None:
     """Use `amount` of a credit towards invoice `invoice_id` (POST /payments `credits: [...]`).
 
     Caller contract: inside ONE transaction that has already locked, in this order, the client row, the
@@ -171,9 +213,14 @@ async def apply_credit(db: Db, who: Principal, credit_row_locked: Mapping[str, A
     """
     amount = Decimal(amount)
     # re-read under the caller's lock: the mapping may be stale (the same credit listed twice in one payment)
-    credit = dict(await db.fetchrow(
-        "SELECT id, client_id, status_id, amount, balance, number, is_deleted FROM credits WHERE company_id = $1 "
-        "AND id = $2 FOR UPDATE", who.company_id, credit_row_locked["id"]))
+    credit = dict(
+        await db.fetchrow(
+            "SELECT id, client_id, status_id, amount, balance, number, is_deleted FROM credits WHERE company_id = $1 "
+            "AND id = $2 FOR UPDATE",
+            who.company_id,
+            credit_row_locked["id"],
+        )
+    )
     credit_id, client_id = credit["id"], credit["client_id"]
     if credit["is_deleted"]:
         raise invalid(field, "The credit is deleted and cannot be applied.")
@@ -181,8 +228,11 @@ async def apply_credit(db: Db, who: Principal, credit_row_locked: Mapping[str, A
     available = Decimal(credit["amount"] if draft else credit["balance"])
     if not amount.is_finite() or amount <= 0 or amount > available:
         raise invalid(field, f"The credit amount must be more than 0 and at most {available.normalize():f}.")
-    invoice = await db.fetchrow("SELECT client_id, COALESCE(number, '') AS number FROM invoices WHERE company_id = $1 "
-                                "AND id = $2", who.company_id, invoice_id)
+    invoice = await db.fetchrow(
+        "SELECT client_id, COALESCE(number, '') AS number FROM invoices WHERE company_id = $1 AND id = $2",
+        who.company_id,
+        invoice_id,
+    )
     if invoice is None or invoice["client_id"] != client_id:
         raise invalid(field, "The credit and the invoice must belong to the same client.")
     if draft:
@@ -190,21 +240,40 @@ async def apply_credit(db: Db, who: Principal, credit_row_locked: Mapping[str, A
     number = invoice["number"]
     remaining = available - amount
     note = f"{Date.today().isoformat()} - Credit applied to Invoice {number} {amount.normalize():f}"
-    extra = await db.fetchval("SELECT jsonb_array_length(line_items) < $3 FROM credits WHERE company_id = $1 "
-                              "AND id = $2", who.company_id, credit_id, MAX_LINES)
+    extra = await db.fetchval(
+        "SELECT jsonb_array_length(line_items) < $3 FROM credits WHERE company_id = $1 AND id = $2",
+        who.company_id,
+        credit_id,
+        MAX_LINES,
+    )
     line = clean_lines([{"quantity": 0, "cost": -amount, "notes": note}])[0]
     line.update(line_total=ZERO, gross_line_total=ZERO, tax_amount=ZERO)
     await db.execute(
         "UPDATE credits SET balance = $3, paid_to_date = paid_to_date + $4, status_id = $5, "
         "line_items = CASE WHEN $6 THEN line_items || $7::jsonb ELSE line_items END, updated_at = now() "
-        "WHERE company_id = $1 AND id = $2", who.company_id, credit_id, remaining, amount,
-        CREDIT_APPLIED if remaining == 0 else CREDIT_PARTIAL, bool(extra),
-        [stored_line(line, True)])
+        "WHERE company_id = $1 AND id = $2",
+        who.company_id,
+        credit_id,
+        remaining,
+        amount,
+        CREDIT_APPLIED if remaining == 0 else CREDIT_PARTIAL,
+        bool(extra),
+        [stored_line(line, True)],
+    )
     await _credit_balance(db, who, client_id, -amount)
-    await money.ledger(db, who, client_id, "credit", credit_id, ZERO, f"Credit payment applied to Invoice {number}",
-                       LEDGER_CREDIT_ACTIVITY)
-    await activities.record(db, who, UPDATE_CREDIT, notes=note, client_id=client_id, credit_id=credit_id,
-                            invoice_id=invoice_id)
+    await money.ledger(
+        db,
+        who,
+        client_id,
+        "credit",
+        credit_id,
+        ZERO,
+        f"Credit payment applied to Invoice {number}",
+        LEDGER_CREDIT_ACTIVITY,
+    )
+    await activities.record(
+        db, who, UPDATE_CREDIT, notes=note, client_id=client_id, credit_id=credit_id, invoice_id=invoice_id
+    )
 
 
 __all__ = ["CreditService", "apply_credit", "lock_credits"]

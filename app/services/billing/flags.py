@@ -2,11 +2,13 @@
 run inside the same transaction: `mark_sent`, `send_email`, `approve` (quotes), `paid` with its
 `reference`, and `amount_paid` (invoices). REST reads them from the query string, GraphQL from the
 mutation's arguments; each service names the ones it reads in `flags_taken`."""
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any
 
 from ...crud.validate import clean_decimal
 
@@ -35,11 +37,18 @@ class BillingFlags:
     @classmethod
     def parse(cls, params: Mapping[str, Any]) -> BillingFlags:
         """From string values as a query string carries them (`?mark_sent=true&amount_paid=10`)."""
+
         def true(name: str) -> bool:
             return str(params.get(name, "")).strip().lower() in TRUE
-        return cls(mark_sent=true("mark_sent"), send_email=true("send_email"), approve=true("approve"),
-                   paid=true("paid"), reference=str(params.get("reference", "")),
-                   amount_paid=amount(params.get("amount_paid", "")))
+
+        return cls(
+            mark_sent=true("mark_sent"),
+            send_email=true("send_email"),
+            approve=true("approve"),
+            paid=true("paid"),
+            reference=str(params.get("reference", "")),
+            amount_paid=amount(params.get("amount_paid", "")),
+        )
 
 
 NO_FLAGS = BillingFlags()

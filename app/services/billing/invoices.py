@@ -10,10 +10,12 @@ email / send_email, clone_to_invoice, clone_to_quote, archive, restore, delete. 
 mark_sent, paid (with reference), amount_paid. Every action runs in one transaction that locks the
 invoices' clients (id order), then the invoices (id order); payment numbers come last.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from ...auth import Principal
 from ...crud.service import Row
@@ -22,7 +24,8 @@ from ...entities.billing import STATUS_CANCELLED, STATUS_DRAFT, STATUS_PAID, STA
 from ...entities.spec import Entity
 from ...errors import BadRequest, invalid
 from .. import activities, money
-from . import invoice_payments, invoice_transitions as transitions
+from . import invoice_payments
+from . import invoice_transitions as transitions
 from .base import BillingService
 from .context import today
 
@@ -64,8 +67,9 @@ class InvoiceService(BillingService):
     async def after_write(self, who: Principal, entity_id: int, current: Row | None, data: Mapping[str, Any]) -> None:
         """The client balance follows a saved non-draft invoice; then invitations, then the flags."""
         if current is not None and int(current["status_id"] or STATUS_DRAFT) != STATUS_DRAFT:
-            number = await self.db.fetchval("SELECT COALESCE(number, '') FROM invoices WHERE company_id = $1 "
-                                            "AND id = $2", who.company_id, entity_id)
+            number = await self.db.fetchval(
+                "SELECT COALESCE(number, '') FROM invoices WHERE company_id = $1 AND id = $2", who.company_id, entity_id
+            )
             await money.recompute_balance(self.db, who, current["client_id"], entity_id, number)
         await super().after_write(who, entity_id, current, data)
         flags = self.flags
@@ -80,8 +84,9 @@ class InvoiceService(BillingService):
             await transitions.mark_sent(self.db, who, inv, setting)
 
     async def _lock_one(self, who: Principal, invoice_id: int) -> tuple[dict[str, Any], Any]:
-        client_id = await self.db.fetchval("SELECT client_id FROM invoices WHERE company_id = $1 AND id = $2",
-                                           who.company_id, invoice_id)
+        client_id = await self.db.fetchval(
+            "SELECT client_id FROM invoices WHERE company_id = $1 AND id = $2", who.company_id, invoice_id
+        )
         await money.lock_client(self.db, who.company_id, client_id)
         inv = (await money.lock_invoices(self.db, who.company_id, [invoice_id]))[invoice_id]
         return inv, (await self._context(who, client_id))["setting"]
@@ -123,26 +128,31 @@ class InvoiceService(BillingService):
                         await transitions.delete_effects(self.db, who, inv)
                     elif action == "restore" and inv["is_deleted"]:
                         if not await transitions.restore_effects(self.db, who, inv):
-                            entity_ids = [i for i in entity_ids if i != inv["id"]]   # stays deleted
+                            entity_ids = [i for i in entity_ids if i != inv["id"]]  # stays deleted
                 return await self._renumbering(who, action, entity_ids, data)
             for inv in rows.values():
                 setting = (await self._context(who, inv["client_id"]))["setting"]
                 if action == "mark_paid":
-                    await invoice_payments.mark_paid(self.db, who, inv, setting, str(data.get("reference") or ""),
-                                                     strict=False)
+                    await invoice_payments.mark_paid(
+                        self.db, who, inv, setting, str(data.get("reference") or ""), strict=False
+                    )
                 elif action in ("clone_to_invoice", "clone_to_quote"):
                     await self.clone(who, inv, REGISTRY["invoice" if action == "clone_to_invoice" else "quote"])
                 else:
                     await self.one(who, action, inv, setting)
 
-    async def _renumbering(self, who: Principal, action: str, entity_ids: Sequence[int],
-                           data: Mapping[str, Any]) -> None:
+    async def _renumbering(
+        self, who: Principal, action: str, entity_ids: Sequence[int], data: Mapping[str, Any]
+    ) -> None:
         """Delete frees the number ("0001" -> "0001_Deleted"); restore takes it back, or a fresh one if reused."""
         async with self.db.transaction():
             rows = await self.db.fetch(
                 "SELECT id, number FROM invoices WHERE company_id = $1 AND id = ANY($2::bigint[]) AND number IS NOT "
                 "NULL AND is_deleted = $3 ORDER BY id FOR UPDATE",
-                who.company_id, list(entity_ids), action == "restore")
+                who.company_id,
+                list(entity_ids),
+                action == "restore",
+            )
             await super().bulk(who, action, entity_ids, data)
             for row in rows:
                 await transitions.renumber(self.db, who, row["id"], row["number"], action == "delete")
@@ -164,19 +174,35 @@ class InvoiceService(BillingService):
         if inv["is_deleted"]:
             return
         await transitions.mark_sent(self.db, who, inv, setting)
-        await self.db.execute("UPDATE invoices SET last_sent_date = $3, updated_at = now() WHERE company_id = $1 "
-                              "AND id = $2", who.company_id, inv["id"], today(setting("timezone_id", "1")))
+        await self.db.execute(
+            "UPDATE invoices SET last_sent_date = $3, updated_at = now() WHERE company_id = $1 AND id = $2",
+            who.company_id,
+            inv["id"],
+            today(setting("timezone_id", "1")),
+        )
         contacts = await self.db.fetch(
             "UPDATE invoice_invitations SET sent_date = now(), updated_at = now() WHERE company_id = $1 AND "
-            "invoice_id = $2 AND deleted_at IS NULL RETURNING client_contact_id", who.company_id, inv["id"])
+            "invoice_id = $2 AND deleted_at IS NULL RETURNING client_contact_id",
+            who.company_id,
+            inv["id"],
+        )
         for c in sorted(contacts, key=lambda r: r["client_contact_id"]):
-            await activities.record(self.db, who, EMAIL_INVOICE, invoice_id=inv["id"], client_id=inv["client_id"],
-                                    contact_id=c["client_contact_id"])
+            await activities.record(
+                self.db,
+                who,
+                EMAIL_INVOICE,
+                invoice_id=inv["id"],
+                client_id=inv["client_id"],
+                contact_id=c["client_contact_id"],
+            )
 
     async def clone(self, who: Principal, inv: dict[str, Any], target: Entity) -> int:
         """A new draft (invoice or quote) with the invoice's content and a fresh number, without flags."""
-        row = await self.db.fetchrow("SELECT *, line_items::text AS lines FROM invoices WHERE company_id = $1 "
-                                     "AND id = $2", who.company_id, inv["id"])
+        row = await self.db.fetchrow(
+            "SELECT *, line_items::text AS lines FROM invoices WHERE company_id = $1 AND id = $2",
+            who.company_id,
+            inv["id"],
+        )
         body = await self.copy_body(who, dict(row))
         made = await self.sibling(target).create(who, body)
         return int(made["id"])

@@ -1,5 +1,6 @@
 """Line items (upstream InvoiceItem): incoming items normalised to the full shape with
 defaults and types, unknown keys dropped; stored as jsonb with money as exact JSON numbers."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -14,9 +15,22 @@ from .calc import ZERO
 
 MAX_LINES = 500
 LINE_MONEY = ("quantity", "cost", "product_cost", "discount", "tax_rate1", "tax_rate2", "tax_rate3")
-LINE_TEXT = {"product_key": 191, "notes": 65535, "tax_name1": 191, "tax_name2": 191, "tax_name3": 191,
-             "date": 191, "custom_value1": 65535, "custom_value2": 65535, "custom_value3": 65535,
-             "custom_value4": 65535, "task_id": 191, "expense_id": 191, "unit_code": 191, "sort_id": 191}
+LINE_TEXT = {
+    "product_key": 191,
+    "notes": 65535,
+    "tax_name1": 191,
+    "tax_name2": 191,
+    "tax_name3": 191,
+    "date": 191,
+    "custom_value1": 65535,
+    "custom_value2": 65535,
+    "custom_value3": 65535,
+    "custom_value4": 65535,
+    "task_id": 191,
+    "expense_id": 191,
+    "unit_code": 191,
+    "sort_id": 191,
+}
 LINE_TYPES = ("1", "2", "3", "4", "5", "6")
 
 
@@ -38,8 +52,7 @@ def clean_line(item: Any, prefix: str, errors: dict[str, list[str]]) -> dict[str
             errors[prefix + name] = [message(prefix + name, exc)]
     for name, limit in LINE_TEXT.items():
         try:
-            out[name] = clean_text(get(name, "0" if name == "sort_id" else "C62" if name == "unit_code" else ""),
-                                   limit)
+            out[name] = clean_text(get(name, "0" if name == "sort_id" else "C62" if name == "unit_code" else ""), limit)
         except ValueError as exc:
             errors[prefix + name] = [message(prefix + name, exc)]
     type_id = str(get("type_id", "1")).strip()
@@ -67,10 +80,35 @@ def clean_lines(raw: Any) -> list[dict[str, Any]]:
     return lines
 
 
-ORDER = ("quantity", "cost", "product_key", "product_cost", "notes", "discount", "is_amount_discount",
-         "tax_name1", "tax_rate1", "tax_name2", "tax_rate2", "tax_name3", "tax_rate3", "sort_id", "line_total",
-         "gross_line_total", "tax_amount", "date", "custom_value1", "custom_value2", "custom_value3",
-         "custom_value4", "type_id", "tax_id", "task_id", "expense_id", "unit_code")
+ORDER = (
+    "quantity",
+    "cost",
+    "product_key",
+    "product_cost",
+    "notes",
+    "discount",
+    "is_amount_discount",
+    "tax_name1",
+    "tax_rate1",
+    "tax_name2",
+    "tax_rate2",
+    "tax_name3",
+    "tax_rate3",
+    "sort_id",
+    "line_total",
+    "gross_line_total",
+    "tax_amount",
+    "date",
+    "custom_value1",
+    "custom_value2",
+    "custom_value3",
+    "custom_value4",
+    "type_id",
+    "tax_id",
+    "task_id",
+    "expense_id",
+    "unit_code",
+)
 
 
 def stored_line(line: dict[str, Any], amount_discount: bool) -> dict[str, Any]:
@@ -91,23 +129,37 @@ async def upsert_products(db: Any, company_id: int, user_id: int, lines: list[di
     for line in lines:
         if line["type_id"] != "1" or not line["product_key"]:
             continue
-        found = await db.fetchrow("SELECT id, notes FROM products WHERE company_id = $1 AND product_key = $2 "
-                                  "ORDER BY is_deleted, id LIMIT 1", company_id, line["product_key"])
+        found = await db.fetchrow(
+            "SELECT id, notes FROM products WHERE company_id = $1 AND product_key = $2 ORDER BY is_deleted, id LIMIT 1",
+            company_id,
+            line["product_key"],
+        )
         if found is not None and any(p in found["notes"].upper() for p in PLACEHOLDERS):
             continue
-        values = {"notes": line["notes"], "price": line["cost"],
-                  **{f"tax_name{i}": line[f"tax_name{i}"] for i in (1, 2, 3)},
-                  **{f"tax_rate{i}": line[f"tax_rate{i}"] for i in (1, 2, 3)}, "tax_id": line["tax_id"],
-                  **{f"custom_value{i}": line[f"custom_value{i}"][:191] for i in (1, 2, 3, 4)
-                     if line[f"custom_value{i}"]}}
+        values = {
+            "notes": line["notes"],
+            "price": line["cost"],
+            **{f"tax_name{i}": line[f"tax_name{i}"] for i in (1, 2, 3)},
+            **{f"tax_rate{i}": line[f"tax_rate{i}"] for i in (1, 2, 3)},
+            "tax_id": line["tax_id"],
+            **{f"custom_value{i}": line[f"custom_value{i}"][:191] for i in (1, 2, 3, 4) if line[f"custom_value{i}"]},
+        }
         if found is None:
-            values.update(company_id=company_id, user_id=user_id, product_key=line["product_key"],
-                          quantity=line["quantity"])
+            values.update(
+                company_id=company_id, user_id=user_id, product_key=line["product_key"], quantity=line["quantity"]
+            )
             cols = list(values)
-            await db.execute(f"INSERT INTO products ({', '.join(cols)}) VALUES "
-                             f"({', '.join(f'${i}' for i in range(1, len(cols) + 1))})", *values.values())
+            await db.execute(
+                f"INSERT INTO products ({', '.join(cols)}) VALUES "
+                f"({', '.join(f'${i}' for i in range(1, len(cols) + 1))})",
+                *values.values(),
+            )
         else:
             cols = list(values)
             sets = ", ".join(f"{c} = ${i}" for i, c in enumerate(cols, start=3))
-            await db.execute(f"UPDATE products SET {sets}, updated_at = now() WHERE company_id = $1 AND id = $2",
-                             company_id, found["id"], *values.values())
+            await db.execute(
+                f"UPDATE products SET {sets}, updated_at = now() WHERE company_id = $1 AND id = $2",
+                company_id,
+                found["id"],
+                *values.values(),
+            )

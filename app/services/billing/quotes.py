@@ -6,10 +6,12 @@ Actions (`GET /quotes/{id}/{action}` and `POST /quotes/bulk`): mark_sent, approv
 convert_to_invoice, clone_to_invoice, clone_to_quote, email / send_email, archive, restore, delete.
 Flags of create/update: approve, mark_sent, send_email.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from ...auth import Principal
 from ...crud.service import Row
@@ -35,7 +37,7 @@ class QuoteService(BillingService):
 
     def _totals(self, values: Row, m: dict[str, Any], lines: list[dict[str, Any]], ctx: dict[str, Any]) -> None:
         super()._totals(values, m, lines, ctx)
-        values.pop("status_id", None)   # the invoice's paid/partial re-derivation means nothing for a quote
+        values.pop("status_id", None)  # the invoice's paid/partial re-derivation means nothing for a quote
 
     async def after_write(self, who: Principal, entity_id: int, current: Row | None, data: Mapping[str, Any]) -> None:
         """Invitations, then the query flags of upstream's triggeredActions: approve, mark_sent, send_email."""
@@ -74,13 +76,12 @@ class QuoteService(BillingService):
                 return REGISTRY["invoice"], await self.clone(who, row, REGISTRY["invoice"])
             elif action == "clone_to_quote":
                 return self.entity, await self.clone(who, row, self.entity)
-            else:   # email, send_email
+            else:  # email, send_email
                 await self.email(who, row)
                 return EMAIL_SENT
         return self.entity, quote_id
 
-    async def bulk_other(self, who: Principal, action: str, entity_ids: Sequence[int],
-                         data: Mapping[str, Any]) -> None:
+    async def bulk_other(self, who: Principal, action: str, entity_ids: Sequence[int], data: Mapping[str, Any]) -> None:
         """Bulk: each quote in id order; those an action does not apply to are skipped, as upstream."""
         for quote_id in sorted(entity_ids):
             row = await self.lock(who, quote_id)
@@ -101,12 +102,17 @@ class QuoteService(BillingService):
 
     # ---- the lifecycle -----------------------------------------------------------------------
     async def expired(self, who: Principal, row: Mapping[str, Any]) -> bool:
-        return bool(row["status_id"] == QUOTE_SENT and not row["is_deleted"] and row["due_date"] is not None
-                    and await self.db.fetchval("SELECT $1::date <= CURRENT_DATE", row["due_date"]))
+        return bool(
+            row["status_id"] == QUOTE_SENT
+            and not row["is_deleted"]
+            and row["due_date"] is not None
+            and await self.db.fetchval("SELECT $1::date <= CURRENT_DATE", row["due_date"])
+        )
 
     async def approvable(self, who: Principal, row: Mapping[str, Any]) -> bool:
-        return row["status_id"] in (QUOTE_DRAFT, QUOTE_SENT) and not row["is_deleted"] \
-            and not await self.expired(who, row)
+        return (
+            row["status_id"] in (QUOTE_DRAFT, QUOTE_SENT) and not row["is_deleted"] and not await self.expired(who, row)
+        )
 
     async def mark_sent(self, who: Principal, row: Mapping[str, Any]) -> None:
         """Draft only: invitations stamped, due date from `valid_until` days when empty, status 2, number."""
@@ -118,15 +124,25 @@ class QuoteService(BillingService):
             days = str(await self.setting(who, row["client_id"], "valid_until", "")).strip()
             if days.isdigit() and int(days) < 100000:
                 due = row["date"] + timedelta(days=int(days))
-        await self.db.execute(f"UPDATE {self.table} SET status_id = $3, due_date = $4, updated_at = now() "
-                              "WHERE company_id = $1 AND id = $2", who.company_id, row["id"], QUOTE_SENT, due)
+        await self.db.execute(
+            f"UPDATE {self.table} SET status_id = $3, due_date = $4, updated_at = now() "
+            "WHERE company_id = $1 AND id = $2",
+            who.company_id,
+            row["id"],
+            QUOTE_SENT,
+            due,
+        )
         await self.number_if_missing(who, row)
 
     async def approve(self, who: Principal, row: Mapping[str, Any]) -> None:
         """Status 3 and activity 29; with the `auto_convert_quote` setting on, converted at once."""
         await self.number_if_missing(who, row)
-        await self.db.execute(f"UPDATE {self.table} SET status_id = $3, updated_at = now() WHERE company_id = $1 "
-                              "AND id = $2", who.company_id, row["id"], QUOTE_APPROVED)
+        await self.db.execute(
+            f"UPDATE {self.table} SET status_id = $3, updated_at = now() WHERE company_id = $1 AND id = $2",
+            who.company_id,
+            row["id"],
+            QUOTE_APPROVED,
+        )
         await self.log(who, APPROVE_QUOTE, row["id"])
         if row["invoice_id"] is None and on(await self.setting(who, row["client_id"], "auto_convert_quote", True)):
             await self.convert(who, await self.lock(who, row["id"]))
@@ -137,11 +153,13 @@ class QuoteService(BillingService):
         comes from the invoice counter, or is the quote's own with shared_invoice_quote_counter when free.
         The quote gets invoice_id and status 4 (and is archived with auto_archive_quote)."""
         ctx = await self._context(who, row["client_id"])
-        body = await self.copy_body(who, row, terms=bool(ctx["attributes"].get("use_quote_terms_on_conversion")),
-                                    footer=False)
+        body = await self.copy_body(
+            who, row, terms=bool(ctx["attributes"].get("use_quote_terms_on_conversion")), footer=False
+        )
         if row["number"] and on(ctx["setting"](self.shared_setting, False)):
-            taken = await self.db.fetchval("SELECT 1 FROM invoices WHERE company_id = $1 AND number = $2",
-                                           who.company_id, row["number"])
+            taken = await self.db.fetchval(
+                "SELECT 1 FROM invoices WHERE company_id = $1 AND number = $2", who.company_id, row["number"]
+            )
             if taken is None:
                 body["number"] = row["number"]
         invoice = await self.sibling(REGISTRY["invoice"]).create(who, body)
@@ -149,9 +167,19 @@ class QuoteService(BillingService):
         await self.db.execute(
             f"UPDATE {self.table} SET invoice_id = $3, status_id = $4, updated_at = now()"
             + (", deleted_at = COALESCE(deleted_at, now())" if archive else "")
-            + " WHERE company_id = $1 AND id = $2", who.company_id, row["id"], invoice["id"], QUOTE_CONVERTED)
-        await self.log(who, UPDATE_QUOTE, row["id"], invoice_id=invoice["id"],
-                       notes=f"Quote {row['number'] or ''} converted to invoice {invoice['number']}")
+            + " WHERE company_id = $1 AND id = $2",
+            who.company_id,
+            row["id"],
+            invoice["id"],
+            QUOTE_CONVERTED,
+        )
+        await self.log(
+            who,
+            UPDATE_QUOTE,
+            row["id"],
+            invoice_id=invoice["id"],
+            notes=f"Quote {row['number'] or ''} converted to invoice {invoice['number']}",
+        )
         return int(invoice["id"])
 
     async def clone(self, who: Principal, row: Mapping[str, Any], target: Entity) -> int:
@@ -167,7 +195,11 @@ class QuoteService(BillingService):
             return
         await self.mark_sent(who, row)
         await self.stamp_invitations(who, row["id"], always=True)
-        await self.db.execute(f"UPDATE {self.table} SET last_sent_date = CURRENT_DATE, updated_at = now() "
-                              "WHERE company_id = $1 AND id = $2", who.company_id, row["id"])
+        await self.db.execute(
+            f"UPDATE {self.table} SET last_sent_date = CURRENT_DATE, updated_at = now() "
+            "WHERE company_id = $1 AND id = $2",
+            who.company_id,
+            row["id"],
+        )
         for contact in await self.invited_contacts(who, row["id"]):
             await self.log(who, EMAIL_QUOTE, row["id"], contact_id=contact)

@@ -9,10 +9,13 @@ from draft, active or pending).
 Not implemented: generating invoices from them (upstream's scheduler; a `jobs` package will hold it),
 `send_now`, `?start=true`.
 """
+
 from __future__ import annotations
 
-from datetime import date as Date, datetime, time, timezone
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, time, timezone
+from datetime import date as Date
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from ... import reference
@@ -20,8 +23,8 @@ from ...auth import Principal
 from ...crud.service import Row
 from ...entities.recurring import ACTIVE, AUTO_BILL, COMPLETED, DRAFT, FREQUENCIES, PAUSED
 from ...errors import invalid
-from .base import BillingService
 from . import context
+from .base import BillingService
 
 DUE_DATE_WORDS = ("terms", "on_receipt")
 
@@ -31,7 +34,7 @@ def _zone(timezone_id: Any) -> ZoneInfo | timezone:
     try:
         return ZoneInfo(name)
     except (KeyError, ValueError):
-        return timezone.utc
+        return UTC
 
 
 def _frequency(value: Any) -> int:
@@ -52,8 +55,9 @@ def _due_date_days(value: str) -> str:
 
 class RecurringInvoiceService(BillingService):
     runs = "recurring_invoice"
-    terms_setting = "invoice"   # recurring invoices take the invoice terms and footer
-    lock_client_on_create = False   # a recurring invoice moves no money until it generates invoices
+    terms_setting = "invoice"  # recurring invoices take the invoice terms and footer
+    lock_client_on_create = False  # a recurring invoice moves no money until it generates invoices
+
     async def before_write(self, who: Principal, values: Row, current: Row | None, data: Mapping[str, Any]) -> None:
         if current is None and data.get("frequency_id") in (None, ""):
             raise invalid("frequency_id", "The frequency id field is required.")
@@ -69,7 +73,7 @@ class RecurringInvoiceService(BillingService):
         await self._schedule(who, values, current, self.ctx)
 
     async def _context(self, who: Principal, client_id: int) -> dict[str, Any]:
-        self.ctx: dict[str, Any] = await super()._context(who, client_id)   # kept for _schedule
+        self.ctx: dict[str, Any] = await super()._context(who, client_id)  # kept for _schedule
         return self.ctx
 
     async def _schedule(self, who: Principal, values: Row, current: Row | None, ctx: dict[str, Any]) -> None:
@@ -102,16 +106,22 @@ class RecurringInvoiceService(BillingService):
         super()._totals(values, {**m, "status_id": DRAFT}, lines, ctx)
         values["balance"] = values["amount"]
 
-    async def bulk_other(self, who: Principal, action: str, entity_ids: Sequence[int],
-                         data: Mapping[str, Any]) -> None:
+    async def bulk_other(self, who: Principal, action: str, entity_ids: Sequence[int], data: Mapping[str, Any]) -> None:
         if action == "start":
             await self.db.execute(
                 "UPDATE recurring_invoices SET status_id = $3, deleted_at = NULL, updated_at = now() "
                 "WHERE company_id = $1 AND id = ANY($2::bigint[]) AND remaining_cycles <> 0 AND NOT is_deleted",
-                who.company_id, list(entity_ids), ACTIVE)
+                who.company_id,
+                list(entity_ids),
+                ACTIVE,
+            )
         elif action == "stop":
             await self.db.execute(
                 "UPDATE recurring_invoices SET status_id = $3, updated_at = now() WHERE company_id = $1 "
-                "AND id = ANY($2::bigint[]) AND status_id < $3", who.company_id, list(entity_ids), PAUSED)
+                "AND id = ANY($2::bigint[]) AND status_id < $3",
+                who.company_id,
+                list(entity_ids),
+                PAUSED,
+            )
         else:
             await super().bulk_other(who, action, entity_ids, data)

@@ -1,8 +1,10 @@
 """Client rules: numbering, settings defaults, unique numbers, contacts kept in step, bulk extras."""
+
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import asyncpg
 
@@ -20,8 +22,12 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MASKED_PASSWORD = "**********"
 BULK_UPDATE_COLUMNS = tuple(reference.BULK_UPDATES["client"])
 MAX_CONTACTS = 500
-COUNTRY_CODES = {code.upper(): cid for cid, row in reference.COUNTRIES.items()
-                 for code in (row.get("iso_3166_2"), row.get("iso_3166_3")) if code}
+COUNTRY_CODES = {
+    code.upper(): cid
+    for cid, row in reference.COUNTRIES.items()
+    for code in (row.get("iso_3166_2"), row.get("iso_3166_3"))
+    if code
+}
 CURRENCY_CODES = {row["code"].lower(): cid for cid, row in reference.CURRENCIES.items() if row.get("code")}
 LANGUAGE_CODES = {row["locale"].lower(): lid for lid, row in reference.LANGUAGES.items() if row.get("locale")}
 
@@ -50,6 +56,7 @@ def _taken(exc: asyncpg.UniqueViolationError) -> Invalid:
 
 class ClientService(EntityService):
     _company: dict[str, Any] | None = None
+
     async def create(self, who: Principal, data: Mapping[str, Any], include: str = "") -> Row:
         try:
             return await super().create(who, data, include)
@@ -75,7 +82,7 @@ class ClientService(EntityService):
         if current is None and not values.get("number"):
             values["number"] = await numbering.next_number(self.db, who.company_id, "client", "clients")
         elif "number" in values and not values["number"]:
-            values.pop("number")   # an empty number on update keeps the one assigned
+            values.pop("number")  # an empty number on update keeps the one assigned
 
     async def after_write(self, who: Principal, entity_id: int, current: Row | None, data: Mapping[str, Any]) -> None:
         if current is None or "contacts" in data:
@@ -104,8 +111,10 @@ class ClientService(EntityService):
                     errors[key] = [f"The selected {key.replace('_', ' ')} is invalid."]
                 else:
                     values[column] = int(found)
-        for key, table, setting in (("currency_code", CURRENCY_CODES, "currency_id"),
-                                    ("language_code", LANGUAGE_CODES, "language_id")):
+        for key, table, setting in (
+            ("currency_code", CURRENCY_CODES, "currency_id"),
+            ("language_code", LANGUAGE_CODES, "language_id"),
+        ):
             code = data.get(key)
             if isinstance(code, str) and code.strip():
                 found = table.get(code.strip().lower())
@@ -117,18 +126,23 @@ class ClientService(EntityService):
         if errors:
             raise Invalid(errors)
 
-    async def _settings(self, who: Principal, given: dict[str, Any] | None, current: Row | None,
-                        group_id: int | None = None) -> dict[str, Any]:
+    async def _settings(
+        self, who: Principal, given: dict[str, Any] | None, current: Row | None, group_id: int | None = None
+    ) -> dict[str, Any]:
         """Sparse overrides; a new client always carries a currency: its own, else (when none was sent)
         its group's, else the company's, as upstream's StoreClientRequest decides."""
-        base = dict(current["settings"]) if current else {
-            "entity": "App\\Models\\Client", "industry_id": "", "size_id": ""}
+        base = (
+            dict(current["settings"])
+            if current
+            else {"entity": "App\\Models\\Client", "industry_id": "", "size_id": ""}
+        )
         sent_currency = isinstance(given, dict) and "currency_id" in given
-        base.update(given or {})   # typed by the validator (the field's typed_settings)
+        base.update(given or {})  # typed by the validator (the field's typed_settings)
         currency = str(base.get("currency_id") or "")
         if not currency and not sent_currency and group_id is not None:
-            group = await self.db.fetchval("SELECT settings FROM group_settings WHERE company_id = $1 AND id = $2",
-                                           who.company_id, group_id)
+            group = await self.db.fetchval(
+                "SELECT settings FROM group_settings WHERE company_id = $1 AND id = $2", who.company_id, group_id
+            )
             candidate = str((group or {}).get("currency_id") or "")
             if candidate in reference.CURRENCIES:
                 base["currency_id"] = currency = candidate
@@ -143,7 +157,10 @@ class ClientService(EntityService):
             if values.get(column):
                 taken = await self.db.fetchval(
                     f"SELECT 1 FROM clients WHERE company_id = $1 AND {column} = $2 AND id <> $3",
-                    who.company_id, values[column], me)
+                    who.company_id,
+                    values[column],
+                    me,
+                )
                 if taken:
                     errors[column] = [f"The {column.replace('_', ' ')} has already been taken."]
         if errors:
@@ -190,9 +207,14 @@ class ClientService(EntityService):
     async def _sync_contacts(self, who: Principal, client_id: int, raw: Any, creating: bool) -> None:
         """Contacts sent replace the stored ones; at least one always remains; exactly one is primary."""
         contacts = self._clean_contacts(raw)
-        existing = {r["id"] for r in await self.db.fetch(
-            "SELECT id FROM client_contacts WHERE company_id = $1 AND client_id = $2 AND deleted_at IS NULL",
-            who.company_id, client_id)}
+        existing = {
+            r["id"]
+            for r in await self.db.fetch(
+                "SELECT id FROM client_contacts WHERE company_id = $1 AND client_id = $2 AND deleted_at IS NULL",
+                who.company_id,
+                client_id,
+            )
+        }
         kept: list[int] = []
         for contact_id, values, password in contacts:
             if password is not None:
@@ -201,9 +223,14 @@ class ClientService(EntityService):
                 if values:
                     cols = list(values)
                     sets = ", ".join(f"{c} = ${i}" for i, c in enumerate(cols, start=4))
-                    await self.db.execute(f"UPDATE client_contacts SET {sets}, updated_at = now() WHERE "
-                                          f"company_id = $1 AND client_id = $2 AND id = $3",
-                                          who.company_id, client_id, contact_id, *values.values())
+                    await self.db.execute(
+                        f"UPDATE client_contacts SET {sets}, updated_at = now() WHERE "
+                        f"company_id = $1 AND client_id = $2 AND id = $3",
+                        who.company_id,
+                        client_id,
+                        contact_id,
+                        *values.values(),
+                    )
                 kept.append(contact_id)
             else:
                 kept.append(await self._insert_contact(who, client_id, values))
@@ -212,16 +239,26 @@ class ClientService(EntityService):
         await self.db.execute(
             "UPDATE client_contacts SET is_deleted = true, deleted_at = now(), updated_at = now() "
             "WHERE company_id = $1 AND client_id = $2 AND deleted_at IS NULL AND NOT (id = ANY($3::bigint[]))",
-            who.company_id, client_id, kept)
+            who.company_id,
+            client_id,
+            kept,
+        )
         await self._normalise_primary(who, client_id)
 
     async def _insert_contact(self, who: Principal, client_id: int, values: Row) -> int:
-        values = {**values, "company_id": who.company_id, "client_id": client_id, "user_id": who.user_id,
-                  "contact_key": random_key(32)}
+        values = {
+            **values,
+            "company_id": who.company_id,
+            "client_id": client_id,
+            "user_id": who.user_id,
+            "contact_key": random_key(32),
+        }
         cols = list(values)
         return await self.db.fetchval(
             f"INSERT INTO client_contacts ({', '.join(cols)}) VALUES "
-            f"({', '.join(f'${i}' for i in range(1, len(cols) + 1))}) RETURNING id", *values.values())
+            f"({', '.join(f'${i}' for i in range(1, len(cols) + 1))}) RETURNING id",
+            *values.values(),
+        )
 
     async def _normalise_primary(self, who: Principal, client_id: int) -> None:
         """The first contact by (is_primary desc, id) is the only primary; someone receives e-mail."""
@@ -235,7 +272,10 @@ class ClientService(EntityService):
                    send_email = CASE WHEN r.n = 1 AND NOT r.anyone THEN true ELSE c.send_email END
             FROM ranked r WHERE c.company_id = $1 AND c.id = r.id
               AND (c.is_primary <> (r.n = 1) OR (r.n = 1 AND NOT r.anyone))
-            """, who.company_id, client_id)
+            """,
+            who.company_id,
+            client_id,
+        )
 
     # ---- bulk extras -------------------------------------------------------------------------
     async def bulk_other(self, who: Principal, action: str, entity_ids: Sequence[int], data: Mapping[str, Any]) -> None:
@@ -244,12 +284,18 @@ class ClientService(EntityService):
             group_id = ids.decode_or_none(group) if isinstance(group, str) else None
             found = group_id is not None and await self.db.fetchval(
                 "SELECT 1 FROM group_settings WHERE company_id = $1 AND id = $2 AND NOT is_deleted",
-                who.company_id, group_id)
+                who.company_id,
+                group_id,
+            )
             if not found:
                 raise invalid("group_settings_id", "The selected group settings id is invalid.")
-            await self.db.execute("UPDATE clients SET group_settings_id = $3, updated_at = now() "
-                                  "WHERE company_id = $1 AND id = ANY($2::bigint[])",
-                                  who.company_id, list(entity_ids), group_id)
+            await self.db.execute(
+                "UPDATE clients SET group_settings_id = $3, updated_at = now() "
+                "WHERE company_id = $1 AND id = ANY($2::bigint[])",
+                who.company_id,
+                list(entity_ids),
+                group_id,
+            )
             return
         if action == "bulk_update":
             column = data.get("column")
@@ -258,8 +304,12 @@ class ClientService(EntityService):
             field = self.entity.field(column)
             assert field is not None
             value = clean(self.entity, {column: data.get("new_value")}, creating=False)[field.col]
-            await self.db.execute(f"UPDATE clients SET {field.col} = $3, updated_at = now() "
-                                  f"WHERE company_id = $1 AND id = ANY($2::bigint[])",
-                                  who.company_id, list(entity_ids), value)
+            await self.db.execute(
+                f"UPDATE clients SET {field.col} = $3, updated_at = now() "
+                f"WHERE company_id = $1 AND id = ANY($2::bigint[])",
+                who.company_id,
+                list(entity_ids),
+                value,
+            )
             return
         await super().bulk_other(who, action, entity_ids, data)

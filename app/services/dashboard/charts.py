@@ -7,12 +7,15 @@ Every currency key always carries every part (the web app crashes on a missing `
 array), with zero amounts instead of upstream's empty objects. Upstream's key 999 (an aggregate that divides by
 currency ids) is not emitted.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date as Date, timedelta
+from collections.abc import Mapping
+from datetime import date as Date
+from datetime import timedelta
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any
 
 from ... import reference
 from ...auth import Principal
@@ -20,8 +23,19 @@ from ...db import Db
 from ...errors import invalid
 from ..billing import context
 
-RANGES = ("last7_days", "last30_days", "last365_days", "this_month", "last_month", "this_quarter",
-          "last_quarter", "this_year", "last_year", "all_time", "custom")
+RANGES = (
+    "last7_days",
+    "last30_days",
+    "last365_days",
+    "this_month",
+    "last_month",
+    "this_quarter",
+    "last_quarter",
+    "this_year",
+    "last_year",
+    "all_time",
+    "custom",
+)
 CURRENCY = "COALESCE(NULLIF(c.settings->>'currency_id', ''), $2)"
 OWN_CLIENTS = " AND ($5::bigint IS NULL OR c.user_id = $5)"
 INVOICE_SQL = f"""
@@ -76,15 +90,18 @@ def date_span(params: Mapping[str, Any], today: Date) -> tuple[Date, Date]:
     month = today.replace(day=1)
     quarter = _quarter_start(today)
     spans = {
-        "last7_days": (today - timedelta(days=7), today), "last30_days": (today - timedelta(days=30), today),
+        "last7_days": (today - timedelta(days=7), today),
+        "last30_days": (today - timedelta(days=30), today),
         "last365_days": (today - timedelta(days=365), today),
         "this_month": (month, (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)),
         "last_month": ((month - timedelta(days=1)).replace(day=1), month - timedelta(days=1)),
         "this_quarter": (quarter, _quarter_start(quarter + timedelta(days=95)) - timedelta(days=1)),
         "last_quarter": (_quarter_start(quarter - timedelta(days=1)), quarter - timedelta(days=1)),
         "this_year": (today.replace(month=1, day=1), today.replace(month=12, day=31)),
-        "last_year": (today.replace(year=today.year - 1, month=1, day=1),
-                      today.replace(year=today.year - 1, month=12, day=31)),
+        "last_year": (
+            today.replace(year=today.year - 1, month=1, day=1),
+            today.replace(year=today.year - 1, month=12, day=31),
+        ),
         "all_time": (Date(1970, 1, 1), Date(9999, 12, 31)),
     }
     if name in spans:
@@ -114,11 +131,14 @@ class Charts:
         tables = await self.db.fetchrow(TABLES_SQL)
         self.payments = await self.db.fetch(PAYMENT_SQL, *args) if tables["payments"] else []
         self.expenses = await self.db.fetch(EXPENSE_SQL, *args) if tables["expenses"] else []
-        found = {r["currency_id"] for r in await self.db.fetch(CURRENCIES_SQL, self.who.company_id,
-                                                                self.company_currency, self.own)}
+        found = {
+            r["currency_id"]
+            for r in await self.db.fetch(CURRENCIES_SQL, self.who.company_id, self.company_currency, self.own)
+        }
         found |= {self.company_currency} | {r["currency_id"] for r in self.expenses}
-        self.currencies = {c: reference.CURRENCIES[c]["code"] for c in sorted(found, key=_order)
-                           if c in reference.CURRENCIES}
+        self.currencies = {
+            c: reference.CURRENCIES[c]["code"] for c in sorted(found, key=_order) if c in reference.CURRENCIES
+        }
 
     def _dates(self) -> dict[str, str]:
         return {"start_date": self.start.isoformat(), "end_date": self.end.isoformat()}
@@ -141,8 +161,12 @@ class Charts:
             out[cid] = {
                 "invoices": {"invoiced_amount": _num(s["invoiced"]), "currency_id": cid, "code": code},
                 "revenue": {"paid_to_date": _num(s["paid"]), "currency_id": cid, "code": code},
-                "outstanding": {"amount": _num(s["outstanding"]), "outstanding_count": int(s["count"]),
-                                "currency_id": cid, "code": code},
+                "outstanding": {
+                    "amount": _num(s["outstanding"]),
+                    "outstanding_count": int(s["count"]),
+                    "currency_id": cid,
+                    "code": code,
+                },
                 "expenses": {"amount": _num(s["expenses"]), "currency_id": cid, "code": code},
             }
         return out
@@ -151,11 +175,13 @@ class Charts:
         await self._load()
         out: dict[str, Any] = self._dates()
         series: dict[str, dict[str, list[dict[str, Any]]]] = {
-            cid: {"invoices": [], "outstanding": [], "payments": [], "expenses": []} for cid in self.currencies}
+            cid: {"invoices": [], "outstanding": [], "payments": [], "expenses": []} for cid in self.currencies
+        }
 
         def add(cid: str, part: str, day: Date, total: Decimal | None) -> None:
             if cid in series and total is not None:
                 series[cid][part].append({"date": day.isoformat(), "total": _num(total), "currency_id": cid})
+
         for r in self.invoices:
             add(r["currency_id"], "invoices", r["date"], r["chart_invoiced"])
             add(r["currency_id"], "outstanding", r["date"], r["chart_outstanding"])

@@ -5,6 +5,7 @@ Files live at <upload_dir>/<company_id>/<40 hex chars>.<ext>. The client's filen
 before any is written, and a failed insert removes what was written, so a rejected upload leaves
 neither rows nor files behind.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -12,8 +13,9 @@ import logging
 import os
 import secrets
 import shutil
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO, Iterable, Mapping, Sequence
+from typing import Any, BinaryIO
 
 from ...auth import Principal
 from ...crud.query import ListQuery
@@ -91,8 +93,18 @@ async def attach(db: Db, who: Principal, parent: Entity, parent_id: int, files: 
                 await db.execute(
                     "INSERT INTO documents (company_id, user_id, documentable_type, documentable_id, name, type, "
                     "hash, size, width, height, is_public) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                    who.company_id, who.user_id, parent.path, parent_id, item.name, item.ext, item.stored,
-                    item.size, item.width, item.height, public)
+                    who.company_id,
+                    who.user_id,
+                    parent.path,
+                    parent_id,
+                    item.name,
+                    item.ext,
+                    item.stored,
+                    item.size,
+                    item.width,
+                    item.height,
+                    public,
+                )
     except BaseException:
         _remove(written)
         raise
@@ -133,8 +145,12 @@ async def update(db: Db, who: Principal, document_id: int, data: Mapping[str, An
         raise Invalid(errors)
     if values:
         sets = ", ".join(f"{col} = ${i}" for i, col in enumerate(values, start=3))
-        await db.execute(f"UPDATE documents SET {sets}, updated_at = now() WHERE company_id = $1 AND id = $2",
-                         who.company_id, document_id, *values.values())
+        await db.execute(
+            f"UPDATE documents SET {sets}, updated_at = now() WHERE company_id = $1 AND id = $2",
+            who.company_id,
+            document_id,
+            *values.values(),
+        )
     return await get(db, who, document_id)
 
 
@@ -143,8 +159,11 @@ async def resolve(db: Db, who: Principal, raw_ids: Any) -> list[int]:
     svc = CrudService(DOCUMENT, db)
     wanted = await svc.resolve_ids(who, raw_ids)
     if not who.can("view", DOCUMENT.name):
-        rows = await db.fetch("SELECT user_id, assigned_user_id FROM documents WHERE company_id = $1 "
-                              "AND id = ANY($2::bigint[])", who.company_id, wanted)
+        rows = await db.fetch(
+            "SELECT user_id, assigned_user_id FROM documents WHERE company_id = $1 AND id = ANY($2::bigint[])",
+            who.company_id,
+            wanted,
+        )
         if any(who.user_id not in (r["user_id"], r["assigned_user_id"]) for r in rows):
             raise invalid("ids", "The selected ids is invalid.")
     return wanted
@@ -152,12 +171,18 @@ async def resolve(db: Db, who: Principal, raw_ids: Any) -> list[int]:
 
 async def delete(db: Db, who: Principal, document_ids: Sequence[int]) -> int:
     """Hard delete, as upstream: the rows go in one transaction, then their files."""
-    owners = await db.fetch("SELECT user_id FROM documents WHERE company_id = $1 AND id = ANY($2::bigint[])",
-                            who.company_id, list(document_ids))
+    owners = await db.fetch(
+        "SELECT user_id FROM documents WHERE company_id = $1 AND id = ANY($2::bigint[])",
+        who.company_id,
+        list(document_ids),
+    )
     _require_edit(who, [r["user_id"] for r in owners])
     async with db.transaction():
-        gone = await db.fetch("DELETE FROM documents WHERE company_id = $1 AND id = ANY($2::bigint[]) "
-                              "RETURNING hash", who.company_id, list(document_ids))
+        gone = await db.fetch(
+            "DELETE FROM documents WHERE company_id = $1 AND id = ANY($2::bigint[]) RETURNING hash",
+            who.company_id,
+            list(document_ids),
+        )
     # After the commit: a crash in between leaves an unreferenced file, never a row without its file.
     _remove(stored_path(who.company_id, r["hash"]) for r in gone)
     return len(gone)

@@ -1,33 +1,70 @@
 """What an uploaded file must be before it is stored: an allowed extension whose content agrees with it
 (magic bytes, no active markup in text types), not empty, within the size limit, at most 20 per request.
 Image dimensions are read from the headers here, so no imaging library is needed."""
+
 from __future__ import annotations
 
 import os
 import re
 import struct
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Sequence
+from typing import Any, BinaryIO
 
 from ...errors import Invalid, invalid
 from ...settings import active
 
 # Upstream's Request::$file_validation list, in its order (the 422 message repeats it).
-ALLOWED = ("png", "ai", "jpeg", "jpg", "tiff", "pdf", "gif", "psd", "txt", "doc", "xls", "ppt", "xlsx",
-           "docx", "pptx", "webp", "xml", "zip", "csv", "ods", "odt", "odp")
+ALLOWED = (
+    "png",
+    "ai",
+    "jpeg",
+    "jpg",
+    "tiff",
+    "pdf",
+    "gif",
+    "psd",
+    "txt",
+    "doc",
+    "xls",
+    "ppt",
+    "xlsx",
+    "docx",
+    "pptx",
+    "webp",
+    "xml",
+    "zip",
+    "csv",
+    "ods",
+    "odt",
+    "odp",
+)
 MAX_FILES = 20
 NAME_MAX = 191
 HEAD_BYTES = 4096
 STORED_NAME = re.compile(r"^[0-9a-f]{40}\.[a-z0-9]{1,16}$")
 
-_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"   # doc/xls/ppt compound file
-_ZIP = b"PK\x03\x04"                         # every OOXML and OpenDocument file is a zip
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # doc/xls/ppt compound file
+_ZIP = b"PK\x03\x04"  # every OOXML and OpenDocument file is a zip
 MAGIC: dict[str, tuple[bytes, ...]] = {
-    "png": (b"\x89PNG\r\n\x1a\n",), "jpeg": (b"\xff\xd8\xff",), "jpg": (b"\xff\xd8\xff",),
-    "gif": (b"GIF87a", b"GIF89a"), "pdf": (b"%PDF-",), "ai": (b"%PDF-", b"%!PS-Adobe"),
-    "tiff": (b"II*\x00", b"MM\x00*"), "psd": (b"8BPS",), "doc": (_OLE,), "xls": (_OLE,), "ppt": (_OLE,),
-    "xlsx": (_ZIP,), "docx": (_ZIP,), "pptx": (_ZIP,), "ods": (_ZIP,), "odt": (_ZIP,), "odp": (_ZIP,),
+    "png": (b"\x89PNG\r\n\x1a\n",),
+    "jpeg": (b"\xff\xd8\xff",),
+    "jpg": (b"\xff\xd8\xff",),
+    "gif": (b"GIF87a", b"GIF89a"),
+    "pdf": (b"%PDF-",),
+    "ai": (b"%PDF-", b"%!PS-Adobe"),
+    "tiff": (b"II*\x00", b"MM\x00*"),
+    "psd": (b"8BPS",),
+    "doc": (_OLE,),
+    "xls": (_OLE,),
+    "ppt": (_OLE,),
+    "xlsx": (_ZIP,),
+    "docx": (_ZIP,),
+    "pptx": (_ZIP,),
+    "ods": (_ZIP,),
+    "odt": (_ZIP,),
+    "odp": (_ZIP,),
     "zip": (_ZIP, b"PK\x05\x06"),
 }
 TEXT_TYPES = frozenset({"txt", "csv", "xml"})
@@ -38,7 +75,7 @@ UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 @dataclass
 class Checked:
-    upload: Any            # starlette UploadFile; only its sync `.file` is used (in a worker thread)
+    upload: Any  # starlette UploadFile; only its sync `.file` is used (in a worker thread)
     name: str
     ext: str
     size: int
@@ -58,7 +95,7 @@ def clean_name(raw: str) -> str:
     if len(text) > NAME_MAX:
         stem, dot, ext = text.rpartition(".")
         keep = dot and 0 < len(ext) <= 16
-        text = stem[:NAME_MAX - len(ext) - 1].rstrip() + "." + ext if keep else text[:NAME_MAX]
+        text = stem[: NAME_MAX - len(ext) - 1].rstrip() + "." + ext if keep else text[:NAME_MAX]
     return text
 
 
@@ -93,7 +130,7 @@ def _content_matches(ext: str, head: bytes) -> bool:
         if b"\x00" in head or sample.startswith(ACTIVE_MARKUP):
             return False
         return not (ext == "xml" and (b"<svg" in sample or b"/1999/xhtml" in sample))
-    return True   # an extension the operator added: no signature to compare
+    return True  # an extension the operator added: no signature to compare
 
 
 def _jpeg_size(f: BinaryIO) -> tuple[int, int]:
@@ -103,14 +140,14 @@ def _jpeg_size(f: BinaryIO) -> tuple[int, int]:
         byte = f.read(1)
         if byte != b"\xff":
             return 0, 0
-        while byte == b"\xff":      # fill bytes before the marker code
+        while byte == b"\xff":  # fill bytes before the marker code
             byte = f.read(1)
         if not byte:
             return 0, 0
         marker = byte[0]
-        if marker == 0x01 or 0xD0 <= marker <= 0xD8:   # markers without a length
+        if marker == 0x01 or 0xD0 <= marker <= 0xD8:  # markers without a length
             continue
-        if marker in (0xD9, 0xDA):                      # end of image / scan data before any frame
+        if marker in (0xD9, 0xDA):  # end of image / scan data before any frame
             return 0, 0
         raw = f.read(2)
         if len(raw) < 2 or struct.unpack(">H", raw)[0] < 2:

@@ -2,10 +2,12 @@
 lists of its body, checked on the locked rows (each invoice the client's and payable, each amount within
 what it owes; each credit the client's, live and within its balance), then applied: paymentables, the
 invoices paid, the credits used. Callers hold the client lock, inside their one transaction."""
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any
 
 from ... import ids
 from ...auth import Principal
@@ -18,7 +20,7 @@ from ..billing import context
 from ..billing.credits import apply_credit, lock_credits
 from ..billing.invoice_transitions import apply_payment, payable
 
-Entry = tuple[int, Decimal]   # (decoded id, amount)
+Entry = tuple[int, Decimal]  # (decoded id, amount)
 
 
 def entries(data: Mapping[str, Any], field: str, key: str) -> list[Entry]:
@@ -53,7 +55,6 @@ def entries(data: Mapping[str, Any], field: str, key: str) -> list[Entry]:
     return out
 
 
-
 async def check_invoices(db: Db, who: Principal, client_id: int, invoices: list[Entry]) -> dict[int, Row]:
     """Locked invoice rows; each must be the client's, payable, and the amount within what it owes."""
     invs = await money.lock_invoices(db, who.company_id, [i for i, _ in invoices])
@@ -73,8 +74,9 @@ async def check_invoices(db: Db, who: Principal, client_id: int, invoices: list[
     return invs
 
 
-async def check_credits(db: Db, who: Principal, client_id: int, credits: list[Entry], invoices: list[Entry],
-                         total_inv: Decimal) -> tuple[Decimal, dict[int, Row]]:
+async def check_credits(
+    db: Db, who: Principal, client_id: int, credits: list[Entry], invoices: list[Entry], total_inv: Decimal
+) -> tuple[Decimal, dict[int, Row]]:
     """-> (their total, the locked credit rows): each the client's, live, within its balance."""
     if not credits:
         return Decimal(0), {}
@@ -98,8 +100,16 @@ async def check_credits(db: Db, who: Principal, client_id: int, credits: list[En
     return total, rows
 
 
-async def apply(db: Db, who: Principal, payment_id: int, invs: dict[int, Row], invoices: list[Entry],
-                credits: list[Entry], credit_rows: dict[int, Row], setting: Any) -> None:
+async def apply(
+    db: Db,
+    who: Principal,
+    payment_id: int,
+    invs: dict[int, Row],
+    invoices: list[Entry],
+    credits: list[Entry],
+    credit_rows: dict[int, Row],
+    setting: Any,
+) -> None:
     """Paymentables, then each invoice paid in id order, then each credit used towards the first invoice."""
     for invoice_id, amount in sorted(invoices):
         await money.paymentable(db, who.company_id, payment_id, amount, invoice_id=invoice_id)
@@ -112,8 +122,9 @@ async def apply(db: Db, who: Principal, payment_id: int, invs: dict[int, Row], i
             await apply_credit(db, who, credit_rows[credit_id], amount, invoices[0][0])
 
 
-async def apply_existing(db: Db, who: Principal, client_id: int, payment: Row, invoices: list[Entry],
-                         credits: list[Entry]) -> None:
+async def apply_existing(
+    db: Db, who: Principal, client_id: int, payment: Row, invoices: list[Entry], credits: list[Entry]
+) -> None:
     """Unapplied money of a stored payment (and credits) applied to invoices, on update."""
     if payment["status_id"] == 1:
         raise invalid("id", "A pending payment cannot be applied.")
@@ -123,9 +134,13 @@ async def apply_existing(db: Db, who: Principal, client_id: int, payment: Row, i
     if await money.unapplied(db, who.company_id, payment) + total_credit < total_inv:
         raise invalid("invoices", "The amount to apply is greater than the unapplied amount of the payment.")
     setting = (await context.load(db, who.company_id, client_id))["setting"]
-    await db.execute("UPDATE payments SET applied = applied + $3 WHERE company_id = $1 AND id = $2",
-                     who.company_id, payment["id"], total_inv - total_credit)
-    if total_credit:   # credits count towards paid_to_date when they are used
+    await db.execute(
+        "UPDATE payments SET applied = applied + $3 WHERE company_id = $1 AND id = $2",
+        who.company_id,
+        payment["id"],
+        total_inv - total_credit,
+    )
+    if total_credit:  # credits count towards paid_to_date when they are used
         await money.adjust_client(db, who.company_id, client_id, paid=total_credit)
     await apply(db, who, payment["id"], invs, invoices, credits, credit_rows, setting)
     await money.refresh_payment_balance(db, who.company_id, client_id)

@@ -1,9 +1,11 @@
 """Refunding a payment: `{id, amount?, invoices?: [{invoice_id, amount}], date?}`. Refunds against invoices
 reopen them; a refund of unapplied money lowers the client's paid_to_date only. The caller runs it in one
 transaction; it locks the client, then the payment, then the invoices in id order."""
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from ... import ids
 from ...auth import Principal
@@ -26,8 +28,13 @@ async def refund(db: Db, who: Principal, data: Mapping[str, Any]) -> int:
     invoices reopen them (balance back, paid_to_date down, client too, ledger row); a refund of unapplied
     money lowers the client's paid_to_date only. More than is refundable: 422."""
     payment_id = ids.decode_or_none(data.get("id")) if isinstance(data.get("id"), str) else None
-    row = None if payment_id is None else await db.fetchrow(
-        "SELECT client_id FROM payments WHERE company_id = $1 AND id = $2", who.company_id, payment_id)
+    row = (
+        None
+        if payment_id is None
+        else await db.fetchrow(
+            "SELECT client_id FROM payments WHERE company_id = $1 AND id = $2", who.company_id, payment_id
+        )
+    )
     if row is None:
         raise invalid("id", "The selected id is invalid.")
     invoices = entries(data, "invoices", "invoice_id")
@@ -38,8 +45,11 @@ async def refund(db: Db, who: Principal, data: Mapping[str, Any]) -> int:
         raise invalid("amount", "The amount must be a number.") from None
     client_id = row["client_id"]
     await money.lock_client(db, who.company_id, client_id)
-    payment = dict(await db.fetchrow("SELECT * FROM payments WHERE company_id = $1 AND id = $2 FOR UPDATE",
-                                     who.company_id, payment_id))
+    payment = dict(
+        await db.fetchrow(
+            "SELECT * FROM payments WHERE company_id = $1 AND id = $2 FOR UPDATE", who.company_id, payment_id
+        )
+    )
     if payment["is_deleted"]:
         raise invalid("id", "The payment is deleted and cannot be refunded.")
     pivots = await locked_pivots(db, who, payment_id)
@@ -63,24 +73,61 @@ async def refund(db: Db, who: Principal, data: Mapping[str, Any]) -> int:
     if refunded > dec(payment["amount"]):
         raise invalid("amount", "Attempting to refund more than is refundable.")
     status = PAYMENT_REFUNDED if refunded == dec(payment["amount"]) else PAYMENT_PARTIALLY_REFUNDED
-    await db.execute("UPDATE payments SET refunded = $3, status_id = $4, updated_at = now() WHERE company_id = $1 "
-                     "AND id = $2", who.company_id, payment_id, refunded, status)
+    await db.execute(
+        "UPDATE payments SET refunded = $3, status_id = $4, updated_at = now() WHERE company_id = $1 AND id = $2",
+        who.company_id,
+        payment_id,
+        refunded,
+        status,
+    )
     invs = await money.lock_invoices(db, who.company_id, [i for i, _ in invoices])
     for invoice_id, amt in sorted(invoices):
         p, inv = by_invoice[invoice_id], invs[invoice_id]
-        await db.execute("UPDATE paymentables SET refunded = refunded + $3, updated_at = now() WHERE company_id = $1 "
-                         "AND id = $2", who.company_id, p["id"], amt)
+        await db.execute(
+            "UPDATE paymentables SET refunded = refunded + $3, updated_at = now() WHERE company_id = $1 AND id = $2",
+            who.company_id,
+            p["id"],
+            amt,
+        )
         balance = dec(inv["balance"]) + amt
-        await save(db, who, inv, balance=balance, paid_to_date=dec(inv["paid_to_date"]) - amt,
-                    status_id=STATUS_SENT if balance == dec(inv["amount"]) else 3, auto_bill_enabled=False)
-        await money.move_balance(db, who, client_id, "invoice", invoice_id, amt,
-                                 f"Refund of payment # {payment['number'] or ''}", LEDGER_INVOICE, paid=-amt)
-        await activities.record(db, who, REFUND_PAYMENT, payment_id=payment_id, invoice_id=invoice_id,
-                                client_id=client_id, notes=f"Refunded : {amt.normalize():f} - Gateway Refund : No")
+        await save(
+            db,
+            who,
+            inv,
+            balance=balance,
+            paid_to_date=dec(inv["paid_to_date"]) - amt,
+            status_id=STATUS_SENT if balance == dec(inv["amount"]) else 3,
+            auto_bill_enabled=False,
+        )
+        await money.move_balance(
+            db,
+            who,
+            client_id,
+            "invoice",
+            invoice_id,
+            amt,
+            f"Refund of payment # {payment['number'] or ''}",
+            LEDGER_INVOICE,
+            paid=-amt,
+        )
+        await activities.record(
+            db,
+            who,
+            REFUND_PAYMENT,
+            payment_id=payment_id,
+            invoice_id=invoice_id,
+            client_id=client_id,
+            notes=f"Refunded : {amt.normalize():f} - Gateway Refund : No",
+        )
     if not invoices:
         await money.adjust_client(db, who.company_id, client_id, paid=-total)
-        await activities.record(db, who, REFUND_PAYMENT, payment_id=payment_id, client_id=client_id,
-                                notes=f"Refunded : {total.normalize():f} - Gateway Refund : No")
+        await activities.record(
+            db,
+            who,
+            REFUND_PAYMENT,
+            payment_id=payment_id,
+            client_id=client_id,
+            notes=f"Refunded : {total.normalize():f} - Gateway Refund : No",
+        )
     await money.refresh_payment_balance(db, who.company_id, client_id)
     return int(payment_id)
-

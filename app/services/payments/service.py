@@ -6,10 +6,12 @@ One transaction per call, locking the client row, then the payment, then the inv
 order; the payment number comes last from the company counter. Validation happens on the locked rows, so
 two payments racing for the same invoice balance cannot both pass.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import asyncpg
 
@@ -26,6 +28,8 @@ from .apply import Entry, apply, apply_existing, check_credits, check_invoices, 
 CREATE_PAYMENT, UPDATE_PAYMENT = 10, 11
 KEY_TAKEN = "The idempotency key has already been taken."
 NUMBER_TAKEN = "The number has already been taken."
+
+
 class PaymentService(EntityService):
     # ---- create --------------------------------------------------------------------------------
     async def create(self, who: Principal, data: Mapping[str, Any], include: str = "") -> Row:
@@ -35,7 +39,7 @@ class PaymentService(EntityService):
         if values.get("client_id") is None:
             raise invalid("client_id", "The client id field is required.")
         invoices, credits = entries(data, "invoices", "invoice_id"), entries(data, "credits", "credit_id")
-        for attempt in range(3):   # locks are taken in one order, so a deadlock is only ever a retry away
+        for attempt in range(3):  # locks are taken in one order, so a deadlock is only ever a retry away
             try:
                 async with self.db.transaction():
                     payment_id = await self._create(who, dict(values), invoices, credits)
@@ -43,7 +47,7 @@ class PaymentService(EntityService):
             except asyncpg.DeadlockDetectedError:
                 if attempt == 2:
                     raise
-            except asyncpg.UniqueViolationError as exc:   # a racing writer won the key or the number
+            except asyncpg.UniqueViolationError as exc:  # a racing writer won the key or the number
                 if "idempotency" in str(exc.constraint_name or ""):
                     raise invalid("idempotency_key", KEY_TAKEN) from None
                 raise invalid("number", NUMBER_TAKEN) from None
@@ -52,8 +56,9 @@ class PaymentService(EntityService):
     async def _create(self, who: Principal, values: Row, invoices: list[Entry], credits: list[Entry]) -> int:
         client = await money.lock_client(self.db, who.company_id, values["client_id"])
         key = values.get("idempotency_key") or None
-        if key and await self.db.fetchval("SELECT 1 FROM payments WHERE company_id = $1 AND idempotency_key = $2",
-                                          who.company_id, key):
+        if key and await self.db.fetchval(
+            "SELECT 1 FROM payments WHERE company_id = $1 AND idempotency_key = $2", who.company_id, key
+        ):
             raise invalid("idempotency_key", KEY_TAKEN)
         invs = await check_invoices(self.db, who, client["id"], invoices)
         total_inv = sum((a for _, a in invoices), Decimal(0))
@@ -67,26 +72,44 @@ class PaymentService(EntityService):
             raise invalid("amount", "The payment amount is less than the total of the invoices and credits.")
         await self._check_number(who, values.get("number"), 0)
         setting = (await context.load(self.db, who.company_id, client["id"]))["setting"]
-        values.update(company_id=who.company_id, user_id=who.user_id, amount=amount, status_id=4, is_manual=True,
-                      applied=total_inv - total_credit, idempotency_key=key,
-                      currency_id=int(str(setting("currency_id", "1")) or 1))
+        values.update(
+            company_id=who.company_id,
+            user_id=who.user_id,
+            amount=amount,
+            status_id=4,
+            is_manual=True,
+            applied=total_inv - total_credit,
+            idempotency_key=key,
+            currency_id=int(str(setting("currency_id", "1")) or 1),
+        )
         values["date"] = values.get("date") or context.today(setting("timezone_id", "1"))
         if not values.get("number"):
             values["number"] = await money.payment_number(self.db, who.company_id)
         cols = list(values)
-        payment_id = int(await self.db.fetchval(
-            f"INSERT INTO payments ({', '.join(cols)}) VALUES ({', '.join(f'${i}' for i in range(1, len(cols) + 1))}) "
-            "RETURNING id", *values.values()))
+        payment_id = int(
+            await self.db.fetchval(
+                f"INSERT INTO payments ({', '.join(cols)}) VALUES ({', '.join(f'${i}' for i in range(1, len(cols) + 1))}) "
+                "RETURNING id",
+                *values.values(),
+            )
+        )
         await money.adjust_client(self.db, who.company_id, client["id"], paid=amount + total_credit)
         await apply(self.db, who, payment_id, invs, invoices, credits, credit_rows, setting)
         await money.refresh_payment_balance(self.db, who.company_id, client["id"])
-        await activities.record(self.db, who, CREATE_PAYMENT, payment_id=payment_id, client_id=client["id"],
-                                invoice_id=invoices[0][0] if invoices else None)
+        await activities.record(
+            self.db,
+            who,
+            CREATE_PAYMENT,
+            payment_id=payment_id,
+            client_id=client["id"],
+            invoice_id=invoices[0][0] if invoices else None,
+        )
         return payment_id
 
     async def _check_number(self, who: Principal, number: str | None, me: int) -> None:
-        if number and await self.db.fetchval("SELECT 1 FROM payments WHERE company_id = $1 AND number = $2 "
-                                             "AND id <> $3", who.company_id, number, me):
+        if number and await self.db.fetchval(
+            "SELECT 1 FROM payments WHERE company_id = $1 AND number = $2 AND id <> $3", who.company_id, number, me
+        ):
             raise invalid("number", NUMBER_TAKEN)
 
     # ---- update: other fields, and apply unapplied money to invoices ----------------------
@@ -103,13 +126,20 @@ class PaymentService(EntityService):
         try:
             async with self.db.transaction():
                 client = await money.lock_client(self.db, who.company_id, current["client_id"])
-                payment = dict(await self.db.fetchrow("SELECT * FROM payments WHERE company_id = $1 AND id = $2 "
-                                                      "FOR UPDATE", who.company_id, entity_id))
+                payment = dict(
+                    await self.db.fetchrow(
+                        "SELECT * FROM payments WHERE company_id = $1 AND id = $2 FOR UPDATE", who.company_id, entity_id
+                    )
+                )
                 await self._check_number(who, values.get("number"), entity_id)
                 if values:
                     sets = ", ".join(f"{col} = ${i}" for i, col in enumerate(values, start=3))
-                    await self.db.execute(f"UPDATE payments SET {sets}, updated_at = now() WHERE company_id = $1 "
-                                          "AND id = $2", who.company_id, entity_id, *values.values())
+                    await self.db.execute(
+                        f"UPDATE payments SET {sets}, updated_at = now() WHERE company_id = $1 AND id = $2",
+                        who.company_id,
+                        entity_id,
+                        *values.values(),
+                    )
                 if invoices or credits:
                     await apply_existing(self.db, who, client["id"], payment, invoices, credits)
                 await activities.record(self.db, who, UPDATE_PAYMENT, payment_id=entity_id, client_id=client["id"])
@@ -119,7 +149,7 @@ class PaymentService(EntityService):
 
     async def refund(self, who: Principal, data: Mapping[str, Any], include: str = "") -> Row:
         """POST /payments/refund, for both edges: one transaction, then the refunded payment."""
-        self._require(who, "edit")   # a refund edits the payment
+        self._require(who, "edit")  # a refund edits the payment
         async with self.db.transaction():
             payment_id = await refunds.refund(self.db, who, data)
         return await self.get(who, payment_id, include)
@@ -127,18 +157,24 @@ class PaymentService(EntityService):
     async def record(self, who: Principal, action: str, entity_id: int) -> None:
         type_id = self.entity.activity.get(action)
         if type_id is not None:
-            client_id = await self.db.fetchval("SELECT client_id FROM payments WHERE company_id = $1 AND id = $2",
-                                               who.company_id, entity_id)
+            client_id = await self.db.fetchval(
+                "SELECT client_id FROM payments WHERE company_id = $1 AND id = $2", who.company_id, entity_id
+            )
             await activities.record(self.db, who, type_id, payment_id=entity_id, client_id=client_id)
 
     # ---- bulk: delete reverses everything; a deleted payment is never restored --------------------
     async def bulk(self, who: Principal, action: str, entity_ids: Sequence[int], data: Mapping[str, Any]) -> None:
         if action in ("email", "email_receipt"):
-            return   # receipts are not mailed yet
+            return  # receipts are not mailed yet
         if action == "restore":
-            live = [r["id"] for r in await self.db.fetch(
-                "SELECT id FROM payments WHERE company_id = $1 AND id = ANY($2::bigint[]) AND is_deleted = false",
-                who.company_id, list(entity_ids))]
+            live = [
+                r["id"]
+                for r in await self.db.fetch(
+                    "SELECT id FROM payments WHERE company_id = $1 AND id = ANY($2::bigint[]) AND is_deleted = false",
+                    who.company_id,
+                    list(entity_ids),
+                )
+            ]
             return await super().bulk(who, action, live, data)
         if action != "delete":
             return await super().bulk(who, action, entity_ids, data)
@@ -146,8 +182,11 @@ class PaymentService(EntityService):
         async with self.db.transaction():
             clients = await money.owners(self.db, who.company_id, "payments", entity_ids)
             await money.lock_clients(self.db, who.company_id, clients)
-            rows = await self.db.fetch("SELECT * FROM payments WHERE company_id = $1 AND id = ANY($2::bigint[]) "
-                                       "ORDER BY id FOR UPDATE", who.company_id, list(entity_ids))
+            rows = await self.db.fetch(
+                "SELECT * FROM payments WHERE company_id = $1 AND id = ANY($2::bigint[]) ORDER BY id FOR UPDATE",
+                who.company_id,
+                list(entity_ids),
+            )
             for row in rows:
                 if not row["is_deleted"]:
                     await deletion.delete_payment(self.db, who, dict(row))
