@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from live import Live, fresh_database, live_database, serve
 
 from app.db import Db
 from app.main import create_app
@@ -21,23 +22,6 @@ from app.services import accounts
 from app.settings import Settings
 
 HEADERS = {"X-Requested-With": "XMLHttpRequest"}
-
-
-def fresh_database(admin_url: str, name: str) -> str:
-    async def work() -> None:
-        db = Db(admin_url, min_size=1, max_size=1)
-        await db.connect()
-        try:
-            await db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await db.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await db.disconnect()
-
-    asyncio.run(work())
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(admin_url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 @pytest.fixture(scope="session")
@@ -146,3 +130,12 @@ def api(tenant_a: Tenant) -> httpx.AsyncClient:
 @pytest.fixture
 def api_b(tenant_b: Tenant) -> httpx.AsyncClient:
     return tenant_b.http
+
+
+# One live server per module that asks for it (the race tests).
+@pytest.fixture(scope="module")
+def live(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    # 100 racing creates serialise on one company's lock: they may queue for a connection longer than the
+    # default wait before a 503
+    with serve(live_database(database_url), tmp_path_factory.mktemp("live-docs"), pool_timeout=30) as server:
+        yield server

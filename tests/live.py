@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import uvicorn
-from conftest import fresh_database
 
 from app.db import Db
 from app.main import create_app
@@ -35,6 +35,21 @@ def in_thread(work: Any) -> Any:
     t.start()
     t.join(120)
     return out.get("value")
+
+
+def fresh_database(admin_url: str, name: str) -> str:
+    async def work() -> None:
+        db = Db(admin_url, min_size=1, max_size=1)
+        await db.connect()
+        try:
+            await db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await db.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await db.disconnect()
+
+    asyncio.run(work())
+    parts = urlsplit(admin_url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 def free_port() -> int:

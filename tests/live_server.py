@@ -3,26 +3,16 @@ fresh committed database, `Session` is a company on it with an HTTP client and a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 from conftest import HEADERS
-from live import Live, live_database, serve
+from live import Live
 from test_invoices import web_line
 
 from app.db import Db
 
 ROUNDS_SECONDS = 20.0  # no scenario loops longer than this
-
-
-@pytest.fixture(scope="module")
-def live(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    # 100 racing creates serialise on one company's lock: they may queue for a connection longer than the
-    # default wait before a 503
-    with serve(live_database(database_url), tmp_path_factory.mktemp("live-docs"), pool_timeout=30) as server:
-        yield server
 
 
 class Session:

@@ -20,7 +20,8 @@ How the upstream set-ups map onto `Document`:
   `amount` wherever upstream asserts it, and balance is set outside the engine, so it is not repeated.
 
 Skipped upstream methods (they test things outside the calculation engine):
-* InvoiceTest::testRappenRounding - 5-cent rounding is a client setting applied after the engine, plus client balance after mark-sent (database).
+* InvoiceTest::testRappenRounding - 5-cent rounding is a client setting applied after the engine, plus client
+  balance after mark-sent (database).
 * InvoiceTest::testRappenRoundingUp - same: Rappen rounding of amount/balance and the client balance ledger.
 * InvoiceTest::testPartialDueDateCast - a model date cast of partial_due_date; no calculation.
 * InvoiceTest::testMarkPaidWithPartial - mark-sent / mark-paid payment flow (partial, balance, partial_due_date reset).

@@ -311,7 +311,7 @@ async def test_hostile_input(api, db):
         assert r.status_code == 422, (body, r.text)
         r = await api.put(f"{BASE}/{c['id']}", json=body)
         assert r.status_code == 422, (body, r.text)
-    raw = '{"client_id": "%s", "line_items": [{"quantity": 1, "cost": NaN}]}' % client["id"]
+    raw = '{{"client_id": "{}", "line_items": [{{"quantity": 1, "cost": NaN}}]}}'.format(client["id"])
     r = await api.post(BASE, content=raw, headers={"Content-Type": "application/json"})
     assert r.status_code in (400, 422)
     after = (

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from invariants import assert_invariants, violations
-from live_server import ROUNDS_SECONDS, Session, live  # noqa: F401 - the module-scoped live server fixture
+from live_server import ROUNDS_SECONDS, Session
 from test_invoices import web_line
 
 from app import ids

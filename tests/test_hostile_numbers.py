@@ -322,13 +322,13 @@ async def test_graphql_5000_digit_int_literal(api: httpx.AsyncClient, db: Db, qu
 
 async def test_graphql_float_literal_with_a_huge_exponent(api: httpx.AsyncClient, db: Db, client: Any) -> None:
     before = await snapshot(db)
-    query = 'mutation { createPayment(input: {client_id: "%s", amount: 1e-40000}) { id } }' % client["id"]
+    query = 'mutation {{ createPayment(input: {{client_id: "{}", amount: 1e-40000}}) {{ id }} }}'.format(client["id"])
     got = await gql_error(api, json.dumps({"query": query}).encode())
     error = got["body"]["errors"][0]
     assert error["extensions"]["status"] == 422 and "amount" in error["extensions"]["errors"], got
     query = (
-        'mutation { createInvoice(input: {client_id: "%s", line_items: [{quantity: 1e-20000, cost: 1}]}) '
-        "{ id } }" % client["id"]
+        'mutation {{ createInvoice(input: {{client_id: "{}", line_items: [{{quantity: 1e-20000, cost: 1}}]}}) '
+        "{{ id }} }}".format(client["id"])
     )
     error = (await gql_error(api, json.dumps({"query": query}).encode()))["body"]["errors"][0]
     assert error["extensions"]["status"] == 422 and "line_items.0.quantity" in error["extensions"]["errors"]

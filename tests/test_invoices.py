@@ -658,10 +658,10 @@ async def test_sorts(api, db):
     a = await make_invoice(
         api, zeta["id"], number="9", line_items=[{"quantity": 1, "cost": 30}], date="2024-03-01", due_date="2024-04-01"
     )
-    b = await make_invoice(
+    await make_invoice(
         api, acme["id"], number="10", line_items=[{"quantity": 1, "cost": 10}], date="2024-01-01", due_date="2024-05-01"
     )
-    c = await make_invoice(
+    await make_invoice(
         api,
         acme["id"],
         number="INV-2",
@@ -802,7 +802,7 @@ async def test_hostile_documents(api, db):
     client = await make_client(api)
     inv = await make_invoice(api, client["id"], line_items=[{"quantity": 1, "cost": 1}])
     before = await count(db, "invoices")
-    raw = '{"client_id": "%s", "discount": NaN}' % client["id"]
+    raw = '{{"client_id": "{}", "discount": NaN}}'.format(client["id"])
     r = await api.post(BASE, content=raw, headers={"Content-Type": "application/json"})
     assert r.status_code in (400, 422)
     cases = [

@@ -9,7 +9,7 @@ import asyncio
 import time
 
 from invariants import assert_invariants
-from live_server import ROUNDS_SECONDS, Session, codes, live  # noqa: F401 - the module-scoped live server fixture
+from live_server import ROUNDS_SECONDS, Session, codes
 from test_invoices import web_line
 
 from app import ids

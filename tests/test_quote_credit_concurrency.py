@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 
 from invariants import assert_invariants
-from live_server import Session, live  # noqa: F401 - the module-scoped live server fixture
+from live_server import Session
 
 from app import ids
 

@@ -417,7 +417,7 @@ async def test_hostile_input(api, db):
     client = await make_client(api)
     q = await make_quote(api, client["id"], line_items=[{"quantity": 1, "cost": 1}])
     before = (await count(db, "quotes"), await db.fetchval("SELECT settings FROM companies"))
-    raw = '{"client_id": "%s", "discount": NaN}' % client["id"]
+    raw = '{{"client_id": "{}", "discount": NaN}}'.format(client["id"])
     r = await api.post(BASE, content=raw, headers={"Content-Type": "application/json"})
     assert r.status_code in (400, 422)
     cases = [

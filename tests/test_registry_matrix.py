@@ -677,7 +677,7 @@ async def test_t7_concurrent_graphql_requests_of_two_tenants_stay_apart(a: Compa
         expected[c.tag] = mine
     for _ in range(5):
         results = await asyncio.gather(*(gql(c.http, NESTED_CLIENTS, {}) for c in (a, b, a, b)))
-        for c, body in zip((a, b, a, b), results):
+        for c, body in zip((a, b, a, b), results, strict=False):
             assert "errors" not in body, body
             items = body["data"]["clients"]["items"]
             got = {(i["id"], i["contacts"][0]["id"]) for i in items}
@@ -749,7 +749,7 @@ async def _stored(db: Db, entity: Entity, company_id: int, row_id: int) -> dict[
 @pytest.mark.parametrize("name", sorted(PROTECTED))
 async def test_p1_p4_protected_fields_are_ignored_on_update(name: str, a: Company, b: Company, db: Db) -> None:
     entity = REGISTRY[name]
-    for n, fld in enumerate(PROTECTED[name]):
+    for _n, fld in enumerate(PROTECTED[name]):
         if fld not in ("company_id", "user_id", "id", "hashed_id"):
             assert entity.field(fld) is None or not entity.field(fld).writable, fld  # type: ignore[union-attr]
     own = await a.row(name)
@@ -882,7 +882,8 @@ async def clone(db: Db, entity: Entity, company_id: int, row_id: int, n: int, ba
     unique = {
         r["attname"]
         for r in await db.fetch(
-            "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
+            "SELECT a.attname FROM pg_index i "
+            "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
             "WHERE i.indrelid = $1::regclass AND i.indisunique AND NOT i.indisprimary",
             entity.table,
         )
