@@ -1,4 +1,4 @@
-"""The money invariants of hostile-inputs.md 5.4, checked in SQL against any database state.
+"""The money invariants, checked in SQL against any database state.
 
 `await assert_invariants(db, company_id)` raises AssertionError listing every violated rule. `db` is anything
 with asyncpg-style `fetch` (app.db.Db or an asyncpg connection); `company_id` an int or a hashed id.

@@ -1,4 +1,4 @@
-"""Sessions as the web app runs them (web-client-calls.md 3, 5a, 5b): precheck, login, refresh, logout,
+"""Sessions as the web app runs them: precheck, login, refresh, logout,
 ping, health_check, statics, the company and its users."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Golden tests of the calculation engine: upstream's worked examples (upstream-domain.md R1.5)."""
+"""Golden tests of the calculation engine: upstream's worked examples."""
 
 from decimal import Decimal as D
 

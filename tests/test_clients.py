@@ -1,6 +1,5 @@
-"""Clients over REST, the whole surface the web app and scripts use (web-client-calls.md 5d/5e,
-upstream-protocol.md 3-5 and 9): create, show, update, contacts, delete, bulk, filters, pagination,
-includes, activities and group settings. Every write is checked again in the database."""
+"""Clients over REST, the whole surface the web app and scripts use: create, show, update, contacts, delete,
+bulk, filters, pagination, includes, activities and group settings. Every write is checked again in the database."""
 
 from __future__ import annotations
 
@@ -27,7 +26,7 @@ WEB_APP_BODY = {
     ],
 }
 
-# interfaces/client.ts of the web app (web-client-calls.md 5e) = upstream ClientTransformer + default includes
+# interfaces/client.ts of the web app = upstream ClientTransformer + default includes
 CLIENT_STRINGS = (
     "id",
     "user_id",

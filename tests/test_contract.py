@@ -1,4 +1,4 @@
-"""The header contract (decisions.md, upstream-protocol.md 1): every branch of app.middleware.HeaderContract
+"""The header contract (docs/decisions.md): every branch of app.middleware.HeaderContract
 and the error envelopes around it, as a client on the wire sees them."""
 
 from __future__ import annotations

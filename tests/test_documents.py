@@ -1,5 +1,5 @@
 """Documents end to end: uploads on every path, the stored files, download, update, delete, bulk, list
-filters, and the hostile inputs of hostile-inputs.md 2.10 (each rejection leaves rows and files as they were)."""
+filters, and the hostile inputs (each rejection leaves rows and files as they were)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""An invoice edit racing every action that moves its money (hostile-inputs.md C8), against the live server of
+"""An invoice edit racing every action that moves its money, against the live server of
 live_server.py: `PUT /invoices/{id}` with a new total at the same moment as mark_sent, mark_paid, cancel,
 reverse, delete or a payment. Each round uses a fresh client and invoice, so a round is wrong when it adds
 a violation of tests/invariants.py, answers a 5xx, or lets the edit land on an invoice the action had already

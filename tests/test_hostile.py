@@ -1,4 +1,4 @@
-"""Hostile inputs (hostile-inputs.md 2.1, 2.5, 2.6, 2.9): every case is a clear 4xx or a documented
+"""Hostile inputs: every case is a clear 4xx or a documented
 coercion, never a 5xx, never internals in the body, and the database is exactly as it was."""
 
 from __future__ import annotations

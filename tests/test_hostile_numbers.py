@@ -1,4 +1,4 @@
-"""Absurd numbers (hostile-inputs.md 2.5, 2.9): exponents beyond any column, literals beyond any integer,
+"""Absurd numbers: exponents beyond any column, literals beyond any integer,
 ids beyond int4, counters at the end of their range and patterns that grow numbers past the column's
 limit. Each is a clear 4xx naming the field (REST envelope, or a GraphQL error carrying the same status),
 and the database is exactly as it was."""

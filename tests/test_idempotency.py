@@ -1,4 +1,4 @@
-"""Idempotency-Key (decisions.md): replay, a different request 422, per-company scope, 24 h expiry, a failing
+"""Idempotency-Key (docs/decisions.md): replay, a different request 422, per-company scope, 24 h expiry, a failing
 request releasing its key, and a true concurrent duplicate on separate connections (committed database)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Invoice actions (upstream-domain.md R3): mark_sent, mark_paid, cancel, reverse, email, clones, archive/
+"""Invoice actions: mark_sent, mark_paid, cancel, reverse, email, clones, archive/
 restore/delete with their balance effects, the create/update query flags; the money invariants after each."""
 
 from __future__ import annotations

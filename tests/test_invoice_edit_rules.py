@@ -1,4 +1,4 @@
-"""Edits that would move money wrongly are refused (hostile-inputs.md P3, upstream's UpdateInvoiceRequest): a
+"""Edits that would move money wrongly are refused (upstream's UpdateInvoiceRequest): a
 cancelled or reversed invoice is final, and no new total may fall below what has been paid on the invoice
 (or applied from a credit). A refusal is a 422 in the validation envelope and changes nothing: the document,
 the client's balances, the ledger, payments and activities read back the same."""

@@ -1,4 +1,4 @@
-"""Money under concurrency (hostile-inputs.md 2.8, 5.3) against a LIVE uvicorn on a real, committed PostgreSQL
+"""Money under concurrency against a LIVE uvicorn on a real, committed PostgreSQL
 database of its own (not the rollback fixture): racing payments, split payments, the A/B - B/A deadlock probe,
 gapless numbers under 100 concurrent creates, duplicate PUTs racing a payment, idempotency_key races.
 Every loop is bounded in count and time; the invariants of tests/invariants.py hold after each scenario."""

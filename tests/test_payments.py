@@ -1,4 +1,4 @@
-"""Payments over REST (upstream-domain.md R4, R6, R7): create with invoices and unapplied remainders,
+"""Payments over REST: create with invoices and unapplied remainders,
 upstream's validation, idempotency_key, apply later (PUT), refunds, delete restoring balances exactly,
 archive/restore; the money invariants after every test."""
 

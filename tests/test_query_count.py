@@ -1,5 +1,5 @@
-"""No N+1: the number of SQL statements a request runs does not grow with the rows it returns
-(hostile-inputs.md 2.9 R3). `db.queries` counts every statement sent, the token lookup included."""
+"""No N+1: the number of SQL statements a request runs does not grow with the rows it returns.
+`db.queries` counts every statement sent, the token lookup included."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Tenant isolation, mass assignment and statement counts GENERATED from the registry (hostile-inputs.md 2.2
-T1-T4/T7, 2.3 P1/P2/P4, 2.9 R3, plus Idempotency-Key scoping): every routed entity is parametrised in, so a new
+"""Tenant isolation, mass assignment and statement counts GENERATED from the registry
+(plus Idempotency-Key scoping): every routed entity is parametrised in, so a new
 entity is covered for free - once it has an entry in MINIMAL below (the matrix fails loudly until it has one).
 
 Company B gets a minimal valid row of each entity; with company A's token, B's id must answer exactly like an

@@ -1,4 +1,4 @@
-"""Tenant isolation (hostile-inputs.md 2.2, decisions.md "No existence oracle"): with company A's token,
+"""Tenant isolation (docs/decisions.md "No existence oracle"): with company A's token,
 company B's ids behave exactly like ids that do not exist, in URLs, in bulk calls, in filters and in bodies,
 and nothing of B ever changes."""
 

@@ -1,4 +1,4 @@
-"""The official web app's flows (web-client-calls.md 5a-5g), call by call, against the ASGI app: every call
+"""The official web app's flows, call by call, against the ASGI app: every call
 answers 200 and carries the fields the app crashes without (section 6)."""
 
 from __future__ import annotations
