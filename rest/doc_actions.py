@@ -5,16 +5,26 @@ services; the flags of create/update (`?mark_sent=true`, ...) are read by the ge
 
 from __future__ import annotations
 
+from typing import Protocol, runtime_checkable
+
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from app.auth import Principal
 from app.services import REGISTRY, Entity, service_for
 
 from .endpoints import principal, service
 from .params import path_id
 from .responses import JSON, item
+
+
+@runtime_checkable
+class Performs(Protocol):
+    """The services of the documents that take single actions (invoices, quotes, credits)."""
+
+    async def perform(self, who: Principal, entity_id: int, action: str, /) -> tuple[Entity, int] | str: ...
 
 
 def action_route(entity: Entity) -> Route:
@@ -26,7 +36,8 @@ def action_route(entity: Entity) -> Route:
         svc = service(request, entity)
         entity_id = path_id(request, entity.title)
         await svc.get(who, entity_id)  # missing or foreign: 404 before anything else
-        result = await svc.perform(who, entity_id, action)  # type: ignore[attr-defined]
+        assert isinstance(svc, Performs), f"{entity.name}: its service takes no actions"
+        result = await svc.perform(who, entity_id, action)
         if isinstance(result, str):
             return JSON({"message": result})
         target, row_id = result

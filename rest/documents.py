@@ -6,6 +6,7 @@ the stored extension (never an HTML-like one), so an uploaded file can never run
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import unicodedata
@@ -22,7 +23,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from app.errors import invalid
-from app.services.files import documents
+from app.services.files import documents, uploads
 
 from .endpoints import principal
 from .params import merged, path_id, read_body
@@ -68,7 +69,7 @@ def content_type(ext: str) -> str:
 
 def disposition(name: str) -> str:
     """`attachment` with a quoted ASCII fallback, plus RFC 5987 `filename*` when the name is not ASCII."""
-    name = documents.clean_name(name) or "document"
+    name = uploads.clean_name(name) or "document"
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     ascii_name = "".join("_" if ch in '"\\;' or not ch.isprintable() else ch for ch in ascii_name).strip()
     header = f'attachment; filename="{ascii_name or "document"}"'
@@ -124,18 +125,20 @@ async def destroy(request: Request) -> Response:
 
 def _zip(entries: list[tuple[str, Any]]) -> BinaryIO:
     """A stored (uncompressed) zip in a temporary file; entry names are sanitised and made unique, so
-    none can hold a path."""
-    out = tempfile.TemporaryFile()
-    seen: set[str] = set()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
-        for index, (name, path) in enumerate(entries, start=1):
-            entry = documents.clean_name(name) or "document"
-            if entry in seen:
-                entry = f"{index}-{entry}"
-            seen.add(entry)
-            if path is not None and path.is_file():
-                archive.write(path, entry)
-    out.seek(0)
+    none can hold a path. The file is closed if writing fails; once written, the caller owns it."""
+    with contextlib.ExitStack() as cleanup:
+        out = cleanup.enter_context(tempfile.TemporaryFile())
+        seen: set[str] = set()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+            for index, (name, path) in enumerate(entries, start=1):
+                entry = uploads.clean_name(name) or "document"
+                if entry in seen:
+                    entry = f"{index}-{entry}"
+                seen.add(entry)
+                if path is not None and path.is_file():
+                    archive.write(path, entry)
+        out.seek(0)
+        cleanup.pop_all()
     return out
 
 

@@ -7,6 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from app.services import REGISTRY
+from app.services.payments.service import PaymentService
 
 from .endpoints import principal, service
 from .params import merged, read_body
@@ -19,7 +20,8 @@ async def refund(request: Request) -> Response:
     body, _ = await read_body(request)
     include = merged(request, body).get("include", "")
     svc = service(request, PAYMENT)
-    row = await svc.refund(principal(request), body, include)  # type: ignore[attr-defined]
+    assert isinstance(svc, PaymentService)
+    row = await svc.refund(principal(request), body, include)
     return item(svc.item(row, include).data)
 
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.datastructures import URLPath
 from starlette.routing import BaseRoute, Match, NoMatchFound, Route
+from starlette.types import Receive, Scope, Send
 
-Scope = dict[str, Any]
 API = "/api/v1/"
 CHOSEN = "lightninja.route"
 
@@ -45,10 +46,10 @@ class Group(BaseRoute):
             return Match.PARTIAL, {**partial[1], CHOSEN: partial[0]}
         return Match.NONE, {}
 
-    async def handle(self, scope: Scope, receive: Any, send: Any) -> None:
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         await scope[CHOSEN].handle(scope, receive, send)
 
-    def url_path_for(self, name: str, /, **path_params: Any) -> Any:
+    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
         return _first_url(self.routes, name, path_params)
 
 
@@ -63,14 +64,14 @@ class Dispatch(BaseRoute):
         group = self.by_prefix.get(resource(scope["path"]))
         return group.matches(scope) if group is not None else (Match.NONE, {})
 
-    async def handle(self, scope: Scope, receive: Any, send: Any) -> None:
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         await scope[CHOSEN].handle(scope, receive, send)
 
-    def url_path_for(self, name: str, /, **path_params: Any) -> Any:
+    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
         return _first_url(self.routes, name, path_params)
 
 
-def _first_url(routes: list[BaseRoute], name: str, path_params: dict[str, Any]) -> Any:
+def _first_url(routes: list[BaseRoute], name: str, path_params: dict[str, Any]) -> URLPath:
     for route in routes:
         try:
             return route.url_path_for(name, **path_params)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -72,7 +74,7 @@ async def login(request: Request) -> Response:
     return _company_users(data, request)
 
 
-def _company_users(data: list[dict], request: Request) -> Response:
+def _company_users(data: list[dict[str, Any]], request: Request) -> Response:
     total = len(data)
     return JSON(
         {
