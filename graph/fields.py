@@ -16,15 +16,18 @@ import inspect
 import keyword
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from typing import Any, Optional, get_args
+from types import GenericAlias
+from typing import Any, Protocol, get_args, runtime_checkable
 
 import strawberry
 from strawberry.types.field import StrawberryField
 
 from app import ids
+from app.auth import Principal
 from app.errors import BadRequest, invalid
-from app.services import REGISTRY, Entity, EntityService, service_for
+from app.services import REGISTRY, SERVICES, Entity, EntityService, service_for
 from app.services.billing.flags import BillingFlags
+from app.services.payments.service import PaymentService
 
 from .context import Context
 from .scalars import JSON, HashID
@@ -32,20 +35,27 @@ from .types import object_type, page_type
 
 _P = inspect.Parameter
 LIST_ARGS: dict[str, Any] = {
-    "filter": Optional[str],
-    "status": Optional[str],
-    "sort": Optional[str],
-    "page": Optional[int],
-    "per_page": Optional[int],
+    "filter": str | None,
+    "status": str | None,
+    "sort": str | None,
+    "page": int | None,
+    "per_page": int | None,
 }
 FLAG_ARGS: dict[str, Any] = {
-    "mark_sent": Optional[bool],
-    "send_email": Optional[bool],
-    "approve": Optional[bool],
-    "paid": Optional[bool],
-    "reference": Optional[str],
-    "amount_paid": Optional[Decimal],
+    "mark_sent": bool | None,
+    "send_email": bool | None,
+    "approve": bool | None,
+    "paid": bool | None,
+    "reference": str | None,
+    "amount_paid": Decimal | None,
 }
+
+
+@runtime_checkable
+class Performs(Protocol):
+    """The services that take single-document actions (invoices, quotes, credits)."""
+
+    async def perform(self, who: Principal, entity_id: int, action: str, /) -> tuple[Entity, int] | str: ...
 
 
 def _field(
@@ -57,8 +67,10 @@ def _field(
     for pname, annotation in params.items():
         optional = type(None) in get_args(annotation)
         parameters.append(_P(pname, _P.KEYWORD_ONLY, annotation=annotation, **({"default": None} if optional else {})))
+    # inspect.signature honours __signature__ on any callable; typeshed does not declare it on functions
     resolve.__signature__ = inspect.Signature(parameters, return_annotation=returns)  # type: ignore[attr-defined]
     resolve.__name__ = name
+    # strawberry.field is typed to return the resolver's result type (so class bodies type-check), here Any
     return strawberry.field(resolver=resolve, description=description)  # type: ignore[no-any-return]
 
 
@@ -75,7 +87,7 @@ def _body(value: Any) -> dict[str, Any]:
 
 def _service_class(entity: Entity) -> type[EntityService]:
     """Which service class runs `entity` (no database: only the class is read)."""
-    return type(service_for(entity, None))  # type: ignore[arg-type]
+    return SERVICES.get(entity.name, EntityService)  # as service_for picks it
 
 
 def _flag_params(entity: Entity) -> dict[str, Any]:
@@ -100,7 +112,7 @@ def list_params(entity: Entity) -> dict[str, Any]:
     params = dict(LIST_ARGS)
     for flt in entity.filters:
         if flt.param.isidentifier() and not keyword.iskeyword(flt.param) and flt.param != "info":
-            params.setdefault(flt.param, Optional[str])
+            params.setdefault(flt.param, str | None)
     return params
 
 
@@ -138,7 +150,7 @@ def _get_field(entity: Entity) -> StrawberryField:
         entity.name,
         resolve,
         {"id": HashID},
-        Optional[object_type(entity)],
+        object_type(entity) | None,
         f"One {entity.title.lower()} by id (404 when missing or not the caller's).",
     )
 
@@ -154,7 +166,7 @@ def _create_field(entity: Entity) -> StrawberryField:
         f"create_{entity.name}",
         resolve,
         {"input": JSON, **_flag_params(entity)},
-        Optional[object_type(entity)],
+        object_type(entity) | None,
         f"POST /api/v1/{entity.path}: `input` is the REST body"
         + (", the flags its query string." if _flag_params(entity) else "."),
     )
@@ -170,7 +182,7 @@ def _update_field(entity: Entity) -> StrawberryField:
         f"update_{entity.name}",
         resolve,
         {"id": HashID, "input": JSON, **_flag_params(entity)},
-        Optional[object_type(entity)],
+        object_type(entity) | None,
         f"PUT /api/v1/{entity.path}/{{id}}: `input` is the REST body"
         + (", the flags its query string." if _flag_params(entity) else "."),
     )
@@ -190,8 +202,8 @@ def _bulk_field(entity: Entity) -> StrawberryField:
     return _field(
         f"bulk_{entity.path}",
         resolve,
-        {"action": str, "ids": list[HashID], "input": Optional[JSON]},  # type: ignore[valid-type]
-        Optional[list[object_type(entity)]],  # type: ignore[misc]
+        {"action": str, "ids": list[HashID], "input": JSON | None},
+        GenericAlias(list, (object_type(entity),)) | None,  # list[...] of a runtime value (mypy reads it as a type)
         f"POST /api/v1/{entity.path}/bulk: {', '.join(entity.bulk_actions)}; `input` carries "
         f"the extra body fields some actions read.",
     )
@@ -206,7 +218,8 @@ def _action_field(entity: Entity) -> StrawberryField:
         svc = service_for(entity, ctx.db)
         entity_id = _decode(entity, id)
         await svc.get(ctx.principal, entity_id)  # missing or foreign: the same 404 as REST
-        result = await svc.perform(ctx.principal, entity_id, action.strip())  # type: ignore[attr-defined]
+        assert isinstance(svc, Performs), f"{entity.name}: its service takes no actions"
+        result = await svc.perform(ctx.principal, entity_id, action.strip())
         if isinstance(result, str):
             return {"message": result}
         target, row_id = result
@@ -228,13 +241,14 @@ def _refund_field() -> StrawberryField:
     async def resolve(info: strawberry.Info, input: Any) -> Any:
         ctx: Context = info.context
         svc = service_for(payment, ctx.db)
-        return svc.item(await svc.refund(ctx.principal, _body(input)))  # type: ignore[attr-defined]
+        assert isinstance(svc, PaymentService)
+        return svc.item(await svc.refund(ctx.principal, _body(input)))
 
     return _field(
         "refund_payment",
         resolve,
         {"input": JSON},
-        Optional[object_type(payment)],
+        object_type(payment) | None,
         "POST /api/v1/payments/refund: `input` is the REST body.",
     )
 
@@ -258,7 +272,7 @@ def mutation_fields() -> list[StrawberryField]:
     for entity in routed():
         if entity.writable and entity.field("id") is not None:
             fields += [_create_field(entity), _update_field(entity), _bulk_field(entity)]
-        if hasattr(_service_class(entity), "perform"):
+        if issubclass(_service_class(entity), Performs):
             fields.append(_action_field(entity))
     if "payment" in REGISTRY:
         fields.append(_refund_field())

@@ -28,6 +28,7 @@ from graphql.language import (
     ValueNode,
     VariableNode,
 )
+from strawberry.types.scalar import ScalarDefinition
 
 from app import ids
 
@@ -74,7 +75,8 @@ def parse_json_literal(node: ValueNode, variables: dict[str, Any] | None = None)
     raise GraphQLError("Unsupported JSON literal.")  # pragma: no cover - every ValueNode is handled above
 
 
-SCALARS = {
+# Keyed by the NewType objects the annotations use (StrawberryConfig.scalar_map).
+SCALARS: dict[object, ScalarDefinition] = {
     HashID: strawberry.scalar(
         name="HashID",
         description='A hashed id, e.g. "VolejRejNm" (the same string the REST API uses). Unset references are "".',

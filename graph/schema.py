@@ -7,7 +7,7 @@ from functools import lru_cache, partial
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import ASTValidationRule, GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -53,7 +53,7 @@ def build_schema(
 ) -> Schema:
     """The limit rules are made once here and added by one factory, so each request gets fresh extension
     instances (strawberry's per-request isolation) while ValidationCache sees the same rules every time."""
-    rules: list[Any] = [
+    rules: list[type[ASTValidationRule]] = [
         *QueryDepthLimiter(max_depth=max_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
     ]
@@ -61,7 +61,7 @@ def build_schema(
         rules += DisableIntrospection().validation_rules
     extensions: list[Any] = [
         partial(MaxTokensLimiter, max_token_count=max_tokens),
-        partial(AddValidationRules, tuple(rules)),
+        partial(AddValidationRules, rules),
         partial(ParserCache, maxsize=CACHE_SIZE),
         partial(ValidationCache, maxsize=CACHE_SIZE),
     ]

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import inspect
 import keyword
-from typing import Any, Optional
+from types import GenericAlias
+from typing import Any
 
 import strawberry
 
@@ -28,7 +29,7 @@ KIND_TYPES: dict[str, Any] = {
     "ref": HashID,
     "text": str,
     "bool": bool,
-    "int": Optional[int],
+    "int": int | None,
     "money": float,
     "code": str,
     "object": JSON,
@@ -62,16 +63,17 @@ def _relation_field(entity: Entity, rel: Relation) -> Any:
         if name in root.row:  # included by the service in the parent's own statement
             raw = root.row[name]
             if many:
-                return [Node(d, r) for d, r in zip(root.data[name], raw)]
+                return [Node(d, r) for d, r in zip(root.data[name], raw, strict=False)]
             return None if raw is None else Node(root.data[name], raw)
         parent_key = root.row[key]
         if parent_key is None:
             return None
         return info.context.loader(entity, rel).load(parent_key)
 
+    # inspect.signature honours __signature__ on any callable; typeshed does not declare it on functions
     resolve.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [_P("root", _P.POSITIONAL_OR_KEYWORD), _P("info", _P.POSITIONAL_OR_KEYWORD, annotation=strawberry.Info)],
-        return_annotation=f"list[{target}]" if many else f"Optional[{target}]",
+        return_annotation=f"list[{target}]" if many else f"{target} | None",
     )
     resolve.__name__ = name
     what = f"The {rel.target} rows" if many else f"The {rel.target}"
@@ -122,7 +124,7 @@ def page_type(entity: Entity) -> Any:
             name,
             {
                 "__annotations__": {
-                    "items": list[object_type(entity)],  # type: ignore[valid-type]
+                    "items": GenericAlias(list, (object_type(entity),)),  # list[...] of a runtime value
                     "pagination": Pagination,
                 }
             },
