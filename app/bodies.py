@@ -13,8 +13,9 @@ import asyncio
 import json
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import ExitStack
 from decimal import Decimal
-from typing import Any
+from typing import IO, Any
 
 from .errors import BadRequest, RequestTimeout, TooLarge
 
@@ -130,9 +131,9 @@ async def receive_body(receive: Receive, limit: int, timeout: float, idle: float
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     parts: list[bytes] = []
-    spool: Any = None
+    spool: IO[bytes] | None = None
     size = 0
-    try:
+    with ExitStack() as cleanup:  # the spool is closed on every way out but the Body that keeps it
         while True:
             left = deadline - loop.time()
             try:
@@ -140,8 +141,6 @@ async def receive_body(receive: Receive, limit: int, timeout: float, idle: float
             except TimeoutError:
                 raise RequestTimeout("The request body did not arrive in time.") from None
             if message["type"] != "http.request":
-                if spool is not None:
-                    spool.close()
                 return None
             chunk = message.get("body", b"")
             size += len(chunk)
@@ -150,7 +149,7 @@ async def receive_body(receive: Receive, limit: int, timeout: float, idle: float
             if spool is not None:
                 spool.write(chunk)
             elif size > IN_MEMORY:
-                spool = tempfile.TemporaryFile()
+                spool = cleanup.enter_context(tempfile.TemporaryFile())
                 for part in parts:
                     spool.write(part)
                 spool.write(chunk)
@@ -159,12 +158,9 @@ async def receive_body(receive: Receive, limit: int, timeout: float, idle: float
                 parts.append(chunk)
             if not message.get("more_body", False):
                 break
-    except BaseException:
         if spool is not None:
-            spool.close()
-        raise
-    if spool is not None:
-        return Body(None, spool, size)
+            cleanup.pop_all()
+            return Body(None, spool, size)
     return Body(b"".join(parts), None, size)
 
 

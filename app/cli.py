@@ -60,7 +60,7 @@ async def _demo(db: Db) -> dict[str, str]:
         DEMO_FILE.write_text(json.dumps({"email": DEMO_EMAIL, "password": password}))
         os.chmod(DEMO_FILE, 0o600)
     password = json.loads(DEMO_FILE.read_text())["password"]
-    row = await db.fetchrow(
+    row = await db.fetchrow_one(
         "SELECT u.id, cu.company_id, cu.account_id FROM users u JOIN company_users cu "
         "ON cu.user_id = u.id WHERE lower(u.email) = $1 LIMIT 1",
         DEMO_EMAIL,

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
@@ -34,6 +34,7 @@ Record = asyncpg.Record
 if TYPE_CHECKING:  # what a lease holds: a pooled connection (generic only in the stubs)
     Connection = asyncpg.pool.PoolConnectionProxy[Record]
 log = logging.getLogger("lightninja")
+T = TypeVar("T")
 
 # Errors that mean "the connection or the server is gone", not "the statement is wrong".
 LOST = (
@@ -46,6 +47,10 @@ LOST = (
     asyncio.TimeoutError,
 )
 RELEASE_TIMEOUT = 2.0
+
+
+class NoRow(LookupError):
+    """A statement that must return a row (`Db.fetchrow_one`) returned none: a broken invariant, not a 404."""
 
 
 def split_socket_host(url: str) -> tuple[str, dict[str, Any]]:
@@ -120,7 +125,7 @@ class Db:
     async def connect(self) -> None:
         await self.database.connect()
         # databases 0.9 keeps the asyncpg pool it built on its backend; only its creation is borrowed.
-        self._pool = self.database._backend._pool  # noqa: SLF001
+        self._pool = self.database._backend._pool
         if self.force_rollback:
             conn = await self._acquire()
             await conn.execute("BEGIN")
@@ -216,12 +221,13 @@ class Db:
             lease.broken = True
         return True
 
-    async def _run(self, method: str, sql: str, args: Sequence[Any]) -> Any:
+    async def _run(self, call: Callable[[Connection], Awaitable[T]]) -> T:
+        """`call` on this unit of work's connection (or one leased for it alone), a lost one made `Unavailable`."""
         lease = self._shared or self._current.get()
         if lease is None:  # no session: a lease for this one statement
             conn = await self._acquire()
             try:
-                return await getattr(conn, method)(sql, *args)
+                return await call(conn)
             except Exception as exc:
                 if self._lost(None, conn, exc):
                     raise Unavailable() from exc
@@ -231,11 +237,14 @@ class Db:
         async with lease.lock:
             conn = await self._connection(lease)
             try:
-                return await getattr(conn, method)(sql, *args)
+                return await call(conn)
             except Exception as exc:
                 if self._lost(lease, conn, exc):
                     raise Unavailable() from exc
                 raise
+
+    async def _execute(self, sql: str, *args: Any) -> str:
+        return await self._run(lambda conn: conn.execute(sql, *args))
 
     # -- transactions ---------------------------------------------------------------------------------
 
@@ -248,7 +257,7 @@ class Db:
                 yield
             return
         depth = lease.depth
-        await self._run("execute", "BEGIN" if depth == 0 else f"SAVEPOINT s{depth}", ())
+        await self._execute("BEGIN" if depth == 0 else f"SAVEPOINT s{depth}")
         lease.depth = depth + 1
         try:
             yield
@@ -258,7 +267,7 @@ class Db:
             raise
         lease.depth = depth
         try:
-            await self._run("execute", "COMMIT" if depth == 0 else f"RELEASE SAVEPOINT s{depth}", ())
+            await self._execute("COMMIT" if depth == 0 else f"RELEASE SAVEPOINT s{depth}")
         finally:
             if depth == 0:
                 lease.broken = False
@@ -268,7 +277,7 @@ class Db:
         back: the failure that got us here is the one worth raising, so this one is swallowed."""
         try:
             if not lease.broken:
-                await self._run("execute", "ROLLBACK" if depth == 0 else f"ROLLBACK TO SAVEPOINT s{depth}", ())
+                await self._execute("ROLLBACK" if depth == 0 else f"ROLLBACK TO SAVEPOINT s{depth}")
         except Exception:
             lease.broken = bool(depth)
             conn = lease.conn
@@ -282,24 +291,32 @@ class Db:
 
     async def fetch(self, sql: str, *args: Any) -> list[Record]:
         self.queries += 1
-        return await self._run("fetch", sql, args)  # type: ignore[no-any-return]
+        return await self._run(lambda conn: conn.fetch(sql, *args))
 
     async def fetchrow(self, sql: str, *args: Any) -> Record | None:
         self.queries += 1
-        return await self._run("fetchrow", sql, args)  # type: ignore[no-any-return]
+        return await self._run(lambda conn: conn.fetchrow(sql, *args))
+
+    async def fetchrow_one(self, sql: str, *args: Any) -> Record:
+        """`fetchrow` for a statement that always returns a row (INSERT ... RETURNING, a row already locked
+        or known to exist): no row raises `NoRow` instead of handing `None` to code that indexes it."""
+        row = await self.fetchrow(sql, *args)
+        if row is None:
+            raise NoRow(f"no row for: {sql}")
+        return row
 
     async def fetchval(self, sql: str, *args: Any) -> Any:
         self.queries += 1
-        return await self._run("fetchval", sql, args)
+        return await self._run(lambda conn: conn.fetchval(sql, *args))
 
     async def execute(self, sql: str, *args: Any) -> str:
         self.queries += 1
-        return await self._run("execute", sql, args)  # type: ignore[no-any-return]
+        return await self._execute(sql, *args)
 
     async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         self.queries += 1
-        await self._run("executemany", sql, (rows,))
+        await self._run(lambda conn: conn.executemany(sql, rows))
 
     async def script(self, sql: str) -> None:
         """Run a multi-statement script (schema, migrations): simple protocol, no parameters."""
-        await self._run("execute", sql, ())
+        await self._execute(sql)

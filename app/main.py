@@ -59,7 +59,7 @@ def create_app(settings: Settings, db: Db | None = None) -> Starlette:
             Middleware(HeaderContract, settings=settings, db=database, tokens=tokens),
             Middleware(Idempotency, settings=settings, db=database),
         ],
-        exception_handlers=HANDLERS,  # type: ignore[arg-type]
+        exception_handlers=HANDLERS,
         lifespan=lifespan,
     )
     app.state.db = database

@@ -4,7 +4,7 @@ text check every stored string passes."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, overload
 
 MAX_JSON_DEPTH = 32
 
@@ -25,6 +25,12 @@ class JsonValueError(ValueError):
         super().__init__(text)
         self.path = path
         self.deep = deep
+
+
+@overload
+def clean_json(value: dict[str, Any], depth: int = 0) -> dict[str, Any]: ...
+@overload
+def clean_json(value: Any, depth: int = 0) -> Any: ...
 
 
 def clean_json(value: Any, depth: int = 0) -> Any:

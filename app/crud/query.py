@@ -70,7 +70,7 @@ class Binder:
         if len(parts) - 1 != len(values):
             raise ValueError("placeholder count mismatch")
         out = [parts[0]]
-        for value, rest in zip(values, parts[1:]):
+        for value, rest in zip(values, parts[1:], strict=True):
             self.values.append(value)
             out.append(f"${len(self.values)}{rest}")
         return "".join(out)

@@ -25,7 +25,10 @@ from .shape import shape
 from .validate import clean
 
 Row = dict[str, Any]
-Items = list[Item]  # named here: inside CrudService, `list` is the method
+# named here: inside CrudService, `list` is the method
+Items = list[Item]
+Rows = list[Row]
+IdList = list[int]
 MAX_BULK_IDS = 5000
 
 
@@ -194,7 +197,7 @@ class CrudService:
         return await self.get(who, entity_id, include)
 
     # ---- bulk --------------------------------------------------------------------------------
-    async def resolve_ids(self, who: Principal, raw: Any) -> list[int]:
+    async def resolve_ids(self, who: Principal, raw: Any) -> IdList:
         """Hashed ids of this company, all or nothing: any foreign or missing id is a 422 on `ids`."""
         if not isinstance(raw, list) or not raw:
             raise invalid("ids", "The ids field is required.")
@@ -203,7 +206,7 @@ class CrudService:
         decoded = [ids.decode_or_none(v) if isinstance(v, str) else None for v in raw]
         if None in decoded:
             raise invalid("ids", "The selected ids is invalid.")
-        wanted = set(decoded)
+        wanted = {v for v in decoded if v is not None}
         # Only rows this caller may see count, so an invisible row answers like a missing one.
         where, _, binds = render(self.entity, ListQuery(), who.company_id, self._own_only(who))
         rows = await self.db.fetch(
@@ -249,7 +252,7 @@ class CrudService:
     async def record(self, who: Principal, action: str, entity_id: int) -> None:
         """After each create, update and bulk change, in its transaction: the services log the activity."""
 
-    async def fetch_many(self, who: Principal, entity_ids: Sequence[int], include: str = "") -> list[Row]:
+    async def fetch_many(self, who: Principal, entity_ids: Sequence[int], include: str = "") -> Rows:
         q = ListQuery(per_page=max(len(entity_ids), 1), include=include)
         where, order, binds = render(self.entity, q, who.company_id)
         b = Binder(*binds)

@@ -11,6 +11,7 @@ from functools import cache
 from typing import Any
 
 from .. import ids
+from ..db import Record
 from ..entities import REGISTRY
 from ..entities.spec import Entity
 from .sql import Includes
@@ -24,7 +25,7 @@ def _plan(entity: Entity) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, 
     return refs, internal, money
 
 
-def shape(entity: Entity, row: Mapping[str, Any], tree: Includes = (), nested: bool = False) -> dict[str, Any]:
+def shape(entity: Entity, row: Mapping[str, Any] | Record, tree: Includes = (), nested: bool = False) -> dict[str, Any]:
     """`nested` rows come from JSON built by PostgreSQL, where a float8 20.0 is written `20`: money is
     made a float again so every amount reads like upstream's (20.0), at any depth."""
     out = dict(row)

@@ -76,7 +76,9 @@ def clean_decimal(value: Any) -> Decimal:
     # copy_abs(), not abs(): abs() rounds in the decimal context and overflows on 1e999999999
     if not number.is_finite() or number.copy_abs() >= MONEY_LIMIT:
         raise ValueError("must be a finite number below 10^14")
-    if not -MAX_PLACES <= number.as_tuple().exponent <= MAX_PLACES:  # type: ignore[operator]
+    exponent = number.as_tuple().exponent
+    assert isinstance(exponent, int)  # only NaN and the infinities have a letter there
+    if not -MAX_PLACES <= exponent <= MAX_PLACES:
         if not number.is_zero():
             raise ValueError(f"may not have more than {MAX_PLACES} decimal places")
         number = Decimal(0)  # 0e-40000 is exactly zero; only its exponent would not fit a column
@@ -137,7 +139,7 @@ def clean_object(value: Any) -> dict[str, Any]:
         return {}  # PHP clients send [] for an empty object
     if not isinstance(value, dict):
         raise ValueError("must be an object")
-    return clean_json(value)  # type: ignore[no-any-return]
+    return clean_json(value)
 
 
 # Settings that name a row of a statics list: anything else would reach an integer column (a payment's

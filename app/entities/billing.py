@@ -9,7 +9,7 @@ from .. import ids
 from ..settings import base_url
 from . import filters as f
 from .common import standard
-from .spec import Entity, Field, Relation, boolean, custom_values, date, obj, ref, text, ts
+from .spec import Built, Entity, Field, Filter, Relation, boolean, custom_values, date, obj, ref, text, ts
 
 STATUS_DRAFT, STATUS_SENT, STATUS_PARTIAL, STATUS_PAID, STATUS_CANCELLED, STATUS_REVERSED = 1, 2, 3, 4, 5, 6
 OPEN = "{t}.status_id IN (2, 3)"  # Sent or Partial: the invoices that are owed
@@ -60,7 +60,7 @@ CLIENT_STATUS = {
 }
 
 
-def _client_status(v: str) -> f.Built | None:
+def _client_status(v: str) -> Built | None:
     wanted = {s.strip().lower() for s in v.split(",")}
     if "all" in wanted:
         return None
@@ -68,7 +68,7 @@ def _client_status(v: str) -> f.Built | None:
     return ("(" + " OR ".join(chosen) + ")", ()) if chosen else None
 
 
-def _status_ids(v: str) -> f.Built | None:
+def _status_ids(v: str) -> Built | None:
     chosen = sorted({int(s) for s in v.split(",") if s.strip().isdigit() and 0 < int(s) < 100})
     return ("{t}.status_id = ANY(?::int[])", (chosen,)) if chosen else None
 
@@ -83,17 +83,17 @@ def _parse_day(text: str) -> Date | None:
         return None
 
 
-def date_range(param: str, column: str) -> f.Filter:
+def date_range(param: str, column: str) -> Filter:
     """`date_range=2024-01-01,2024-01-31` (inclusive); anything unparseable is ignored, as upstream."""
 
-    def build(v: str) -> f.Built | None:
+    def build(v: str) -> Built | None:
         start, sep, end = v.partition(",")
         a, b = _parse_day(start), _parse_day(end)
         if not sep or a is None or b is None:
             return None
         return (f"{{t}}.{column} BETWEEN ? AND ?", (a, b))
 
-    return f.Filter(param, build)
+    return Filter(param, build)
 
 
 def _switch(sql: str) -> Any:
@@ -111,14 +111,14 @@ OVERDUE = (
 )
 
 
-def _payable(v: str) -> f.Built:
+def _payable(v: str) -> Built:
     client_id = ids.decode_or_none(v)
     if client_id is None:
         return f.NOTHING
     return (f"({OPEN} AND {{t}}.is_deleted = false AND {{t}}.balance > 0 AND {{t}}.client_id = ?)", (client_id,))
 
 
-def _without_deleted_clients(v: str) -> f.Built | None:
+def _without_deleted_clients(v: str) -> Built | None:
     if v.strip().lower() not in {"1", "true"}:
         return None
     return (CLIENT_OF.replace("{cond}", "c.is_deleted = false"), ())
@@ -181,16 +181,16 @@ invoice = Entity(
     search=INVOICE_SEARCH,
     filters=(
         f.search(INVOICE_SEARCH),
-        f.Filter("client_status", _client_status),
-        f.Filter("status_id", _status_ids),
+        Filter("client_status", _client_status),
+        Filter("status_id", _status_ids),
         f.eq("number"),
         f.ref_eq("client_id"),
         date_range("date_range", "date"),
         date_range("due_date_range", "due_date"),
-        f.Filter("upcoming", _switch(UPCOMING)),
-        f.Filter("overdue", _switch(OVERDUE)),
-        f.Filter("payable", _payable),
-        f.Filter("without_deleted_clients", _without_deleted_clients),
+        Filter("upcoming", _switch(UPCOMING)),
+        Filter("overdue", _switch(OVERDUE)),
+        Filter("payable", _payable),
+        Filter("without_deleted_clients", _without_deleted_clients),
         *f.common(),
     ),
     sorts={
@@ -277,13 +277,13 @@ CREDIT_STATUS = {
 }
 
 
-def _vocabulary(statuses: dict[str, str]) -> f.Filter:
-    def build(v: str) -> f.Built | None:
+def _vocabulary(statuses: dict[str, str]) -> Filter:
+    def build(v: str) -> Built | None:
         wanted = {s.strip().lower() for s in v.split(",")}
         chosen = [statuses[s] for s in sorted(wanted) if s in statuses]
         return None if "all" in wanted or not chosen else ("(" + " OR ".join(chosen) + ")", ())
 
-    return f.Filter("client_status", build)
+    return Filter("client_status", build)
 
 
 def _invitation(kind: str) -> Entity:
@@ -331,12 +331,12 @@ def _document(
         filters=(
             f.search(INVOICE_SEARCH),
             _vocabulary(statuses),
-            f.Filter("status_id", _status_ids),
+            Filter("status_id", _status_ids),
             f.eq("number"),
             f.ref_eq("client_id"),
             date_range("date_range", "date"),
             date_range("due_date_range", "due_date"),
-            f.Filter("without_deleted_clients", _without_deleted_clients),
+            Filter("without_deleted_clients", _without_deleted_clients),
             *f.common(),
         ),
         sorts=invoice.sorts,

@@ -7,7 +7,7 @@ from typing import Any
 from ..settings import base_url
 from . import filters as f
 from .common import standard
-from .spec import Entity, Field, Relation, boolean, code, custom_values, money, obj, ref, text, ts
+from .spec import Built, Entity, Field, Filter, Relation, boolean, code, custom_values, money, obj, ref, text, ts
 
 CLASSIFICATIONS = ("", "individual", "business", "company", "partnership", "trust", "charity", "government", "other")
 
@@ -44,7 +44,7 @@ CLIENT_SEARCH = (
 )
 
 
-def _email(v: str) -> f.Built | None:
+def _email(v: str) -> Built | None:
     v = v.strip()
     return None if not v else (CONTACT_OF.replace("{cond}", "lower(cc.email) = lower(?)"), (v,))
 
@@ -105,7 +105,7 @@ client = Entity(
     filters=(
         f.search(CLIENT_SEARCH),
         f.like("name"),
-        f.Filter("email", _email),
+        Filter("email", _email),
         f.eq("id_number"),
         f.eq("number"),
         f.compare("balance"),

@@ -11,7 +11,7 @@ from typing import Any
 from . import filters as f
 from .billing import date_range
 from .common import standard
-from .spec import Entity, Field, Relation, boolean, code, custom_values, date, ref, text, ts
+from .spec import Built, Entity, Field, Filter, Relation, boolean, code, custom_values, date, ref, text, ts
 
 PAYMENT_PENDING, PAYMENT_CANCELLED, PAYMENT_FAILED, PAYMENT_COMPLETED = 1, 2, 3, 4
 PAYMENT_PARTIALLY_REFUNDED, PAYMENT_REFUNDED = 5, 6
@@ -53,7 +53,7 @@ paymentable = Entity(
 )
 
 
-def _status_ids(v: str) -> f.Built | None:
+def _status_ids(v: str) -> Built | None:
     chosen = sorted({int(s) for s in v.split(",") if s.strip().isdigit() and 0 < int(s) < 100})
     return ("{t}.status_id = ANY(?::int[])", (chosen,)) if chosen else None
 
@@ -99,7 +99,7 @@ payment = Entity(
         f.search(PAYMENT_SEARCH),
         f.eq("number"),
         f.ref_eq("client_id"),
-        f.Filter("status_id", _status_ids),
+        Filter("status_id", _status_ids),
         date_range("date_range", "date"),
         *f.common(),
     ),

@@ -9,7 +9,7 @@ from typing import Any
 from ..settings import base_url
 from . import filters as f
 from .billing import CLIENT_OF, INVOICE_SEARCH, invoice, invoice_invitation
-from .spec import Entity, Field, Relation, boolean, date, integer, text
+from .spec import Built, Entity, Field, Filter, Relation, boolean, date, integer, text
 
 DRAFT, ACTIVE, PAUSED, COMPLETED, PENDING = 1, 2, 3, 4, -1
 FREQUENCIES = range(1, 13)
@@ -38,18 +38,18 @@ DROPPED = {
 }
 
 
-def _client_status(v: str) -> f.Built | None:
+def _client_status(v: str) -> Built | None:
     wanted = {s.strip().lower() for s in v.split(",")}
     chosen = [CLIENT_STATUS[s] for s in sorted(wanted) if s in CLIENT_STATUS]
     return None if "all" in wanted or not chosen else ("(" + " OR ".join(chosen) + ")", ())
 
 
-def _status_ids(v: str) -> f.Built | None:
+def _status_ids(v: str) -> Built | None:
     chosen = sorted({int(s) for s in v.split(",") if s.strip().lstrip("-").isdigit() and -2 < int(s) < 100})
     return ("{t}.status_id = ANY(?::int[])", (chosen,)) if chosen else None
 
 
-def _without_deleted_clients(v: str) -> f.Built | None:
+def _without_deleted_clients(v: str) -> Built | None:
     if v.strip().lower() not in {"1", "true"}:
         return None
     return (CLIENT_OF.replace("{cond}", "c.is_deleted = false"), ())
@@ -101,11 +101,11 @@ recurring_invoice = Entity(
     search=INVOICE_SEARCH,
     filters=(
         f.search(INVOICE_SEARCH),
-        f.Filter("client_status", _client_status),
-        f.Filter("status_id", _status_ids),
+        Filter("client_status", _client_status),
+        Filter("status_id", _status_ids),
         f.eq("number"),
         f.ref_eq("client_id"),
-        f.Filter("without_deleted_clients", _without_deleted_clients),
+        Filter("without_deleted_clients", _without_deleted_clients),
         *f.common(),
     ),
     sorts={

@@ -22,4 +22,4 @@ class EntityService(CrudService):
     async def record(self, who: Principal, action: str, entity_id: int) -> None:
         type_id = self.entity.activity.get(action)
         if type_id is not None:
-            await activities.record(self.db, who, type_id, **{f"{self.entity.name}_id": entity_id})
+            await activities.record_refs(self.db, who, type_id, {f"{self.entity.name}_id": entity_id})

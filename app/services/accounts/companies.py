@@ -8,8 +8,9 @@ from typing import Any
 
 from ... import ids, reference
 from ...auth import Principal
-from ...crud.validate import clean_bool, clean_int, clean_json, clean_setting, clean_text, message
-from ...db import Db
+from ...crud.json_values import clean_json
+from ...crud.validate import clean_bool, clean_int, clean_setting, clean_text, message
+from ...db import Db, Record
 from ...errors import Forbidden, Invalid, NotFound
 
 # The company's own fields besides settings (upstream CompanyTransformer), with their defaults.
@@ -124,7 +125,7 @@ FROM companies WHERE id = ANY($1::bigint[])
 """
 
 
-def shape(row: Mapping[str, Any]) -> dict[str, Any]:
+def shape(row: Mapping[str, Any] | Record) -> dict[str, Any]:
     attributes = {**copy.deepcopy(ATTRIBUTES), **row["attributes"]}
     for key in SECRET:  # never echoed back: upstream masks them
         attributes[key] = MASK if attributes.get(key) else ""

@@ -53,7 +53,7 @@ async def company_users(
     memberships = await db.fetch(MEMBERSHIPS_SQL, user_id, only_company)
     if not memberships:
         raise BadRequest("User found, but not attached to any companies, please see your administrator")
-    user_row = await db.fetchrow(select_one(USER, ()), memberships[0]["company_id"], user_id)
+    user_row = await db.fetchrow_one(select_one(USER, ()), memberships[0]["company_id"], user_id)
     user = shape(USER, user_row)
     loaded = await companies.load(db, [m["company_id"] for m in memberships])
     out = []
@@ -131,7 +131,7 @@ async def logout(db: Db, who: Principal, raw_token: str, cache: TokenCache) -> N
 
 async def ping(db: Db, who: Principal) -> dict[str, str]:
     """The names the web app shows for the caller's company and user."""
-    row = await db.fetchrow(
+    row = await db.fetchrow_one(
         "SELECT c.settings->>'name' AS company, btrim(u.first_name || ' ' || u.last_name) AS "
         "user_name FROM companies c, users u WHERE c.id = $1 AND u.id = $2",
         who.company_id,

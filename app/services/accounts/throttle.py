@@ -11,7 +11,7 @@ import asyncio
 import logging
 import math
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from datetime import datetime
 
 from ...db import Db
@@ -41,12 +41,12 @@ PURGE_EVERY_SECONDS = 60.0
 async def reserve(db: Db, key: str, limit: int, window_seconds: int) -> datetime:
     """Count one attempt for `key`, or refuse it (429 with Retry-After) when the window is used up.
     Returns the window the attempt was counted in, for `release`."""
-    row = await db.fetchrow(RESERVE_SQL, key, limit, float(window_seconds))
-    assert row is not None
+    row = await db.fetchrow_one(RESERVE_SQL, key, limit, float(window_seconds))
     if row["hits"] > limit:
         retry = max(1, math.ceil(float(row["left"])))
         raise TooManyRequests("Too many login attempts, you are being throttled", headers={"Retry-After": str(retry)})
-    return row["reset_at"]  # type: ignore[no-any-return]
+    window: datetime = row["reset_at"]
+    return window
 
 
 async def release(db: Db, key: str, window: datetime) -> None:
@@ -86,7 +86,5 @@ async def purging(db: Db, every: float = PURGE_EVERY_SECONDS) -> AsyncIterator[N
         yield
     finally:
         task.cancel()
-        try:
+        with suppress(asyncio.CancelledError):
             await task
-        except asyncio.CancelledError:
-            pass

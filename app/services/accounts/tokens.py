@@ -13,7 +13,7 @@ async def mint_token(
     db: Db, company_id: int, user_id: int, account_id: int, name: str, is_system: bool
 ) -> tuple[str, dict[str, Any]]:
     token = new_token()
-    row = await db.fetchrow(
+    row = await db.fetchrow_one(
         "INSERT INTO company_tokens (company_id, user_id, account_id, token_hash, token_hint, name, is_system) "
         "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id, EXTRACT(EPOCH FROM created_at)::bigint AS created_at",
         company_id,

@@ -195,7 +195,7 @@ class BillingService(EntityService):
             f"SELECT client_id FROM {self.table} WHERE company_id = $1 AND id = $2", who.company_id, doc_id
         )
         await money.lock_client(self.db, who.company_id, client_id)
-        row = dict(await self.db.fetchrow(STORED_SQL.format(table=self.table), who.company_id, doc_id))
+        row = dict(await self.db.fetchrow_one(STORED_SQL.format(table=self.table), who.company_id, doc_id))
         row["line_items"] = clean_lines(json.loads(row["line_items"], parse_float=Decimal))
         self.stored = row
         return row
@@ -285,11 +285,13 @@ class BillingService(EntityService):
         if type_id is not None:
             await self.log(who, type_id, entity_id)
 
-    async def log(self, who: Principal, type_id: int, doc_id: int, **refs: Any) -> None:
+    async def log(self, who: Principal, type_id: int, doc_id: int, notes: str = "", **refs: int | None) -> None:
         client_id = await self.db.fetchval(
             f"SELECT client_id FROM {self.table} WHERE company_id = $1 AND id = $2", who.company_id, doc_id
         )
-        await activities.record(self.db, who, type_id, client_id=client_id, **{f"{self.kind}_id": doc_id}, **refs)
+        await activities.record_refs(
+            self.db, who, type_id, {"client_id": client_id, f"{self.kind}_id": doc_id, **refs}, notes
+        )
 
     # ---- helpers for the actions -------------------------------------------------------------
     async def lock(self, who: Principal, doc_id: int) -> dict[str, Any]:
@@ -298,7 +300,7 @@ class BillingService(EntityService):
             f"SELECT client_id FROM {self.table} WHERE company_id = $1 AND id = $2", who.company_id, doc_id
         )
         await money.lock_client(self.db, who.company_id, client_id)
-        row = await self.db.fetchrow(
+        row = await self.db.fetchrow_one(
             f"SELECT *, line_items::text AS lines FROM {self.table} WHERE company_id = $1 AND id = $2 FOR UPDATE",
             who.company_id,
             doc_id,

@@ -103,12 +103,13 @@ def calculate(doc: Document) -> Totals:
     discount_total = D if AMT else R(sub_total * D / HUNDRED, 2)
     total = sub_total - discount_total
     total_taxes = ZERO
-    rates = list(zip(doc.tax_names, doc.tax_rates))
+    rates = list(zip(doc.tax_names, doc.tax_rates, strict=True))
+    surcharges = list(zip(doc.surcharges, doc.surcharge_taxed, strict=True))  # (amount, taxed)
     if inclusive:
         base = total
         if D > 0:
             base = F(sub_total - D, 2) if AMT else F(sub_total * (1 - D / HUNDRED), 2)
-        base += sum((s for s, taxed in zip(doc.surcharges, doc.surcharge_taxed) if s > 0 and taxed), ZERO)
+        base += sum((s for s, taxed in surcharges if s > 0 and taxed), ZERO)
         for name, rate in rates:
             if len(name or "") > 1:
                 total_taxes += F(base - base / (1 + rate / HUNDRED), 2)
@@ -116,14 +117,12 @@ def calculate(doc: Document) -> Totals:
         for name, rate in rates:
             if len(name or "") >= 2:
                 tax = R(total * rate / HUNDRED, 2)
-                tax += sum(
-                    (R(s * rate / HUNDRED, 2) for s, taxed in zip(doc.surcharges, doc.surcharge_taxed) if taxed), ZERO
-                )
+                tax += sum((R(s * rate / HUNDRED, 2) for s, taxed in surcharges if taxed), ZERO)
                 total_taxes += tax
     total += sum(doc.surcharges, ZERO)
     if AMT:  # upstream re-runs this whenever the discount is an amount, even a zero one
         taxes = {}
-        for item, lt in zip(lines, nets):
+        for item, lt in zip(lines, nets, strict=True):
             if lt == 0:
                 continue
             base = lt - lt * D / sub_total if sub_total else lt

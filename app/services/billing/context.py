@@ -34,8 +34,7 @@ def today(timezone_id: Any) -> Date:
 
 async def load(db: Db, company_id: int, client_id: int) -> dict[str, Any]:
     """-> {setting(key, default), attributes, public_notes, company (its settings), precision}."""
-    row = await db.fetchrow(CONTEXT_SQL, company_id, client_id)
-    assert row is not None  # check_refs proved the client is the caller's
+    row = await db.fetchrow_one(CONTEXT_SQL, company_id, client_id)  # check_refs proved the client is the caller's
     layers = [row["client"] or {}, row["grp"] or {}, row["company"] or {}]
 
     def setting(key: str, default: Any = "") -> Any:

@@ -38,8 +38,9 @@ class CreditService(BillingService):
     shared_setting = "shared_invoice_credit_counter"
 
     async def before_write(self, who: Principal, values: Row, current: Row | None, data: Mapping[str, Any]) -> None:
-        if current is not None and "invoice_id" in values:  # it decided the create's effects; fixed after
-            if values.pop("invoice_id") != current["invoice_id"]:
+        if current is not None:  # invoice_id decided the create's effects; fixed after
+            sent = values.pop("invoice_id", current["invoice_id"])
+            if sent != current["invoice_id"]:
                 raise invalid("invoice_id", "The invoice id cannot be changed.")
         await super().before_write(who, values, current, data)
         if values.get("invoice_id") is not None:  # check_refs proved it is ours; it must also be the client's
@@ -214,7 +215,7 @@ async def apply_credit(
     amount = Decimal(amount)
     # re-read under the caller's lock: the mapping may be stale (the same credit listed twice in one payment)
     credit = dict(
-        await db.fetchrow(
+        await db.fetchrow_one(
             "SELECT id, client_id, status_id, amount, balance, number, is_deleted FROM credits WHERE company_id = $1 "
             "AND id = $2 FOR UPDATE",
             who.company_id,

@@ -34,7 +34,7 @@ async def sync(db: Db, who: Principal, kind: str, document_id: int, raw: Any, cr
         for n, item in enumerate(raw):
             ref = item.get("client_contact_id") if isinstance(item, dict) else None
             contact = ids.decode_or_none(ref) if isinstance(ref, str) and ref else None
-            if contact not in known:
+            if contact is None or contact not in known:
                 errors[f"invitations.{n}.client_contact_id"] = ["The selected client contact id is invalid."]
             elif contact not in wanted:
                 wanted.append(contact)

@@ -14,6 +14,7 @@ invoices' clients (id order), then the invoices (id order); payment numbers come
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date as Date
 from datetime import timedelta
 from typing import Any
 
@@ -50,19 +51,21 @@ class InvoiceService(BillingService):
     @staticmethod
     def _locked(state: dict[str, Any], ctx: dict[str, Any]) -> bool:
         """The company's lock_invoices setting (upstream LockedInvoiceRule)."""
-        mode, status = ctx["setting"]("lock_invoices", "off"), state["status_id"]
+        mode: object = ctx["setting"]("lock_invoices", "off")  # a JSON setting: any type
+        status: int = state["status_id"]
         if mode == "when_sent":
             return status == STATUS_SENT
         if mode == "when_paid":
             return status == STATUS_PAID
         if mode == "end_of_month" and status == STATUS_SENT and state["date"] is not None:
-            start = state["date"].replace(day=1)
+            start: Date = state["date"].replace(day=1)
             month_end = (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
             return month_end <= today(ctx["setting"]("timezone_id", "1"))
         return False
 
     def numbered_on_save(self, ctx: dict[str, Any]) -> bool:
-        return ctx["setting"]("counter_number_applied", "when_saved") != "when_sent"
+        applied: object = ctx["setting"]("counter_number_applied", "when_saved")  # a JSON setting: any type
+        return applied != "when_sent"
 
     async def after_write(self, who: Principal, entity_id: int, current: Row | None, data: Mapping[str, Any]) -> None:
         """The client balance follows a saved non-draft invoice; then invitations, then the flags."""
@@ -127,7 +130,8 @@ class InvoiceService(BillingService):
                     if action == "delete" and not inv["is_deleted"]:
                         await transitions.delete_effects(self.db, who, inv)
                     elif action == "restore" and inv["is_deleted"]:
-                        if not await transitions.restore_effects(self.db, who, inv):
+                        restored = await transitions.restore_effects(self.db, who, inv)
+                        if not restored:
                             entity_ids = [i for i in entity_ids if i != inv["id"]]  # stays deleted
                 return await self._renumbering(who, action, entity_ids, data)
             for inv in rows.values():
@@ -198,7 +202,7 @@ class InvoiceService(BillingService):
 
     async def clone(self, who: Principal, inv: dict[str, Any], target: Entity) -> int:
         """A new draft (invoice or quote) with the invoice's content and a fresh number, without flags."""
-        row = await self.db.fetchrow(
+        row = await self.db.fetchrow_one(
             "SELECT *, line_items::text AS lines FROM invoices WHERE company_id = $1 AND id = $2",
             who.company_id,
             inv["id"],

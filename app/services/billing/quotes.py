@@ -33,7 +33,8 @@ class QuoteService(BillingService):
     shared_setting = "shared_invoice_quote_counter"
 
     def numbered_on_save(self, ctx: dict[str, Any]) -> bool:
-        return ctx["setting"]("counter_number_applied", "when_saved") != "when_sent"
+        applied: object = ctx["setting"]("counter_number_applied", "when_saved")  # a JSON setting: any type
+        return applied != "when_sent"
 
     def _totals(self, values: Row, m: dict[str, Any], lines: list[dict[str, Any]], ctx: dict[str, Any]) -> None:
         super()._totals(values, m, lines, ctx)

@@ -219,7 +219,7 @@ class ClientService(EntityService):
         for contact_id, values, password in contacts:
             if password is not None:
                 values["password_hash"] = hash_password(password)
-            if contact_id in existing and contact_id not in kept:
+            if contact_id is not None and contact_id in existing and contact_id not in kept:
                 if values:
                     cols = list(values)
                     sets = ", ".join(f"{c} = ${i}" for i, c in enumerate(cols, start=4))
@@ -254,11 +254,12 @@ class ClientService(EntityService):
             "contact_key": random_key(32),
         }
         cols = list(values)
-        return await self.db.fetchval(
+        contact_id: int = await self.db.fetchval(
             f"INSERT INTO client_contacts ({', '.join(cols)}) VALUES "
             f"({', '.join(f'${i}' for i in range(1, len(cols) + 1))}) RETURNING id",
             *values.values(),
         )
+        return contact_id
 
     async def _normalise_primary(self, who: Principal, client_id: int) -> None:
         """The first contact by (is_primary desc, id) is the only primary; someone receives e-mail."""

@@ -128,7 +128,7 @@ class Charts:
         args = (self.who.company_id, self.company_currency, self.start, self.end, self.own)
         invoiced = [1, 2, 3, 4] if self.drafts else [2, 3, 4]
         self.invoices = await self.db.fetch(INVOICE_SQL, *args, invoiced, invoiced)
-        tables = await self.db.fetchrow(TABLES_SQL)
+        tables = await self.db.fetchrow_one(TABLES_SQL)
         self.payments = await self.db.fetch(PAYMENT_SQL, *args) if tables["payments"] else []
         self.expenses = await self.db.fetch(EXPENSE_SQL, *args) if tables["expenses"] else []
         found = {

@@ -167,7 +167,7 @@ def _dimensions(ext: str, head: bytes, f: BinaryIO) -> tuple[int, int]:
         width, height = struct.unpack(">II", head[16:24])
         return (width, height) if width < 2**31 and height < 2**31 else (0, 0)
     if ext == "gif" and len(head) >= 10:
-        return struct.unpack("<HH", head[6:10])  # type: ignore[return-value]
+        return struct.unpack("<HH", head[6:10])
     if ext in ("jpeg", "jpg"):
         return _jpeg_size(f)
     return 0, 0

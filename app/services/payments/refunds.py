@@ -35,7 +35,7 @@ async def refund(db: Db, who: Principal, data: Mapping[str, Any]) -> int:
             "SELECT client_id FROM payments WHERE company_id = $1 AND id = $2", who.company_id, payment_id
         )
     )
-    if row is None:
+    if payment_id is None or row is None:
         raise invalid("id", "The selected id is invalid.")
     invoices = entries(data, "invoices", "invoice_id")
     try:
@@ -46,7 +46,7 @@ async def refund(db: Db, who: Principal, data: Mapping[str, Any]) -> int:
     client_id = row["client_id"]
     await money.lock_client(db, who.company_id, client_id)
     payment = dict(
-        await db.fetchrow(
+        await db.fetchrow_one(
             "SELECT * FROM payments WHERE company_id = $1 AND id = $2 FOR UPDATE", who.company_id, payment_id
         )
     )
@@ -64,9 +64,8 @@ async def refund(db: Db, who: Principal, data: Mapping[str, Any]) -> int:
         elif amt <= 0 or amt > dec(p["amount"]) - dec(p["refunded"]):
             errors[f"invoices.{n}.amount"] = ["Attempting to refund more than is refundable."]
     total = sum((a for _, a in invoices), ZERO) if invoices else (amount or ZERO)
-    if not invoices:
-        if total <= 0 or total > await money.unapplied(db, who.company_id, payment):
-            errors["amount"] = ["Attempting to refund more than is refundable."]
+    if not invoices and (total <= 0 or total > await money.unapplied(db, who.company_id, payment)):
+        errors["amount"] = ["Attempting to refund more than is refundable."]
     if errors:
         raise Invalid(errors)
     refunded = dec(payment["refunded"]) + total

@@ -86,11 +86,10 @@ class PaymentService(EntityService):
         if not values.get("number"):
             values["number"] = await money.payment_number(self.db, who.company_id)
         cols = list(values)
+        placeholders = ", ".join(f"${i}" for i in range(1, len(cols) + 1))
         payment_id = int(
             await self.db.fetchval(
-                f"INSERT INTO payments ({', '.join(cols)}) VALUES ({', '.join(f'${i}' for i in range(1, len(cols) + 1))}) "
-                "RETURNING id",
-                *values.values(),
+                f"INSERT INTO payments ({', '.join(cols)}) VALUES ({placeholders}) RETURNING id", *values.values()
             )
         )
         await money.adjust_client(self.db, who.company_id, client["id"], paid=amount + total_credit)
@@ -127,7 +126,7 @@ class PaymentService(EntityService):
             async with self.db.transaction():
                 client = await money.lock_client(self.db, who.company_id, current["client_id"])
                 payment = dict(
-                    await self.db.fetchrow(
+                    await self.db.fetchrow_one(
                         "SELECT * FROM payments WHERE company_id = $1 AND id = $2 FOR UPDATE", who.company_id, entity_id
                     )
                 )
