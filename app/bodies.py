@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from contextlib import ExitStack
 from decimal import Decimal
 from typing import IO, Any
@@ -72,7 +72,7 @@ class Body:
         self._spool.seek(0)
         return bytes(self._spool.read())
 
-    async def chunks(self) -> AsyncIterator[bytes]:
+    async def chunks(self) -> AsyncGenerator[bytes, None]:
         if self._data is not None:
             yield self._data
             return
@@ -164,6 +164,6 @@ async def receive_body(receive: Receive, limit: int, timeout: float, idle: float
     return Body(b"".join(parts), None, size)
 
 
-def of(scope: dict[str, Any]) -> Body | None:
+def of(scope: Mapping[str, Any]) -> Body | None:
     """The body the header contract received for this request (None for a request without one)."""
     return scope.get(SCOPE_KEY)

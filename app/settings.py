@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypedDict, Unpack
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -15,35 +14,6 @@ def _flag(name: str, default: bool) -> bool:
     if value is None or value == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-class Overrides(TypedDict, total=False):
-    """What `Settings.from_env` may set over the environment: the fields of Settings (kept in step), typed."""
-
-    database_url: str
-    hash_salt: str
-    api_secret: str
-    require_x_requested_with: bool
-    cors_origins: str
-    upload_dir: Path
-    upload_max_bytes: int
-    extra_upload_extensions: tuple[str, ...]
-    max_body_bytes: int
-    max_json_bytes: int
-    body_timeout: float
-    body_idle_timeout: float
-    login_attempts: int
-    login_window_seconds: int
-    token_cache_seconds: float
-    graphql_introspection: bool
-    graphql_max_depth: int
-    graphql_max_aliases: int
-    graphql_max_tokens: int
-    base_url: str
-    pool_min: int
-    pool_max: int
-    pool_timeout: float
-    extra: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -74,13 +44,14 @@ class Settings:
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls, **overrides: Unpack[Overrides]) -> Settings:
+    def from_env(cls) -> Settings:
+        """The settings the environment gives (a test changes them with dataclasses.replace)."""
         extensions = tuple(
             e.strip().lower().lstrip(".")
             for e in os.environ.get("ADDITIONAL_UPLOAD_EXTENSIONS", "").split(",")
             if e.strip()
         )
-        from_environment = cls(
+        return cls(
             database_url=os.environ.get("DATABASE_URL", ""),
             hash_salt=os.environ.get("HASH_SALT", ""),
             api_secret=os.environ.get("API_SECRET", ""),
@@ -95,7 +66,6 @@ class Settings:
             body_timeout=float(os.environ.get("BODY_TIMEOUT", "30")),
             body_idle_timeout=float(os.environ.get("BODY_IDLE_TIMEOUT", "10")),
         )
-        return replace(from_environment, **overrides)
 
 
 _active = Settings()
