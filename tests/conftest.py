@@ -3,7 +3,6 @@ applied once, and every test inside a transaction that is rolled back."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import tempfile
@@ -13,11 +12,10 @@ from typing import Any
 
 import httpx
 import pytest
-from live import Live, fresh_database, live_database, serve
+from live import Live, fresh_database, live_database, migrated, serve
 
 from app.db import Db
 from app.main import create_app
-from app.schema import upgrade
 from app.services import accounts
 from app.settings import Settings
 
@@ -38,16 +36,7 @@ def database_url() -> Iterator[str]:
         tmp = Path(tempfile.mkdtemp(prefix="lightninja-pg-"))
         url, server = start(tmp / "pg", database=name, cleanup="stop")
 
-    async def migrate() -> None:
-        db = Db(url, min_size=1, max_size=1)
-        await db.connect()
-        try:
-            await upgrade(db)
-        finally:
-            await db.disconnect()
-
-    asyncio.run(migrate())
-    yield url
+    yield migrated(url)
     if server is not None:
         server.cleanup()
     if tmp is not None:

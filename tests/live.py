@@ -58,9 +58,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def live_database(admin_url: str) -> str:
-    """A new database with the schema applied, committed like production."""
-    url = fresh_database(admin_url, f"lightninja_live_{uuid.uuid4().hex[:10]}")
+def migrated(url: str) -> str:
+    """`url` with the schema applied (upgraded on a loop of its own)."""
 
     async def migrate() -> None:
         db = Db(url, min_size=1, max_size=1)
@@ -72,6 +71,11 @@ def live_database(admin_url: str) -> str:
 
     in_thread(migrate)
     return url
+
+
+def live_database(admin_url: str) -> str:
+    """A new database with the schema applied, committed like production."""
+    return migrated(fresh_database(admin_url, f"lightninja_live_{uuid.uuid4().hex[:10]}"))
 
 
 class Live:

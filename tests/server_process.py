@@ -48,6 +48,9 @@ class ServerProcess:
     def __init__(self, url: str, upload_dir: Path, **env: str) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
+        # the log goes to a file: a pipe nobody reads fills up (a restart logs tracebacks) and blocks the server
+        self.log = upload_dir / f"server-{self.port}.log"
+        log = self.log.open("wb")
         environ = {**os.environ, "DATABASE_URL": url, "UPLOAD_DIR": str(upload_dir), "APP_URL": self.base, **env}
         self.proc = subprocess.Popen(
             [
@@ -66,13 +69,14 @@ class ServerProcess:
             ],
             cwd=ROOT,
             env=environ,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
+        log.close()  # the child holds its own descriptor
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {self.proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+                raise RuntimeError(f"server exited: {self.tail()}")
             try:
                 httpx.get(f"{self.base}/api/v1/ping", headers=HEADERS, timeout=1)
                 return
@@ -80,6 +84,9 @@ class ServerProcess:
                 time.sleep(0.1)
         self.stop()
         raise RuntimeError("server did not start")
+
+    def tail(self) -> str:
+        return self.log.read_text(errors="replace")[-2000:]
 
     def memory_kb(self, field: str = "VmHWM") -> int:
         """Peak (VmHWM) or current (VmRSS) resident memory of the server process, in kB."""
@@ -98,5 +105,5 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
-                raise AssertionError(f"the server did not shut down within {timeout} s") from None
+                raise AssertionError(f"the server did not shut down within {timeout} s: {self.tail()}") from None
         return time.monotonic() - started
