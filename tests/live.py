@@ -73,6 +73,22 @@ def migrated(url: str) -> str:
     return url
 
 
+def new_account(url: str, email: str = "") -> dict[str, str]:
+    """A company with its owner and a token on `url`; -> create_account's answer (company_id, token, ...)."""
+
+    async def work() -> dict[str, str]:
+        db = Db(url, min_size=1, max_size=1)
+        await db.connect()
+        try:
+            return await accounts.create_account(
+                db, email or f"race-{uuid.uuid4().hex[:12]}@example.com", "secret-password", "Race Inc"
+            )
+        finally:
+            await db.disconnect()
+
+    return in_thread(work)  # type: ignore[no-any-return]
+
+
 def live_database(admin_url: str) -> str:
     """A new database with the schema applied, committed like production."""
     return migrated(fresh_database(admin_url, f"lightninja_live_{uuid.uuid4().hex[:10]}"))
@@ -85,17 +101,7 @@ class Live:
         self.app = app
 
     def company(self, email: str = "") -> dict[str, str]:
-        async def work() -> dict[str, str]:
-            db = Db(self.url, min_size=1, max_size=1)
-            await db.connect()
-            try:
-                return await accounts.create_account(
-                    db, email or f"race-{uuid.uuid4().hex[:12]}@example.com", "secret-password", "Race Inc"
-                )
-            finally:
-                await db.disconnect()
-
-        return in_thread(work)  # type: ignore[no-any-return]
+        return new_account(self.url, email)
 
 
 @contextmanager

@@ -8,35 +8,18 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import httpx
 from conftest import HEADERS
-from live import free_port, in_thread, live_database
-
-from app.db import Db
-from app.schema import upgrade
-from app.services import accounts
+from live import free_port, live_database, migrated, new_account
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def prepared_database(url: str) -> dict[str, str]:
-    """Migrate `url` and create one account on it; -> create_account's answer (company_id, token, ...)."""
-
-    async def work() -> dict[str, str]:
-        db = Db(url, min_size=1, max_size=1)
-        await db.connect()
-        try:
-            await upgrade(db)
-            return await accounts.create_account(
-                db, f"fault-{uuid.uuid4().hex[:10]}@example.com", "secret-password", "Fault Inc"
-            )
-        finally:
-            await db.disconnect()
-
-    return in_thread(work)  # type: ignore[no-any-return]
+    """Migrate `url` and create one account on it."""
+    return new_account(migrated(url))
 
 
 def new_database(admin_url: str) -> tuple[str, dict[str, str]]:

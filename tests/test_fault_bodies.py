@@ -13,7 +13,8 @@ from typing import Any
 
 import httpx
 import pytest
-from server_process import ServerProcess, in_thread, new_database
+from live import in_thread
+from server_process import ServerProcess, new_database
 from test_documents import PDF
 from test_fault_connections import LOCK_WAITERS_SQL, _company_id, api, connect
 
@@ -148,7 +149,10 @@ def test_an_oversized_chunked_body_is_refused_as_it_streams(served: Any) -> None
     answers = in_thread(scenario)
     grown = server.memory_kb("VmHWM") - before
     assert grown < 16 * 1024, f"the worker grew by {grown} kB"
-    assert [a.status_code for a in answers if a is not None] == [413] * sum(a is not None for a in answers)
+    answered = [a.status_code for a in answers if a is not None]
+    # a client still sending when the server answers may see the socket close instead of the answer;
+    # at least one of the four must have read its 413, and none anything else
+    assert answered and answered == [413] * len(answered), answers
 
     async def rows() -> int:
         conn = await connect(_url)

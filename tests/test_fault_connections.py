@@ -15,7 +15,8 @@ from urllib.parse import parse_qs, urlsplit
 import asyncpg
 import httpx
 from conftest import HEADERS
-from server_process import ServerProcess, in_thread, new_database, prepared_database
+from live import in_thread
+from server_process import ServerProcess, new_database, prepared_database
 
 from app.db import split_socket_host
 
