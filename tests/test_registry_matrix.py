@@ -9,6 +9,8 @@ B's data must be byte-identical afterwards."""
 from __future__ import annotations
 
 import asyncio
+import itertools
+import re
 import struct
 import zlib
 from collections.abc import Awaitable, Callable
@@ -28,6 +30,8 @@ from app.services import service_for
 # ---- minimal rows -----------------------------------------------------------------------------------
 
 CLIENT = "<a client of the same company>"  # placeholder in a body, replaced by that company's client id
+FRESH = "<a name no row has yet>"  # placeholder for a field unique in its company: a new value every time
+_fresh = itertools.count(1)
 
 
 def png() -> bytes:
@@ -67,10 +71,11 @@ class Company:
         return self.rows[name]
 
     async def body(self, name: str) -> dict[str, Any]:
-        """MINIMAL[name] with CLIENT replaced by this company's client."""
+        """MINIMAL[name] with CLIENT replaced by this company's client and FRESH by a name not used yet."""
         spec = minimal(REGISTRY[name])
         assert isinstance(spec, dict), f"{name} has no REST create body"
-        return {k: (await self.client() if v == CLIENT else v) for k, v in spec.items()}
+        body = {k: (await self.client() if v == CLIENT else v) for k, v in spec.items()}
+        return {k: (f"{self.tag} {next(_fresh)}" if v == FRESH else v) for k, v in body.items()}
 
 
 Maker = Callable[[Company], Awaitable[int]]
@@ -126,6 +131,9 @@ async def _owner(c: Company) -> int:
 MINIMAL: dict[str, dict[str, Any] | Maker] = {
     "client": {"name": "Minimal client"},
     "group_setting": {"name": "Minimal group"},
+    "vendor": {"name": "Minimal vendor"},
+    "expense_category": {"name": FRESH},
+    "expense": {"amount": 10, "client_id": CLIENT},
     "product": {"product_key": "MIN-1"},
     "tax_rate": {"name": "Minimal tax", "rate": 10},
     "payment_term": {"num_days": 14},
@@ -831,9 +839,9 @@ async def test_p1_every_read_only_field_is_ignored_on_create(entity: Entity, a: 
         body[f.name] = b.tenant.user_id if f.kind in ("id", "ref") else JUNK[f.kind]
         if not f.expr:
             columns.append(f.col)
-    minimal_body = await a.body(entity.name)
     made = []
-    for sent in (minimal_body, minimal_body, {**minimal_body, **body}):
+    bodies = [await a.body(entity.name) for _ in range(3)]  # FRESH fields differ: they count as per row
+    for sent in (bodies[0], bodies[1], {**bodies[2], **body}):
         r = await a.http.post(f"/api/v1/{entity.path}", json=sent)
         assert r.status_code == 200, r.text
         made.append(
@@ -879,14 +887,16 @@ async def clone(db: Db, entity: Entity, company_id: int, row_id: int, n: int, ba
         "WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
         entity.table,
     )
-    unique = {
-        r["attname"]
-        for r in await db.fetch(
-            "SELECT a.attname FROM pg_index i "
-            "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
-            "WHERE i.indrelid = $1::regclass AND i.indisunique AND NOT i.indisprimary",
-            entity.table,
-        )
+    indexes = await db.fetch(
+        "SELECT ARRAY(SELECT a.attname FROM pg_attribute a WHERE a.attrelid = i.indrelid "
+        "AND a.attnum = ANY(i.indkey))::text[] AS plain, pg_get_expr(i.indexprs, i.indrelid) AS expression "
+        "FROM pg_index i WHERE i.indrelid = $1::regclass AND i.indisunique AND NOT i.indisprimary",
+        entity.table,
+    )
+    # a column is unique when an index holds it plainly or inside an expression, e.g. lower(name)
+    expressions = " ".join(r["expression"] or "" for r in indexes)
+    unique = {name for r in indexes for name in r["plain"]} | {
+        c["column_name"] for c in cols if re.search(rf"\b{c['column_name']}\b", expressions)
     }
     names, values = [], []
     for col in cols:

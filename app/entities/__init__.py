@@ -1,18 +1,27 @@
 """REGISTRY: every entity the generic CRUD, the REST routes and the GraphQL types are built from.
 
-Modules mirror the service domains: crm, billing (+ recurring), payments, files, accounts, catalog (products,
-tax rates, payment terms), setup (designs, tags, gateways, bank integrations), system (activities, the
-ledger, system logs).
+Modules mirror the service domains: crm, vendors, expenses, billing (+ recurring), payments, files, accounts,
+catalog (products, tax rates, payment terms), setup (designs, tags, gateways, bank integrations), system
+(activities, the ledger, system logs).
 """
 
 from __future__ import annotations
 
 from types import MappingProxyType
 
-from . import accounts, billing, catalog, crm, files, payments, recurring, setup, system
+from . import accounts, billing, catalog, crm, expenses, files, payments, recurring, setup, system, vendors
 from .spec import Entity
 
-_BEFORE_DOCUMENT: tuple[Entity, ...] = (crm.client, crm.client_contact, crm.client_gateway_token, crm.group_setting)
+_BEFORE_DOCUMENT: tuple[Entity, ...] = (
+    crm.client,
+    crm.client_contact,
+    crm.client_gateway_token,
+    crm.group_setting,
+    vendors.vendor,
+    vendors.vendor_contact,
+    expenses.expense_category,
+    expenses.expense,
+)
 _AFTER_DOCUMENT: tuple[Entity, ...] = (
     system.activity,
     system.company_ledger,

@@ -35,6 +35,7 @@ from .billing.quotes import QuoteService
 from .billing.recurring import RecurringInvoiceService
 from .crm.clients import ClientService
 from .entity import EntityService
+from .expenses.categories import ExpenseCategoryService
 from .payments.service import PaymentService
 
 SERVICES: dict[str, type[EntityService]] = {
@@ -44,6 +45,7 @@ SERVICES: dict[str, type[EntityService]] = {
     "credit": CreditService,
     "payment": PaymentService,
     "recurring_invoice": RecurringInvoiceService,
+    "expense_category": ExpenseCategoryService,
 }
 
 

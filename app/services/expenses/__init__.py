@@ -1,0 +1,1 @@
+"""Expenses: expense categories, expenses and recurring expenses."""
