@@ -1,5 +1,5 @@
-"""`GET /api/v1/{invoices|quotes|credits}/{id}/{action}` (upstream performAction): the item envelope of the
-affected row (for convert/clone: the new invoice or quote), `{"message":"email sent"}` for email, 400 for an
+"""`GET /api/v1/{entity}/{id}/{action}` (upstream performAction), for the entities whose service performs
+actions: the item envelope of the affected row (for convert/clone: the new invoice or quote), `{"message":"email sent"}` for email, 400 for an
 action that does not exist. Bulk variants go through the generic `POST /{entity}/bulk` into the same
 services; the flags of create/update (`?mark_sent=true`, ...) are read by the generic handlers."""
 
@@ -13,7 +13,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from app.auth import Principal
-from app.services import REGISTRY, Entity, service_for
+from app.services import SERVICES, Entity, EntityService, service_for
 
 from .endpoints import principal, service
 from .params import path_id
@@ -22,7 +22,7 @@ from .responses import JSON, item
 
 @runtime_checkable
 class Performs(Protocol):
-    """The services of the documents that take single actions (invoices, quotes, credits)."""
+    """The services that take single actions (invoices, quotes, credits, ...)."""
 
     async def perform(self, who: Principal, entity_id: int, action: str, /) -> tuple[Entity, int] | str: ...
 
@@ -47,4 +47,6 @@ def action_route(entity: Entity) -> Route:
     return Route(f"/api/v1/{entity.path}/{{id}}/{{action}}", perform, methods=["GET"])
 
 
-ROUTES = [action_route(REGISTRY[name]) for name in ("invoice", "quote", "credit")]
+def takes_actions(entity: Entity) -> bool:
+    """Whether the entity's service performs single actions (its `GET /{entity}/{id}/{action}` route exists)."""
+    return issubclass(SERVICES.get(entity.name, EntityService), Performs)

@@ -1,4 +1,4 @@
-"""Generic REST handlers, built per registry entity by closures: index, blank, store, show, update,
+"""Generic REST handlers, built per registry entity by closures: index, blank, store, show, edit, update,
 destroy, bulk and upload. Entity-specific routes live in their own modules. Every handler is one service
 call whose answer comes back shaped; this module only reads the request and writes the envelope."""
 
@@ -99,6 +99,15 @@ def build(entity: Entity) -> list[Route]:
         row = await _attach(request, svc, path_id(request, what), body, files, include)
         return item(svc.item(row, include).data)
 
+    async def edit(request: Request) -> Response:
+        """Upstream's edit form read: the row as `show` gives it, to a caller who may edit it."""
+        include = request.query_params.get("include", "")
+        svc = service(request, entity)
+        who = principal(request)
+        row = await svc.get(who, path_id(request, what), include)  # missing or foreign: 404 first
+        svc._require(who, "edit")
+        return item(svc.item(row, include).data)
+
     async def destroy(request: Request) -> Response:
         include = request.query_params.get("include", "")
         svc = service(request, entity)
@@ -130,6 +139,7 @@ def build(entity: Entity) -> list[Route]:
     routes.append(Route(f"{base}/{{id}}", show, methods=["GET"]))
     if entity.writable:
         routes += [
+            Route(f"{base}/{{id}}/edit", edit, methods=["GET"]),
             Route(f"{base}/{{id}}", update, methods=["PUT", "PATCH", "POST"]),
             Route(f"{base}/{{id}}", destroy, methods=["DELETE"]),
         ]

@@ -13,10 +13,11 @@ from .routing import grouped
 def routes() -> list[BaseRoute]:
     # documents.ROUTES precede the generic /documents/{id} routes (literal download and bulk paths).
     out: list[BaseRoute] = [*session.ROUTES, *company_users.ROUTES, *documents.ROUTES]
-    out += doc_actions.ROUTES  # invoice/quote/credit actions, before the generic entity routes
     out += payments.ROUTES  # payment refunds
     out += dashboard.ROUTES  # search and charts
     for entity in REGISTRY.values():
         if entity.routes:
-            out += endpoints.build(entity)
+            out += endpoints.build(entity)  # `/{id}/edit` among them, before the actions' `/{id}/{action}`
+            if doc_actions.takes_actions(entity):
+                out.append(doc_actions.action_route(entity))
     return grouped(out)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
+from clock import company_today
 from test_invoices import make_client, make_invoice, web_line
 
 from app import reference
@@ -87,14 +88,14 @@ async def test_charts_without_data_have_every_part(api):
     assert totals["1"]["expenses"]["amount"] == 0
     summary = (await api.post(SUMMARY, json={"date_range": "this_month"})).json()
     assert summary["1"] == {part: [] for part in PARTS}
-    assert summary["start_date"] <= date.today().isoformat() <= summary["end_date"]
+    assert summary["start_date"] <= company_today().isoformat() <= summary["end_date"]
 
 
 async def test_charts_from_real_invoices_per_currency(api, api_b, db):
     usd = await make_client(api, "DollarCo")
     other_id = next(c for c in reference.CURRENCIES if c != "1")
     foreign = await make_client(api, "ForeignCo", settings={"currency_id": other_id})
-    today = date.today()
+    today = company_today()
     a = await make_invoice(api, usd["id"], line_items=[web_line()], date=today.isoformat())  # 50
     b = await make_invoice(api, usd["id"], line_items=[web_line(cost=10)], date=today.isoformat())  # 20
     await make_invoice(api, usd["id"], line_items=[web_line(cost=100)], date=today.isoformat())  # draft 200
@@ -134,9 +135,10 @@ async def test_charts_count_payments(api, db):
     company = await db.fetchval("SELECT company_id FROM clients WHERE id = $1", ids.decode(client["id"]))
     await db.execute(
         "INSERT INTO payments (company_id, client_id, amount, refunded, date, status_id) "
-        "VALUES ($1, $2, 30, 5, CURRENT_DATE, 4)",
+        "VALUES ($1, $2, 30, 5, $3, 4)",
         company,
         ids.decode(client["id"]),
+        company_today(),
     )
     totals = (await api.post(TOTALS, json={"date_range": "last7_days"})).json()
     assert totals["1"]["revenue"]["paid_to_date"] == 25

@@ -3,10 +3,11 @@ filters and sorts, tenant isolation and hostile input."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from clock import company_today
 
 from app import ids
 
@@ -101,7 +102,7 @@ async def test_create_with_the_web_app_body(api, db):
     assert inv["client_id"] == client["id"] and inv["number"] == "0001"
     assert inv["amount"] == 50 and inv["balance"] == 0 and inv["paid_to_date"] == 0 and inv["total_taxes"] == 0
     assert inv["status_id"] == "1" and inv["entity_type"] == "invoice"
-    assert inv["date"] == date.today().isoformat() and inv["due_date"] == ""
+    assert inv["date"] == company_today().isoformat() and inv["due_date"] == ""
     assert inv["has_tasks"] is False and inv["has_expenses"] is False
     assert inv["tax_info"] == {} and inv["e_invoice"] == {}
     for key in ("project_id", "vendor_id", "design_id", "recurring_id", "subscription_id", "assigned_user_id"):
@@ -589,7 +590,7 @@ async def listed(api: Any, query: str) -> list[str]:
 
 
 async def test_filters(api, db):
-    today = date.today()
+    today = company_today()
     acme, zeta = await make_client(api, "Acme"), await make_client(api, "Zeta")
     draft = await make_invoice(api, acme["id"], line_items=[{"quantity": 1, "cost": 10}], po_number="PO-77")
     sent = await make_invoice(

@@ -3,9 +3,10 @@ the invoice's), the lifecycle (mark_sent, approve, convert, clones, email), filt
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
+from clock import company_today
 from test_invoices import UPSTREAM_KEYS, count, make_client
 
 from app import ids
@@ -57,7 +58,7 @@ async def test_create_shape_and_totals(api, db):
         assert value is not None, key
     assert (q["amount"], q["total_taxes"], q["balance"], q["status_id"]) == (55, 5, 0, "1")
     assert q["entity_type"] == "quote" and q["number"] == "0001" and q["invoice_id"] == ""
-    assert q["has_tasks"] is False and q["tax_info"] == {} and q["date"] == date.today().isoformat()
+    assert q["has_tasks"] is False and q["tax_info"] == {} and q["date"] == company_today().isoformat()
     inv = q["invitations"]
     assert len(inv) == 1 and inv[0]["link"] == f"http://testserver/client/quote/{inv[0]['key']}"
     assert [
@@ -118,7 +119,7 @@ async def test_mark_sent_valid_until_and_expiry(api, db):
         "message": "Unable to approve this quote as it has expired.",
         "errors": {},
     }
-    future = (date.today() + timedelta(days=5)).isoformat()
+    future = (company_today() + timedelta(days=5)).isoformat()
     fresh = await make_quote(api, client["id"], due_date=future)
     assert (await act(api, fresh, "mark_sent"))["data"]["due_date"] == future
     assert (await act(api, fresh, "mark_sent"))["data"]["status_id"] == "2"  # a second call changes nothing
@@ -194,7 +195,7 @@ async def test_convert_copies_the_quote_into_a_draft_invoice(api, db):
         "cv",
     )
     assert inv["terms"] == "Invoice terms" and inv["footer"] == "IF" and inv["due_date"] == ""
-    assert inv["date"] == date.today().isoformat() and inv["number"] == "0001"
+    assert inv["date"] == company_today().isoformat() and inv["number"] == "0001"
     assert [i["client_contact_id"] for i in inv["invitations"]] == [client["contacts"][1]["id"]]
     assert inv["invitations"][0]["key"] != q["invitations"][0]["key"]
     quote = (await api.get(f"{BASE}/{q['id']}")).json()["data"]
@@ -263,7 +264,7 @@ async def test_email_and_unknown_action(api, db):
     assert await act(api, q, "email") == {"message": "email sent"}
     shown = (await api.get(f"{BASE}/{q['id']}")).json()["data"]
     assert shown["status_id"] == "2" and shown["invitations"][0]["sent_date"] != ""
-    assert shown["last_sent_date"] == date.today().isoformat()
+    assert shown["last_sent_date"] == company_today().isoformat()
     assert (
         await db.fetchval(
             "SELECT count(*) FROM activities WHERE quote_id = $1 AND activity_type_id = 20 AND contact_id IS NOT NULL",
@@ -307,7 +308,7 @@ async def listed(api: Any, query: str) -> list[str]:
 
 async def test_filters_and_sorts(api, db):
     await set_company(api, db, auto_convert_quote=False)
-    today = date.today()
+    today = company_today()
     acme, zeta = await make_client(api, "Acme"), await make_client(api, "Zeta")
     draft = await make_quote(api, acme["id"], line_items=[{"quantity": 1, "cost": 10}], po_number="PO-77")
     sent = await make_quote(

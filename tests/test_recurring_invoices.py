@@ -4,9 +4,10 @@ tenant isolation."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
+from clock import company_today
 from test_invoices import make_client, web_line
 
 BASE = "/api/v1/recurring_invoices"
@@ -110,7 +111,7 @@ async def test_create_computes_like_an_invoice(api, db):
     assert ri["amount"] == 55 and ri["balance"] == 55 and ri["total_taxes"] == 5 and ri["paid_to_date"] == 0
     assert ri["status_id"] == "1" and ri["frequency_id"] == "5" and ri["remaining_cycles"] == -1
     assert ri["number"] == "0001" and ri["entity_type"] == "recurringInvoice"
-    today = date.today().isoformat()
+    today = company_today().isoformat()
     assert ri["next_send_date"] == today and ri["next_send_date_client"] == today
     assert ri["next_send_datetime"].startswith(today) or ri["next_send_datetime"]
     assert ri["auto_bill"] == "off" and ri["auto_bill_enabled"] is False and ri["due_date_days"] == "terms"
@@ -128,7 +129,7 @@ async def test_validation(api):
     assert r.status_code == 422 and "frequency_id" in r.json()["errors"]
     r = await api.post(BASE, json={"client_id": client["id"], "frequency_id": "13"})
     assert r.status_code == 422 and "frequency_id" in r.json()["errors"]
-    yesterday = (date.today() - timedelta(days=2)).isoformat()
+    yesterday = (company_today() - timedelta(days=2)).isoformat()
     r = await api.post(BASE, json={"client_id": client["id"], "frequency_id": 5, "next_send_date": yesterday})
     assert r.status_code == 422 and "next_send_date" in r.json()["errors"]
     for field, value in (("remaining_cycles", -2), ("auto_bill", "sometimes"), ("due_date_days", "32")):
@@ -140,7 +141,7 @@ async def test_validation(api):
 
 async def test_schedule_fields_round_trip(api):
     client = await make_client(api)
-    later = (date.today() + timedelta(days=10)).isoformat()
+    later = (company_today() + timedelta(days=10)).isoformat()
     ri = await make(
         api,
         client["id"],
@@ -184,7 +185,7 @@ async def test_start_and_stop(api):
 async def test_dashboard_list_filters_and_sorts(api):
     client = await make_client(api)
     other = await make_client(api, "Beta")
-    soon, later = (date.today() + timedelta(days=3)).isoformat(), (date.today() + timedelta(days=30)).isoformat()
+    soon, later = (company_today() + timedelta(days=3)).isoformat(), (company_today() + timedelta(days=30)).isoformat()
     a = await make(api, client["id"], next_send_date=later, po_number="PO-A")
     b = await make(api, client["id"], next_send_date=soon)
     c = await make(api, other["id"])

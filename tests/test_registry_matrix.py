@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from members import add_member
 from starlette.routing import Match
 from strawberry.utils.str_converters import to_camel_case
 
@@ -953,3 +954,23 @@ async def test_r3_statement_count_is_constant_as_the_page_grows(entity: Entity, 
     assert sizes[0] >= 5 and sizes[1] >= 50 and sizes[1] > sizes[0], sizes
     for kind, (small, large) in counts.items():
         assert small == large, (kind, counts)
+
+
+@pytest.mark.parametrize("entity", WRITABLE, ids=str)
+async def test_edit_answers_the_row_as_show_does_to_a_caller_who_may_edit(
+    entity: Entity, a: Company, b: Company, db: Db
+) -> None:
+    """`GET /{entity}/{id}/edit` (upstream's edit form read): the show envelope; a member who may only view
+    the row is refused; another company's id answers like a missing one."""
+    own = await a.hid(entity.name)
+    shown = await a.http.get(f"/api/v1/{entity.path}/{own}")
+    edit = await a.http.get(f"/api/v1/{entity.path}/{own}/edit")
+    assert edit.status_code == 200 and edit.json() == shown.json(), edit.text
+    foreign = await a.http.get(f"/api/v1/{entity.path}/{await b.hid(entity.name)}/edit")
+    missing = await a.http.get(f"/api/v1/{entity.path}/{MISSING}/edit")
+    assert foreign.status_code == missing.status_code == 404 and foreign.json() == missing.json()
+    _, token = await add_member(db, a.tenant.company_id, f"viewer-{entity.name}@example.com", f"view_{entity.name}")
+    viewer = {"X-API-TOKEN": token}
+    assert (await a.http.get(f"/api/v1/{entity.path}/{own}", headers=viewer)).status_code == 200
+    refused = await a.http.get(f"/api/v1/{entity.path}/{own}/edit", headers=viewer)
+    assert refused.status_code == 403 and refused.json() == {"message": "This action is unauthorized.", "errors": {}}

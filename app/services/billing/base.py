@@ -320,6 +320,16 @@ class BillingService(EntityService):
             doc_id,
         )
 
+    async def stamp_emailed(self, who: Principal, row: Mapping[str, Any]) -> None:
+        """An e-mail action: every live invitation sent now, last_sent_date = today where the company is."""
+        await self.stamp_invitations(who, row["id"], always=True)
+        await self.db.execute(
+            f"UPDATE {self.table} SET last_sent_date = $3, updated_at = now() WHERE company_id = $1 AND id = $2",
+            who.company_id,
+            row["id"],
+            context.today(await self.setting(who, row["client_id"], "timezone_id", "1")),
+        )
+
     async def invited_contacts(self, who: Principal, doc_id: int) -> list[int]:
         return [
             r["client_contact_id"]

@@ -98,13 +98,7 @@ class CreditService(BillingService):
             row = await self.lock(who, credit_id)
             await self.mark_sent(who, row)
             if action in ("email", "send_email") and not row["is_deleted"]:
-                await self.stamp_invitations(who, credit_id, always=True)
-                await self.db.execute(
-                    "UPDATE credits SET last_sent_date = CURRENT_DATE, updated_at = now() "
-                    "WHERE company_id = $1 AND id = $2",
-                    who.company_id,
-                    credit_id,
-                )
+                await self.stamp_emailed(who, row)
 
     async def mark_sent(self, who: Principal, row: Mapping[str, Any]) -> None:
         """Draft only: invitations stamped, status 2, balance = amount, number, client credit_balance += amount.

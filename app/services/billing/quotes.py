@@ -195,12 +195,6 @@ class QuoteService(BillingService):
         if row["is_deleted"]:
             return
         await self.mark_sent(who, row)
-        await self.stamp_invitations(who, row["id"], always=True)
-        await self.db.execute(
-            f"UPDATE {self.table} SET last_sent_date = CURRENT_DATE, updated_at = now() "
-            "WHERE company_id = $1 AND id = $2",
-            who.company_id,
-            row["id"],
-        )
+        await self.stamp_emailed(who, row)
         for contact in await self.invited_contacts(who, row["id"]):
             await self.log(who, EMAIL_QUOTE, row["id"], contact_id=contact)
