@@ -1,7 +1,7 @@
 """`GET /api/v1/{entity}/{id}/{action}` (upstream performAction), for the entities whose service performs
-actions: the item envelope of the affected row (for convert/clone: the new invoice or quote), `{"message":"email sent"}` for email, 400 for an
-action that does not exist. Bulk variants go through the generic `POST /{entity}/bulk` into the same
-services; the flags of create/update (`?mark_sent=true`, ...) are read by the generic handlers."""
+actions: the item envelope of the affected row (for convert/clone: the new invoice or quote), a message for
+email, 400 for an action that does not exist. Bulk variants go through the generic `POST /{entity}/bulk` into
+the same services; the flags of create/update (`?mark_sent=true`, ...) are read by the generic handlers."""
 
 from __future__ import annotations
 
