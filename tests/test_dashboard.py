@@ -134,8 +134,7 @@ async def test_charts_count_payments(api, db):
 
     company = await db.fetchval("SELECT company_id FROM clients WHERE id = $1", ids.decode(client["id"]))
     await db.execute(
-        "INSERT INTO payments (company_id, client_id, amount, refunded, date, status_id) "
-        "VALUES ($1, $2, 30, 5, $3, 4)",
+        "INSERT INTO payments (company_id, client_id, amount, refunded, date, status_id) VALUES ($1, $2, 30, 5, $3, 4)",
         company,
         ids.decode(client["id"]),
         company_today(),
