@@ -33,12 +33,54 @@ class Principal:
     is_owner: bool
     permissions: frozenset[str]
 
+    @property
+    def is_superuser(self) -> bool:
+        """Upstream's isSuperUser: the admin gates of users, tokens and companies open to either flag."""
+        return self.is_admin or self.is_owner
+
     def can(self, action: str, entity: str) -> bool:
-        """Upstream's rule: admins and owners may do everything; others need `<action>_<entity>` or
-        `<action>_all`."""
+        """Upstream's User::hasPermission, matched on whole comma-separated names (never substrings):
+        admins and owners may do everything; others need `<action>_<entity>` or `<action>_all`, and
+        `edit_<entity>` or `edit_all` also grant the view. A few entities keep upstream's own policies:
+        some are created by admins only, some with `create_all` only, some are visible to every member."""
         if self.is_admin or self.is_owner:
             return True
-        return f"{action}_{entity}" in self.permissions or f"{action}_all" in self.permissions
+        if action == "view" and entity in VISIBLE_TO_MEMBERS:
+            return True
+        if action == "create" and entity in ADMIN_CREATES:
+            return False
+        granted = self.permissions
+        if action == "create" and entity in CREATE_ALL_ONLY:
+            return "create_all" in granted
+        if f"{action}_{entity}" in granted or f"{action}_all" in granted:
+            return True
+        return action == "view" and (f"edit_{entity}" in granted or "edit_all" in granted)
+
+
+# Upstream's policies that differ from the plain `<action>_<entity>` rule (app/Policies/*).
+ADMIN_CREATES = frozenset(
+    {
+        "bank_integration",
+        "bank_transaction_rule",
+        "company_gateway",
+        "group_setting",
+        "task_scheduler",
+        "tax_rate",
+        "webhook",
+        "company_token",
+        "user",
+        "client_gateway_token",
+    }
+)
+CREATE_ALL_ONLY = frozenset({"design", "document", "payment_term", "task_status"})
+# Lists upstream never narrows (designs, group settings, payment terms, task statuses): every member needs them.
+VISIBLE_TO_MEMBERS = frozenset({"design", "group_setting", "payment_term", "task_status"})
+
+
+def parse_permissions(stored: str) -> frozenset[str]:
+    """The stored comma list (the web app's form; a JSON-array string is read the same way)."""
+    cleaned = stored.strip().lstrip("[").rstrip("]")
+    return frozenset(p.strip().strip('"').strip().lower() for p in cleaned.split(",") if p.strip().strip('"').strip())
 
 
 def digest(token: str) -> bytes:
@@ -156,7 +198,7 @@ async def authenticate(db: Db, token: str, cache: TokenCache) -> Principal:
         token_id=row["token_id"],
         is_admin=row["is_admin"],
         is_owner=row["is_owner"],
-        permissions=frozenset(p.strip() for p in row["permissions"].split(",") if p.strip()),
+        permissions=parse_permissions(row["permissions"]),
     )
     cache.put(key, principal, epoch)
     return principal

@@ -105,7 +105,7 @@ def build(entity: Entity) -> list[Route]:
         svc = service(request, entity)
         who = principal(request)
         row = await svc.get(who, path_id(request, what), include)  # missing or foreign: 404 first
-        svc._require(who, "edit")
+        svc.require_edit(who, row)
         return item(svc.item(row, include).data)
 
     async def destroy(request: Request) -> Response:
@@ -156,8 +156,8 @@ async def _attach(
     request: Request, svc: EntityService, entity_id: int, body: dict[str, Any], files: list[Any], include: str
 ) -> dict[str, Any]:
     who = principal(request)
-    await svc.get(who, entity_id)  # 404 before touching any file
-    svc._require(who, "edit")  # the same permission as an update
+    row = await svc.get(who, entity_id)  # 404 before touching any file
+    svc.require_edit(who, row)  # the same permission as an update
     await documents.attach(svc.db, who, svc.entity, entity_id, files, body.get("is_public"))
     return await svc.get(who, entity_id, include)
 

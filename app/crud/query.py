@@ -80,9 +80,14 @@ def render(entity: Entity, q: ListQuery, company_id: int, own_user: int | None =
     """-> (where, order, binds). `own_user` limits rows to those the user created or is assigned."""
     b = Binder()
     conditions = [b.add(entity.scope.format(t="t0"), (company_id,))]
-    if own_user is not None and entity.field("user_id") is not None:
+    if own_user is not None and entity.field(entity.owned_by) is not None:
         assigned = " OR t0.assigned_user_id = ?" if entity.field("assigned_user_id") else ""
-        conditions.append(b.add(f"(t0.user_id = ?{assigned})", (own_user,) * (2 if assigned else 1)))
+        owner = entity.field(entity.owned_by)
+        assert owner is not None
+        column = f"t0.{owner.col}"
+        conditions.append(b.add(f"({column} = ?{assigned})", (own_user,) * (2 if assigned else 1)))
+    elif own_user is not None:
+        conditions.append("false")  # nothing is anyone's own: without the view right, nothing is listed
     narrowing: list[str] = []
     statuses = q.params.get("status", "")
     if entity.soft_delete and statuses:

@@ -41,6 +41,20 @@ class CrudService:
     def _own_only(self, who: Principal) -> int | None:
         return None if who.can("view", self.entity.name) else who.user_id
 
+    def owns(self, who: Principal, row: Mapping[str, Any]) -> bool:
+        """Upstream's EntityPolicy: a member may view and edit what it created or is assigned to."""
+        owner = self.entity.field(self.entity.owned_by)
+        if owner is None:
+            return False
+        return who.user_id in (row.get(owner.name), row.get("assigned_user_id"))
+
+    def require_edit(self, who: Principal, row: Mapping[str, Any]) -> None:
+        """Edit (update, delete, upload, actions) of one row: the edit right, or the row is the caller's own."""
+        if not self.entity.writable:
+            raise Forbidden("This action is unauthorized.")
+        if not (who.can("edit", self.entity.name) or self.owns(who, row)):
+            raise Forbidden("This action is unauthorized.")
+
     def includes(self, include: str, defaults: bool = True) -> sql.Includes:
         return sql.parse_includes(self.entity, include, 0, defaults)
 
@@ -81,8 +95,7 @@ class CrudService:
         row = await self.db.fetchrow(sql.select_one(self.entity, tree), who.company_id, entity_id)
         if row is None:
             return None
-        own = self._own_only(who)
-        if own is not None and own not in (row.get("user_id"), row.get("assigned_user_id")):
+        if self._own_only(who) is not None and not self.owns(who, row):
             return None
         return dict(row)
 
@@ -167,7 +180,7 @@ class CrudService:
 
     async def update(self, who: Principal, entity_id: int, data: Mapping[str, Any], include: str = "") -> Row:
         current = await self.get(who, entity_id)
-        self._require(who, "edit")
+        self.require_edit(who, current)
         if current.get("is_deleted"):
             raise_deleted()
         values = clean(self.entity, data, creating=False)
@@ -221,7 +234,7 @@ class CrudService:
     async def bulk(self, who: Principal, action: str, entity_ids: Sequence[int], data: Mapping[str, Any]) -> None:
         if action not in self.entity.bulk_actions:
             raise invalid("action", "The selected action is invalid.")
-        self._require(who, "edit")
+        await self.require_edit_all(who, entity_ids)
         table = self.entity.table
         sets = {
             "archive": "deleted_at = now()",
@@ -245,6 +258,26 @@ class CrudService:
                     await self.record(who, action, row["id"])
             else:
                 await self.bulk_other(who, action, entity_ids, data)
+
+    async def require_edit_all(self, who: Principal, entity_ids: Sequence[int]) -> None:
+        """A bulk action edits every row it names: all of them must be editable, or nothing happens."""
+        if not self.entity.writable:
+            raise Forbidden("This action is unauthorized.")
+        if who.can("edit", self.entity.name):
+            return
+        owner = self.entity.field(self.entity.owned_by)
+        if owner is None:
+            raise Forbidden("This action is unauthorized.")
+        assigned = " OR assigned_user_id = $3" if self.entity.field("assigned_user_id") else ""
+        owned = await self.db.fetchval(
+            f"SELECT count(*) FROM {self.entity.table} WHERE company_id = $1 AND id = ANY($2::bigint[]) "
+            f"AND ({owner.col} = $3{assigned})",
+            who.company_id,
+            list(set(entity_ids)),
+            who.user_id,
+        )
+        if owned != len(set(entity_ids)):
+            raise Forbidden("This action is unauthorized.")
 
     async def bulk_other(self, who: Principal, action: str, entity_ids: Sequence[int], data: Mapping[str, Any]) -> None:
         raise invalid("action", "The selected action is invalid.")

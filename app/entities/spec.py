@@ -146,6 +146,7 @@ class Entity:
     writable: bool = True  # store/update/destroy/bulk routes exist
     default_order: str = "{t}.id"
     shape: Callable[[dict[str, Any]], None] | None = None  # per-row hook after the generic transform
+    owned_by: str = "user_id"  # the field naming the member a row is "own" to without view/edit rights
 
     def __str__(self) -> str:
         return self.name

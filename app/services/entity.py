@@ -39,7 +39,7 @@ class ActsLikeItsBulk(EntityService):
     single_actions: ClassVar[tuple[str, ...]] = ()
 
     async def perform(self, who: Principal, entity_id: int, action: str) -> tuple[Entity, int]:
-        self._require(who, "edit")
+        self.require_edit(who, await self.get(who, entity_id))
         if action not in self.single_actions:
             raise not_available(action)
         await self.bulk(who, action, [entity_id], {})

@@ -84,7 +84,7 @@ class CreditService(BillingService):
 
     # ---- actions -----------------------------------------------------------------------------
     async def perform(self, who: Principal, credit_id: int, action: str) -> tuple[Entity, int] | str:
-        self._require(who, "edit")
+        self.require_edit(who, await self.get(who, credit_id))
         if action in ("archive", "restore", "delete"):
             await self.bulk(who, action, [credit_id], {})
             return self.entity, credit_id

@@ -93,7 +93,7 @@ class InvoiceService(BillingService):
 
     # ---- single and bulk actions -------------------------------------------------------------
     async def perform(self, who: Principal, invoice_id: int, action: str) -> tuple[Entity, int] | str:
-        self._require(who, "edit")
+        self.require_edit(who, await self.get(who, invoice_id))
         if action in ("archive", "restore", "delete"):
             await self.bulk(who, action, [invoice_id], {})
             return self.entity, invoice_id
@@ -117,7 +117,7 @@ class InvoiceService(BillingService):
             return await super().bulk(who, action, entity_ids, data)
         if action == "clone_to_quote" and "quote" not in REGISTRY:
             raise invalid("action", "The selected action is invalid.")
-        self._require(who, "edit")
+        await self.require_edit_all(who, entity_ids)
         async with self.db.transaction():
             clients = await money.owners(self.db, who.company_id, "invoices", entity_ids)
             await money.lock_clients(self.db, who.company_id, clients)

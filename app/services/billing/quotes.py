@@ -56,7 +56,7 @@ class QuoteService(BillingService):
     # ---- single and bulk actions -------------------------------------------------------------
     async def perform(self, who: Principal, quote_id: int, action: str) -> tuple[Entity, int] | str:
         """One action on one quote -> (entity, id) of the row to answer with, or a message."""
-        self._require(who, "edit")
+        self.require_edit(who, await self.get(who, quote_id))
         if action in ("archive", "restore", "delete"):
             await self.bulk(who, action, [quote_id], {})
             return self.entity, quote_id

@@ -116,7 +116,7 @@ class PaymentService(ActsLikeItsBulk):
     # ---- update: other fields, and apply unapplied money to invoices ----------------------
     async def update(self, who: Principal, entity_id: int, data: Mapping[str, Any], include: str = "") -> Row:
         current = await self.get(who, entity_id)
-        self._require(who, "edit")
+        self.require_edit(who, current)
         if current.get("is_deleted"):
             raise_deleted()
         fields = {k: v for k, v in data.items() if k not in ("amount", "client_id", "idempotency_key")}
@@ -179,7 +179,7 @@ class PaymentService(ActsLikeItsBulk):
             return await super().bulk(who, action, live, data)
         if action != "delete":
             return await super().bulk(who, action, entity_ids, data)
-        self._require(who, "edit")
+        await self.require_edit_all(who, entity_ids)
         async with self.db.transaction():
             clients = await money.owners(self.db, who.company_id, "payments", entity_ids)
             await money.lock_clients(self.db, who.company_id, clients)
