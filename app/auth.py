@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import secrets
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import bcrypt
@@ -109,6 +112,28 @@ def check_password(password: str, hashed: str) -> bool:
         return bcrypt.checkpw(password.encode("utf-8", "surrogatepass"), hashed.encode())
     except ValueError:
         return False
+
+
+# The password a request offers for a password-protected action (X-API-PASSWORD, or X-API-PASSWORD-BASE64,
+# which wins when both are sent), set by app.middleware for the request's task, read by the services that
+# confirm it (app.services.accounts.passwords). None: no header was sent.
+OFFERED_PASSWORD: ContextVar[str | None] = ContextVar("offered_password", default=None)
+
+
+def offered_password(headers: dict[bytes, bytes]) -> str | None:
+    encoded = headers.get(b"x-api-password-base64")
+    if encoded:
+        try:
+            return base64.b64decode(encoded, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return ""  # present but unreadable: a wrong password, never "none given"
+    plain = headers.get(b"x-api-password")
+    if plain is None:
+        return None
+    try:
+        return plain.decode("utf-8")
+    except UnicodeDecodeError:
+        return ""
 
 
 # A dummy hash so an unknown e-mail costs the same bcrypt work as a wrong password.

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs
 import orjson
 
 from . import APP_VERSION, MINIMUM_CLIENT_VERSION, bodies
-from .auth import TokenCache, authenticate
+from .auth import OFFERED_PASSWORD, TokenCache, authenticate, offered_password
 from .db import Db
 from .errors import AppError, Forbidden, UnsupportedMediaType
 from .settings import Settings
@@ -113,6 +113,7 @@ class HeaderContract:
             if path not in PUBLIC_PATHS:
                 token = headers.get(b"x-api-token", b"").decode("latin-1")
                 scope["principal"] = await authenticate(self.db, token, self.tokens)
+                OFFERED_PASSWORD.set(offered_password(headers))
             if scope["method"] in BODY_METHODS and _has_body(headers):
                 body = await self._receive_body(receive, headers)
                 if body is None:  # the client went away mid-body: nobody to answer

@@ -6,13 +6,13 @@ from starlette.routing import BaseRoute
 
 from app.services import REGISTRY
 
-from . import company_users, dashboard, doc_actions, documents, endpoints, payments, session
+from . import company_users, dashboard, doc_actions, documents, endpoints, payments, session, team
 from .routing import grouped
 
 
 def routes() -> list[BaseRoute]:
     # documents.ROUTES precede the generic /documents/{id} routes (literal download and bulk paths).
-    out: list[BaseRoute] = [*session.ROUTES, *company_users.ROUTES, *documents.ROUTES]
+    out: list[BaseRoute] = [*team.ROUTES, *session.ROUTES, *company_users.ROUTES, *documents.ROUTES]
     out += payments.ROUTES  # payment refunds
     out += dashboard.ROUTES  # search and charts
     for entity in REGISTRY.values():

@@ -11,7 +11,7 @@ from starlette.routing import Route
 from app import ids
 from app.errors import Invalid, Unauthorized
 from app.services import system
-from app.services.accounts import companies, sessions, throttle
+from app.services.accounts import companies, company_admin, sessions, throttle
 from app.settings import active
 
 from .endpoints import principal
@@ -71,10 +71,11 @@ async def login(request: Request) -> Response:
         await throttle.release(db, key, window)
         raise
     await throttle.release(db, key, window)
-    return _company_users(data, request)
+    return company_users_response(data)
 
 
-def _company_users(data: list[dict[str, Any]], request: Request) -> Response:
+def company_users_response(data: list[dict[str, Any]]) -> Response:
+    """Upstream's paginated list of company users (login, refresh, POST /companies)."""
     total = len(data)
     return JSON(
         {
@@ -96,7 +97,7 @@ def _company_users(data: list[dict[str, Any]], request: Request) -> Response:
 async def refresh(request: Request) -> Response:
     current_only = merged(request).get("current_company", "").lower() == "true"
     data = await sessions.refresh(request.app.state.db, principal(request), current_only)
-    return _company_users(data, request)
+    return company_users_response(data)
 
 
 async def logout(request: Request) -> Response:
@@ -122,7 +123,7 @@ async def statics(request: Request) -> Response:
 
 async def show_company(request: Request) -> Response:
     db = request.app.state.db
-    company = await companies.get(db, principal(request), ids.decode(request.path_params["id"], "Company"))
+    company = await company_admin.show(db, principal(request), ids.decode(request.path_params["id"], "Company"))
     return item(company)
 
 

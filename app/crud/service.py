@@ -95,7 +95,7 @@ class CrudService:
         row = await self.db.fetchrow(sql.select_one(self.entity, tree), who.company_id, entity_id)
         if row is None:
             return None
-        if self._own_only(who) is not None and not self.owns(who, row):
+        if self._own_only(who) is not None and not self.owns(who, dict(row)):
             return None
         return dict(row)
 

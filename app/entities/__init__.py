@@ -27,6 +27,7 @@ _AFTER_DOCUMENT: tuple[Entity, ...] = (
     system.company_ledger,
     system.system_log,
     accounts.user,
+    accounts.company_token,
     catalog.product,
     catalog.tax_rate,
     catalog.payment_term,

@@ -1,9 +1,18 @@
-"""Users (upstream UserTransformer): global rows, scoped to a company through its memberships."""
+"""Users (upstream UserTransformer): global rows, scoped to a company through its memberships; the
+company's API tokens (upstream CompanyTokenHashedTransformer: the token masked)."""
 
 from __future__ import annotations
 
+from .. import ids
 from . import filters as f
-from .spec import Entity, Field, boolean, text, ts
+from .spec import Built, Entity, Field, Filter, boolean, ref, text, ts
+
+
+def _without(v: str) -> Built | None:
+    """`without=<hashed ids, comma separated>`: the web app's user pickers leave these out."""
+    wanted = [i for i in (ids.decode_or_none(p.strip()) for p in v.split(",")) if i is not None]
+    return ("NOT ({t}.id = ANY(?::bigint[]))", (wanted,)) if wanted else None
+
 
 USER_SEARCH = "({t}.first_name ILIKE ? OR {t}.last_name ILIKE ? OR {t}.email ILIKE ?)"
 
@@ -11,7 +20,8 @@ user = Entity(
     "user",
     "users",
     label="User",
-    writable=False,
+    owned_by="id",  # a member without view_user sees only itself
+    bulk_actions=("archive", "restore", "delete"),
     scope="EXISTS (SELECT 1 FROM company_users cu WHERE cu.user_id = {t}.id AND cu.company_id = ?)",
     fields=(
         Field("id", "id", writable=False),
@@ -38,12 +48,46 @@ user = Entity(
         Field("referral_code", "text", writable=False, expr="''"),
         Field("referral_meta", "object", writable=False, expr='\'{{"free": 0, "pro": 0, "enterprise": 0}}\'::jsonb'),
     ),
-    filters=(f.search(USER_SEARCH), f.eq("email"), *f.common()),
+    filters=(
+        f.search(USER_SEARCH),
+        f.eq("email"),
+        Filter("without", _without),
+        *f.common(),
+    ),
     sorts={
         "id": "{t}.id",
         "first_name": "{t}.first_name",
         "last_name": "{t}.last_name",
         "email": "{t}.email",
+        "created_at": "{t}.created_at",
+        "updated_at": "{t}.updated_at",
+    },
+)
+
+TOKEN_SEARCH = "({t}.name ILIKE ?)"
+
+company_token = Entity(
+    "company_token",
+    "company_tokens",
+    plural="tokens",
+    label="Token",
+    bulk_actions=("archive", "restore", "delete"),
+    fields=(
+        Field("id", "id", writable=False),
+        ref("user_id", "user", writable=False),
+        # Only the digest is stored: the first ten characters, then upstream's mask.
+        Field("token", "text", writable=False, expr="({t}.token_hint || 'xxxxxxxxxxx')"),
+        text("name", 191),
+        boolean("is_system", writable=False),
+        ts("created_at"),
+        ts("updated_at"),
+        ts("archived_at", column="deleted_at"),
+        boolean("is_deleted", writable=False),
+    ),
+    filters=(f.search(TOKEN_SEARCH), f.flag("is_system"), *f.common()),
+    sorts={
+        "id": "{t}.id",
+        "name": "{t}.name",
         "created_at": "{t}.created_at",
         "updated_at": "{t}.updated_at",
     },

@@ -29,6 +29,8 @@ from ..crud.results import Item, Page
 from ..db import Db
 from ..entities import REGISTRY
 from ..entities.spec import Entity, Field, Relation
+from .accounts.tokens import TokenService
+from .accounts.users import UserService
 from .billing.credits import CreditService
 from .billing.invoices import InvoiceService
 from .billing.quotes import QuoteService
@@ -46,6 +48,8 @@ SERVICES: dict[str, type[EntityService]] = {
     "payment": PaymentService,
     "recurring_invoice": RecurringInvoiceService,
     "expense_category": ExpenseCategoryService,
+    "user": UserService,
+    "company_token": TokenService,
 }
 
 

@@ -200,7 +200,7 @@ def _clean_settings(given: Any) -> dict[str, Any]:
 
 async def update(db: Db, who: Principal, company_id: int, data: Mapping[str, Any]) -> dict[str, Any]:
     await get(db, who, company_id)
-    if not (who.is_admin or who.is_owner):
+    if not who.can("edit", "company"):  # upstream CompanyPolicy: admin, edit_company or edit_all
         raise Forbidden("This action is unauthorized.")
     attributes, errors = {}, {}
     for key, value in data.items():

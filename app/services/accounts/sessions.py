@@ -105,7 +105,9 @@ async def login(db: Db, email: str, password: str) -> list[dict[str, Any]]:
     async with db.transaction():
         await db.execute("UPDATE users SET last_login = now() WHERE id = $1", user_id)
         for m in memberships:
-            _, token = await mint_token(db, m["company_id"], user_id, m["account_id"], "Login", is_system=True)
+            _, token = await mint_token(
+                db, m["company_id"], user_id, m["account_id"], "Login", is_system=True, confirmed=True
+            )
             out += await company_users(db, user_id, m["company_id"], token)
     return out
 

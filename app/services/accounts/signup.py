@@ -17,14 +17,6 @@ async def create_account(db: Db, email: str, password: str, company_name: str = 
     """A new account with one company, its owner and an API token (printed once by the CLI)."""
     async with db.transaction():
         account_id = await db.fetchval("INSERT INTO accounts (key) VALUES ($1) RETURNING id", random_key(32))
-        settings = reference.default_company_settings(name=company_name)
-        company_id = await db.fetchval(
-            "INSERT INTO companies (account_id, company_key, settings) VALUES ($1, $2, $3) RETURNING id",
-            account_id,
-            random_key(32),
-            settings,
-        )
-        await db.execute("UPDATE accounts SET default_company_id = $2 WHERE id = $1", account_id, company_id)
         user_id = await db.fetchval(
             "INSERT INTO users (account_id, email, password_hash, language_id, email_verified_at) "
             "VALUES ($1, $2, $3, 1, now()) RETURNING id",
@@ -32,19 +24,8 @@ async def create_account(db: Db, email: str, password: str, company_name: str = 
             email.strip(),
             hash_password(password),
         )
-        await db.execute(
-            "INSERT INTO company_users (company_id, user_id, account_id, is_owner, is_admin) "
-            "VALUES ($1, $2, $3, true, true)",
-            company_id,
-            user_id,
-            account_id,
-        )
-        await db.execute(
-            "INSERT INTO payment_terms (company_id, user_id, num_days) SELECT $1, $2, unnest($3::int[])",
-            company_id,
-            user_id,
-            list(DEFAULT_PAYMENT_TERMS),
-        )
+        company_id = await add_company(db, account_id, user_id, company_name)
+        await db.execute("UPDATE accounts SET default_company_id = $2 WHERE id = $1", account_id, company_id)
         token, _ = await mint_token(db, company_id, user_id, account_id, "API token", is_system=False)
     return {
         "account_id": ids.encode(account_id),
@@ -52,3 +33,31 @@ async def create_account(db: Db, email: str, password: str, company_name: str = 
         "user_id": ids.encode(user_id),
         "token": token,
     }
+
+
+async def add_company(db: Db, account_id: int, owner_id: int, name: str) -> int:
+    """A company of `account_id` with upstream's defaults (settings, payment terms), `owner_id` its owner
+    and admin. Sign-up and POST /companies both make companies here. Runs in the caller's transaction."""
+    settings = reference.default_company_settings(name=name)
+    company_id = int(
+        await db.fetchval(
+            "INSERT INTO companies (account_id, company_key, settings) VALUES ($1, $2, $3) RETURNING id",
+            account_id,
+            random_key(32),
+            settings,
+        )
+    )
+    await db.execute(
+        "INSERT INTO company_users (company_id, user_id, account_id, is_owner, is_admin) "
+        "VALUES ($1, $2, $3, true, true)",
+        company_id,
+        owner_id,
+        account_id,
+    )
+    await db.execute(
+        "INSERT INTO payment_terms (company_id, user_id, num_days) SELECT $1, $2, unnest($3::int[])",
+        company_id,
+        owner_id,
+        list(DEFAULT_PAYMENT_TERMS),
+    )
+    return company_id

@@ -80,8 +80,12 @@ def _write(company_id: int, checked: Sequence[Checked]) -> list[Path]:
     return written
 
 
-async def attach(db: Db, who: Principal, parent: Entity, parent_id: int, files: list[Any], is_public: Any) -> None:
-    """Store `files` as documents of `parent_id` (already checked to be the caller's and editable)."""
+async def attach(
+    db: Db, who: Principal, parent: Entity | str, parent_id: int, files: list[Any], is_public: Any
+) -> None:
+    """Store `files` as documents of `parent_id` (already checked to be the caller's and editable); `parent`
+    is its entity, or the documentable type of a parent outside the registry ("companies")."""
+    documentable_type = parent if isinstance(parent, str) else parent.path
     # Every file is checked before any is written; reading the heads happens off the event loop.
     public, checked = await asyncio.to_thread(check_all, files, is_public)
     if not checked:
@@ -95,7 +99,7 @@ async def attach(db: Db, who: Principal, parent: Entity, parent_id: int, files: 
                     "hash, size, width, height, is_public) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                     who.company_id,
                     who.user_id,
-                    parent.path,
+                    documentable_type,
                     parent_id,
                     item.name,
                     item.ext,
