@@ -231,3 +231,36 @@ async def test_other_companies_users_answer_like_missing_ones(
     r = await api.post("/api/v1/users/bulk", json={"action": "archive", "ids": [tenant_b.user_id]}, headers=CONFIRMED)
     assert r.status_code == 422 and list(r.json()["errors"]) == ["ids"]
     assert await db.fetchval("SELECT deleted_at FROM users WHERE id = $1", ids.decode(tenant_b.user_id)) is None
+
+
+async def test_read_only_fields_are_ignored(api: httpx.AsyncClient, tenant_a: Any, tenant_b: Any, db: Db) -> None:
+    junk = {
+        "id": tenant_b.user_id,
+        "is_deleted": True,
+        "has_password": True,
+        "email_verified_at": 5,
+        "created_at": 5,
+        "archived_at": 5,
+        "account_id": 1,
+        "password_hash": "x",
+        "oauth_provider_id": "google",
+        "last_login": 5,
+    }
+    r = await create(api, "ro@example.com", **junk)
+    assert r.status_code == 200, r.text
+    made = ids.decode(r.json()["data"]["id"])
+    stored = "SELECT account_id, is_deleted, password_hash, email_verified_at, deleted_at, last_login FROM users "
+    stored += "WHERE id = $1"
+    row = dict(await db.fetchrow(stored, made))
+    account = await db.fetchval("SELECT account_id FROM users WHERE id = $1", ids.decode(tenant_a.user_id))
+    assert row == {
+        "account_id": account,
+        "is_deleted": False,
+        "password_hash": "",
+        "email_verified_at": None,
+        "deleted_at": None,
+        "last_login": None,
+    }
+    r = await api.put(f"/api/v1/users/{ids.encode(made)}", json=junk, headers=CONFIRMED)
+    assert r.status_code == 200
+    assert dict(await db.fetchrow(stored, made)) == row

@@ -73,7 +73,7 @@ class TokenService(EntityService):
         if current["is_deleted"]:
             raise_deleted()
         await passwords.confirm(self.db, who)
-        name = _name(data)
+        name = _name(data) if "name" in data else current["name"]  # only the name can change
         await self.db.execute(
             "UPDATE company_tokens SET name = $3, updated_at = now() WHERE company_id = $1 AND id = $2",
             who.company_id,

@@ -47,9 +47,10 @@ class UserService(EntityService):
         return row
 
     def item(self, row: Mapping[str, Any], include: str = "") -> Item:
-        shaped = super().item(row, include)
-        if _wants_company_user(include) and "_company_user" in row:
-            shaped.data["company_user"] = row["_company_user"]
+        membership = row.get("_company_user")
+        shaped = super().item({k: v for k, v in row.items() if k != "_company_user"}, include)
+        if _wants_company_user(include) and membership is not None:
+            shaped.data["company_user"] = membership
         return shaped
 
     async def _with_company_user(self, who: Principal, items: Sequence[Item], include: str) -> None:
