@@ -264,3 +264,34 @@ async def test_read_only_fields_are_ignored(api: httpx.AsyncClient, tenant_a: An
     r = await api.put(f"/api/v1/users/{ids.encode(made)}", json=junk, headers=CONFIRMED)
     assert r.status_code == 200
     assert dict(await db.fetchrow(stored, made)) == row
+
+
+async def test_hostile_bodies_change_nothing(api: httpx.AsyncClient, tenant_a: Any, db: Db) -> None:
+    member, _ = await add_member(db, tenant_a.company_id, "h@example.com", permissions="view_client")
+    url = f"/api/v1/users/{ids.encode(member)}"
+    for body, field in (
+        ({"company_user": "admin"}, "company_user"),
+        ({"company_user": {"permissions": ["edit_all"]}}, "company_user.permissions"),
+        ({"company_user": {"is_admin": "maybe"}}, "company_user.is_admin"),
+        ({"company_user": {"settings": "x"}}, "company_user.settings"),
+        ({"first_name": "x" * 101}, "first_name"),
+        ({"email": "no-at-sign"}, "email"),
+        ({"first_name": {"$ne": 1}}, "first_name"),
+        ({"email": "a\x00b@example.com"}, "email"),
+    ):
+        r = await api.put(url, json=body, headers=CONFIRMED)
+        assert r.status_code == 422, (body, r.text)
+        assert list(r.json()["errors"]) == [field], (body, r.json())
+    row = await db.fetchrow(
+        "SELECT u.first_name, u.email, cu.permissions, cu.is_admin FROM users u JOIN company_users cu "
+        "ON cu.user_id = u.id WHERE u.id = $1",
+        member,
+    )
+    assert dict(row) == {
+        "first_name": "Member",
+        "email": "h@example.com",
+        "permissions": "view_client",
+        "is_admin": False,
+    }
+    r = await api.post("/api/v1/users/bulk", json={"action": "purge", "ids": [ids.encode(member)]}, headers=CONFIRMED)
+    assert r.status_code == 422 and list(r.json()["errors"]) == ["action"]

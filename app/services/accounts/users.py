@@ -160,7 +160,7 @@ class UserService(EntityService):
             values["password_hash"] = hash_password(password)
         membership = (
             company_users.clean_membership(who, data["company_user"], is_self, target_owner)
-            if isinstance(data.get("company_user"), dict)
+            if data.get("company_user") is not None
             else {}
         )
         async with self.db.transaction():
