@@ -1,4 +1,5 @@
-"""PUT /api/v1/company_users/{user}: the web app saves table columns and preferences here."""
+"""PUT /api/v1/company_users/{user}: the web app saves table columns and preferences here; and
+PUT /company_users/{user}/preferences, which answers with the user."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from app import ids
+from app.services import REGISTRY, service_for
 from app.services.accounts import company_users
 
 from .endpoints import principal
@@ -24,4 +26,17 @@ async def update(request: Request) -> Response:
     return item(row)
 
 
-ROUTES = [Route("/api/v1/company_users/{id}", update, methods=["PUT", "PATCH", "POST"])]
+async def preferences(request: Request) -> Response:
+    body, _ = await read_body(request)
+    user_id = ids.decode(request.path_params["id"], "Company user")
+    who, db = principal(request), request.app.state.db
+    await company_users.save_preferences(db, who, user_id, body)
+    include = request.query_params.get("include", "")
+    users = service_for(REGISTRY["user"], db)
+    return item(users.item(await users.get(who, user_id, include), include).data)
+
+
+ROUTES = [
+    Route("/api/v1/company_users/{id}/preferences", preferences, methods=["PUT", "POST"]),
+    Route("/api/v1/company_users/{id}", update, methods=["PUT", "PATCH", "POST"]),
+]

@@ -295,3 +295,28 @@ async def test_hostile_bodies_change_nothing(api: httpx.AsyncClient, tenant_a: A
     }
     r = await api.post("/api/v1/users/bulk", json={"action": "purge", "ids": [ids.encode(member)]}, headers=CONFIRMED)
     assert r.status_code == 422 and list(r.json()["errors"]) == ["action"]
+
+
+async def test_preferences_are_ones_own(anon: httpx.AsyncClient, api: httpx.AsyncClient, tenant_a: Any, db: Db) -> None:
+    member, token = await add_member(db, tenant_a.company_id, "p@example.com")
+    me = ids.encode(member)
+    prefs = {"react_settings": {"table_columns": {"invoice": ["number"]}}}
+    r = await anon.put(
+        f"/api/v1/company_users/{me}/preferences?include=company_user", json=prefs, headers={"X-API-TOKEN": token}
+    )
+    assert r.status_code == 200, r.text
+    assert (
+        r.json()["data"]["id"] == me and r.json()["data"]["company_user"]["react_settings"] == prefs["react_settings"]
+    )
+    r = await api.put(f"/api/v1/company_users/{me}/preferences", json={"react_settings": {}})
+    assert r.status_code == 403
+    r = await anon.put(
+        f"/api/v1/company_users/{me}/preferences", json={"react_settings": "x"}, headers={"X-API-TOKEN": token}
+    )
+    assert r.status_code == 422
+    stored = await db.fetchval(
+        "SELECT react_settings FROM company_users WHERE company_id = $1 AND user_id = $2",
+        ids.decode(tenant_a.company_id),
+        member,
+    )
+    assert stored == prefs["react_settings"]

@@ -118,3 +118,21 @@ def require_may_manage(who: Principal, target: Mapping[str, Any]) -> None:
     the owner; here the owner stays)."""
     if not who.is_superuser or target["is_owner"]:
         raise Forbidden("This action is unauthorized.")
+
+
+async def save_preferences(db: Db, who: Principal, user_id: int, data: Mapping[str, Any]) -> None:
+    """PUT /company_users/{user}/preferences: one's own `react_settings`, replaced whole (upstream)."""
+    await get(db, who, user_id)  # missing or foreign: 404
+    if user_id != who.user_id:
+        raise Forbidden("This action is unauthorized.")
+    given = data.get("react_settings")
+    if given == []:
+        given = {}
+    if not isinstance(given, dict):
+        raise Invalid({"react_settings": ["The react settings field is required."]})
+    await db.execute(
+        "UPDATE company_users SET react_settings = $3, updated_at = now() WHERE company_id = $1 AND user_id = $2",
+        who.company_id,
+        user_id,
+        given,
+    )
