@@ -1,6 +1,7 @@
-"""Accounts: sign-up (signup), sessions and tokens (sessions, tokens), companies and their settings
-(companies), a user's membership of a company (company_users), the login throttle (throttle). Users are
-plain registry entities served by the generic service.
+"""Accounts: sign-up (signup), sessions (sessions), API tokens and their service (tokens), companies and
+their settings (companies) and their lifecycle (company_admin), users (users) and their membership of a
+company (company_users), password confirmation (passwords), one-time tokens (one_time), the login throttle
+(throttle).
 
 `create_account` and `mint_token` are re-exported: the command line and the test harness make accounts.
 """
