@@ -151,3 +151,15 @@ async def test_deleting_a_token_on_one_process_stops_it_on_the_other_within_a_se
             while (await on_b.get("/api/v1/ping")).status_code != 403:
                 assert time.monotonic() - revoked < 1.0, "the revoked token still works on the other process"
                 await asyncio.sleep(0.02)
+
+
+async def test_graphql_create_needs_the_password_and_shows_the_token_once(api: httpx.AsyncClient) -> None:
+    query = {"query": 'mutation { createCompanyToken(input: {name: "graph"}) { id token name } }'}
+    refused = (await api.post("/graphql", json=query)).json()
+    assert refused["errors"][0]["extensions"]["status"] == 412
+    made = (await api.post("/graphql", json=query, headers=CONFIRMED)).json()["data"]["createCompanyToken"]
+    assert len(made["token"]) == 64 and made["name"] == "graph"
+    listed = (await api.post("/graphql", json={"query": "{ tokens { items { id token } } }"})).json()
+    tokens = {t["id"]: t["token"] for t in listed["data"]["tokens"]["items"]}
+    assert tokens[made["id"]] == made["token"][:10] + MASK
+    assert (await api.get("/api/v1/ping", headers={"X-API-TOKEN": made["token"]})).status_code == 200
