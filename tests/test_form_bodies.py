@@ -238,7 +238,13 @@ async def test_client_with_contacts_and_settings(a: Company, db: Db) -> None:
 
 
 async def test_invoice_lines_total_as_json(a: Company, db: Db) -> None:
-    client = await a.client()
+    r = await post(
+        a,
+        "/api/v1/clients",
+        {"name": "Two contacts", "contacts": [{"email": "one@example.test"}, {"email": "two@example.test"}]},
+        form=True,
+    )
+    client, contacts = r.json()["data"]["id"], [c["id"] for c in r.json()["data"]["contacts"]]
     r = await a.http.post(
         "/api/v1/invoices",
         content=f"client_id={client}&line_items[0][cost]=10&line_items[0][quantity]=2".encode(),
@@ -255,6 +261,7 @@ async def test_invoice_lines_total_as_json(a: Company, db: Db) -> None:
         "discount": "5",
         "is_amount_discount": True,
         "uses_inclusive_taxes": False,
+        "invitations": [{"client_contact_id": contacts[1]}],
     }
     made = {}
     for form in (False, True):
@@ -263,6 +270,11 @@ async def test_invoice_lines_total_as_json(a: Company, db: Db) -> None:
         made[form] = r.json()["data"]
     assert made[True]["amount"] == made[False]["amount"] and made[True]["line_items"] == made[False]["line_items"]
     assert made[True]["amount"] != 0
+    for data in made.values():  # only the contact named in the body is invited
+        invited = await db.fetch(
+            "SELECT client_contact_id FROM invoice_invitations WHERE invoice_id = $1", ids.decode(data["id"])
+        )
+        assert [ids.encode(x["client_contact_id"]) for x in invited] == [contacts[1]]
     invoice = REGISTRY["invoice"]
     assert await stored(db, invoice, ids.decode(made[True]["id"])) == await stored(
         db, invoice, ids.decode(made[False]["id"])
@@ -317,3 +329,25 @@ async def test_company_settings_from_a_form(tenant_a: Any, tenant_b: Any, db: Db
         )
         rows.append(dict(row))
     assert rows[1] == rows[0]
+
+
+async def test_credit_applied_from_a_form(a: Company, db: Db) -> None:
+    client = await a.client()
+    line = {"line_items": [{"cost": 100, "quantity": 1}], "client_id": client}
+    r = await post(a, "/api/v1/invoices?mark_sent=true", line, form=True)
+    invoice = r.json()["data"]["id"]
+    r = await post(a, "/api/v1/credits", line, form=True)
+    assert r.status_code == 200, r.text
+    credit = r.json()["data"]["id"]
+    assert (await a.http.get(f"/api/v1/credits/{credit}/mark_sent")).status_code == 200
+    body = {
+        "client_id": client,
+        "invoices": [{"invoice_id": invoice, "amount": "100"}],
+        "credits": [{"credit_id": credit, "amount": "100"}],
+    }
+    r = await post(a, "/api/v1/payments", body, form=True)
+    assert r.status_code == 200, r.text
+    assert {x.get("credit_id", "") for x in r.json()["data"]["paymentables"]} == {"", credit}
+    assert (await a.http.get(f"/api/v1/invoices/{invoice}")).json()["data"]["balance"] == 0
+    assert (await a.http.get(f"/api/v1/credits/{credit}")).json()["data"]["balance"] == 0
+    await assert_invariants(db, a.company_id)

@@ -12,6 +12,7 @@ import pytest
 from test_form_bodies import FORM, post
 from test_registry_matrix import Company, company_snapshot, png
 
+from app import ids
 from app.db import Db
 from app.main import create_app
 from rest.forms import MAX_PAIRS, nest
@@ -222,3 +223,13 @@ async def test_charset_parameter_is_accepted(a: Company) -> None:
 async def test_graphql_does_not_take_form_bodies(a: Company) -> None:
     r = await a.http.post("/graphql", content=b"query=%7B__typename%7D", headers=FORM)
     assert r.status_code == 415, r.text
+
+
+async def test_method_override_in_a_form_body(a: Company, db: Db) -> None:
+    client = await a.client()
+    r = await a.http.post(f"/api/v1/clients/{client}", content=b"_method=PUT&name=Renamed+by+form", headers=FORM)
+    assert r.status_code == 200, r.text
+    assert r.json()["data"]["name"] == "Renamed by form"
+    r = await a.http.post(f"/api/v1/clients/{client}", content=b"name=No+override", headers=FORM)
+    assert r.status_code == 405
+    assert await db.fetchval("SELECT name FROM clients WHERE id = $1", ids.decode(client)) == "Renamed by form"
