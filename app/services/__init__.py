@@ -29,6 +29,8 @@ from ..crud.results import Item, Page
 from ..db import Db
 from ..entities import REGISTRY
 from ..entities.spec import Entity, Field, Relation
+from .banking.rule_service import BankTransactionRuleService
+from .banking.transactions import BankTransactionService
 from .billing.credits import CreditService
 from .billing.invoices import InvoiceService
 from .billing.quotes import QuoteService
@@ -46,6 +48,8 @@ SERVICES: dict[str, type[EntityService]] = {
     "payment": PaymentService,
     "recurring_invoice": RecurringInvoiceService,
     "expense_category": ExpenseCategoryService,
+    "bank_transaction": BankTransactionService,
+    "bank_transaction_rule": BankTransactionRuleService,
 }
 
 
