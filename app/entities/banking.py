@@ -53,6 +53,8 @@ def _hashed_list(row: dict[str, Any], name: str) -> None:
 
 
 def _shape_transaction(row: dict[str, Any]) -> None:
+    if row.get("category_id") is None:  # the provider's category: a nullable column, 0 when unset
+        row["category_id"] = 0
     _hashed_list(row, "invoice_ids")
     _hashed_list(row, "expense_id")
 

@@ -86,7 +86,8 @@ async def parse(db: Db, who: Principal, data: Mapping[str, Any]) -> list[Entry]:
             vendor_id=_first(found["vendor_id"]),
             category_id=_first(found["ninja_category_id"]),
         )
-        if not (entry.invoice_ids or entry.payment_id or entry.expense_ids or entry.vendor_id or entry.category_id):
+        named = entry.invoice_ids or entry.payment_id or entry.expense_ids or entry.vendor_id or entry.category_id
+        if not named and not any(k.startswith(f"transactions.{n}.") for k in errors):
             errors[f"transactions.{n}"] = [
                 "Name the invoice_ids, payment_id, expense_id, vendor_id or ninja_category_id to match."
             ]
