@@ -310,3 +310,16 @@ async def test_ten_racing_matches_make_one_payment(live):
         assert await s.db.fetchval("SELECT count(*) FROM payments WHERE company_id = $1", company) == 1
         assert await s.balance(inv) == 0
         await assert_invariants(s.db, s.company_id)
+
+
+async def test_graphql_match_answers_the_changed_transactions(api, db, tenant_a):
+    client = await make_client(api)
+    inv = await sent_invoice(api, client["id"], 25)
+    tx = await transaction(api, await bank(api), 25)
+    query = "mutation($input: JSON!) { matchBankTransactions(input: $input) { id statusId invoiceIds paymentId } }"
+    body = {"transactions": [{"id": tx["id"], "invoice_ids": inv["id"]}]}
+    r = await api.post("/graphql", json={"query": query, "variables": {"input": body}})
+    assert r.status_code == 200 and "errors" not in r.json(), r.text
+    [done] = r.json()["data"]["matchBankTransactions"]
+    assert done["id"] == tx["id"] and done["statusId"] == "3" and done["invoiceIds"] == inv["id"] and done["paymentId"]
+    await assert_invariants(db, tenant_a.company_id)
