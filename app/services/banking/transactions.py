@@ -55,8 +55,11 @@ class BankTransactionService(EntityService):
         changed = []
         async with self.db.transaction():
             locked = await convert.lock_transactions(self.db, who.company_id, [e.tx_id for e in entries])
+            own = self._own_only(who)
             for entry in entries:
                 tx = locked[entry.tx_id]
+                if own is not None and tx["user_id"] != own:  # a row this user cannot see is a missing one
+                    raise invalid(entry.where("id"), f"The selected {entry.where('id')} is invalid.")
                 if tx["is_deleted"] or tx["status_id"] == CONVERTED:
                     continue  # a transaction converted meanwhile (a racing match) stays as it is
                 await _run(who, tx, entry, self)
