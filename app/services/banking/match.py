@@ -44,9 +44,11 @@ class Entry:
 
 
 def _decoded(value: Any, many: bool) -> list[int] | None:
-    """A hashed id (or a comma list of them) -> ids; None when any does not decode."""
+    """A hashed id (or a comma list of them, or a list) -> ids; None when any does not decode."""
     if value is None or value == "":
         return []
+    if many and isinstance(value, list) and all(isinstance(v, str) for v in value):
+        value = ",".join(value)  # a list of hashed ids reads as the comma list upstream takes
     if not isinstance(value, str):
         return None
     parts = [p.strip() for p in value.split(",") if p.strip()] if many else [value.strip()]
