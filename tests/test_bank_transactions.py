@@ -323,3 +323,26 @@ async def test_graphql_match_answers_the_changed_transactions(api, db, tenant_a)
     [done] = r.json()["data"]["matchBankTransactions"]
     assert done["id"] == tx["id"] and done["statusId"] == "3" and done["invoiceIds"] == inv["id"] and done["paymentId"]
     await assert_invariants(db, tenant_a.company_id)
+
+
+async def test_hostile_match_bodies_are_422s_that_change_nothing(api, db):
+    tx = await transaction(api, await bank(api), 10)
+    many = ",".join(ids.encode(n) for n in range(1, 150))
+    for body in (
+        {"transactions": [{"id": tx["id"], "invoice_ids": many}]},
+        {"transactions": [{"id": tx["id"], "invoice_ids": {"$ne": 1}}]},
+        {"transactions": [{"id": [tx["id"]], "vendor_id": 1}]},
+        {"transactions": [{"id": tx["id"], "expense_id": "\u0000"}]},
+        {"transactions": [{"id": tx["id"], "vendor_id": ""}, {"id": tx["id"], "vendor_id": ""}]},
+        {"transactions": [None]},
+        {"transactions": [{}] * 501},
+        {},
+    ):
+        r = (
+            await match(api, *body["transactions"])
+            if body.get("transactions")
+            else await api.post(f"{TX}/match", json=body)
+        )
+        assert r.status_code == 422, (body, r.text)
+    assert (await api.get(f"{TX}/{tx['id']}")).json()["data"]["status_id"] == "1"
+    assert await db.fetchval("SELECT count(*) FROM expenses") == 0
