@@ -10,6 +10,7 @@ from typing import Any
 
 from invariants import assert_invariants
 from live_server import Session, codes
+from members import add_member
 from test_invoices import make_client
 from test_payments import client_row, sent_invoice
 
@@ -346,3 +347,27 @@ async def test_hostile_match_bodies_are_422s_that_change_nothing(api, db):
         assert r.status_code == 422, (body, r.text)
     assert (await api.get(f"{TX}/{tx['id']}")).json()["data"]["status_id"] == "1"
     assert await db.fetchval("SELECT count(*) FROM expenses") == 0
+
+
+async def test_permissions_for_matching(api, anon, db, tenant_a):
+    """Matching edits the transaction; paying invoices also creates a payment. A clerk who may edit
+    transactions but not create payments gets a 403 and nothing changes; one who may not see the owner's
+    transaction is told it does not exist."""
+    client = await make_client(api)
+    inv = await sent_invoice(api, client["id"], 10)
+    tx = await transaction(api, await bank(api), 10)
+    body = {"transactions": [{"id": tx["id"], "invoice_ids": inv["id"]}]}
+    _, viewer = await add_member(db, tenant_a.company_id, "viewer@example.test", "view_bank_transaction")
+    r = await anon.post(f"{TX}/match", json=body, headers={"X-API-TOKEN": viewer})
+    assert r.status_code == 403, r.text
+    _, clerk = await add_member(
+        db, tenant_a.company_id, "clerk@example.test", "view_bank_transaction,edit_bank_transaction"
+    )
+    r = await anon.post(f"{TX}/match", json=body, headers={"X-API-TOKEN": clerk})
+    assert r.status_code == 403, r.text
+    _, blind = await add_member(db, tenant_a.company_id, "blind@example.test", "edit_bank_transaction,create_payment")
+    r = await anon.post(f"{TX}/match", json=body, headers={"X-API-TOKEN": blind})
+    assert r.status_code == 422 and list(r.json()["errors"]) == ["transactions.0.id"], r.text
+    assert await db.fetchval("SELECT count(*) FROM payments") == 0
+    assert (await api.get(f"{TX}/{tx['id']}")).json()["data"]["status_id"] == "1"
+    await assert_invariants(db, tenant_a.company_id)
