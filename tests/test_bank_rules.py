@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from invariants import assert_invariants
 from test_bank_transactions import bank, transaction
 from test_invoices import make_client
@@ -189,3 +190,49 @@ async def test_rule_list_filter_and_sort(api):
     assert [x["name"] for x in r.json()["data"]] == ["Beta"]
     r = await api.get(f"{RULES}?applies_to=DEBIT")
     assert [x["name"] for x in r.json()["data"]] == ["alpha"]
+
+
+CREDIT_CASES = [
+    ("$invoice.number", "contains", "for {number} thanks", "invoice"),
+    ("$invoice.po_number", "is", "PO-9", "invoice"),
+    ("$invoice.amount", "=", "anything", "invoice"),
+    ("$client.id_number", "is", "CID-1", "invoice"),
+    ("$client.email", "is", "payer@example.test", "invoice"),
+    ("$payment.amount", "=", "anything", "payment"),
+    ("$payment.transaction_reference", "starts_with", "REF-5 extra", "payment"),
+]
+
+
+@pytest.mark.parametrize("key,operator,description,suggests", CREDIT_CASES, ids=[c[0] for c in CREDIT_CASES])
+async def test_every_credit_key_finds_its_records(api, db, tenant_a, key, operator, description, suggests):
+    client = await make_client(api, "Payer", id_number="CID-1")
+    await api.put(f"/api/v1/clients/{client['id']}", json={"contacts": [{"email": "payer@example.test"}]})
+    other = await make_client(api, "Other")
+    await sent_invoice(api, other["id"], 99)  # neither amount, number nor client fits
+    inv = await sent_invoice(api, client["id"], 40, po_number="PO-9")
+    payment = None
+    if suggests == "payment":
+        r = await api.post(
+            "/api/v1/payments", json={"client_id": client["id"], "amount": 40, "transaction_reference": "REF-5"}
+        )
+        payment = r.json()["data"]["id"]
+    conditions = [cond(key, operator)]
+    if key.startswith("$client"):  # a client condition narrows what the other conditions find
+        conditions.append(cond("$invoice.amount", "="))
+    made = await rule(api, matches_on_all=True, rules=conditions)
+    text = description.format(number=inv["number"])
+    if key != "$invoice.number":
+        text = text.replace(inv["number"], "")
+    tx = await transaction(api, await bank(api), 40, description=text)
+    assert tx["status_id"] == "2" and tx["bank_transaction_rule_id"] == made["id"], tx
+    if suggests == "invoice":
+        assert tx["invoice_ids"] == inv["id"] and tx["payment_id"] == ""
+    else:
+        assert tx["payment_id"] == payment
+    await assert_invariants(db, tenant_a.company_id)
+
+
+async def test_a_credit_rule_that_finds_nothing_does_not_fire(api):
+    await rule(api, rules=[cond("$invoice.po_number", "is")])
+    tx = await transaction(api, await bank(api), 40, description="PO-404")
+    assert tx["status_id"] == "1" and tx["bank_transaction_rule_id"] == ""

@@ -15,6 +15,7 @@ One package per domain, each holding its role files:
     payments/   payments, what they apply to, refunds, deletion
     files/      uploads and the stored documents
     dashboard/  charts and the global search
+    banking/    bank transactions matched to invoices, payments and expenses; the rules that match them
 Where what comes next goes: vendors/ (vendors, vendor contacts, purchase orders, whose service subclasses
 billing.base.BillingService), expenses/ (expenses, recurring expenses, categories), projects/ (projects,
 tasks, task statuses), banking/ (bank integrations, transactions, match rules), jobs/ (mail, webhooks, the
