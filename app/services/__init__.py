@@ -15,6 +15,7 @@ One package per domain, each holding its role files:
     payments/   payments, what they apply to, refunds, deletion
     files/      uploads and the stored documents
     dashboard/  charts and the global search
+    banking/    bank transactions matched to invoices, payments and expenses; the rules that match them
 Where what comes next goes: vendors/ (vendors, vendor contacts, purchase orders, whose service subclasses
 billing.base.BillingService), expenses/ (expenses, recurring expenses, categories), projects/ (projects,
 tasks, task statuses), banking/ (bank integrations, transactions, match rules), jobs/ (mail, webhooks, the
@@ -29,6 +30,8 @@ from ..crud.results import Item, Page
 from ..db import Db
 from ..entities import REGISTRY
 from ..entities.spec import Entity, Field, Relation
+from .banking.rule_service import BankTransactionRuleService
+from .banking.transactions import BankTransactionService
 from .billing.credits import CreditService
 from .billing.invoices import InvoiceService
 from .billing.quotes import QuoteService
@@ -46,6 +49,8 @@ SERVICES: dict[str, type[EntityService]] = {
     "payment": PaymentService,
     "recurring_invoice": RecurringInvoiceService,
     "expense_category": ExpenseCategoryService,
+    "bank_transaction": BankTransactionService,
+    "bank_transaction_rule": BankTransactionRuleService,
 }
 
 
