@@ -6,8 +6,8 @@ Mutation: `create<Type>(input: JSON!)`, `update<Type>(id: HashID!, input: JSON!)
           by the service; invoices, quotes and credits also take the flags their service reads, e.g.
           `markSent: true`, as REST's query string), `bulk<Plural>(action: String!, ids: [HashID!]!,
           input: JSON)` (resolve_ids + bulk, answering the affected rows) for every writable routed entity;
-          `<singular>Action(id, action)` where the service performs single-document actions, and
-          `refundPayment(input: JSON!)`.
+          `<singular>Action(id, action)` where the service performs single-document actions,
+          `refundPayment(input: JSON!)` and `matchBankTransactions(input: JSON!)`.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from app import ids
 from app.auth import Principal
 from app.errors import BadRequest, invalid
 from app.services import REGISTRY, SERVICES, Entity, EntityService, service_for
+from app.services.banking.transactions import BankTransactionService
 from app.services.billing.flags import BillingFlags
 from app.services.payments.service import PaymentService
 
@@ -253,6 +254,24 @@ def _refund_field() -> StrawberryField:
     )
 
 
+def _match_field() -> StrawberryField:
+    transaction = REGISTRY["bank_transaction"]
+
+    async def resolve(info: strawberry.Info, input: Any) -> list[Any]:
+        ctx: Context = info.context
+        svc = service_for(transaction, ctx.db)
+        assert isinstance(svc, BankTransactionService)
+        return await svc.items(ctx.principal, await svc.match(ctx.principal, _body(input)))
+
+    return _field(
+        "match_bank_transactions",
+        resolve,
+        {"input": JSON},
+        GenericAlias(list, (object_type(transaction),)) | None,
+        "POST /api/v1/bank_transactions/match: `input` is the REST body; answers the transactions changed.",
+    )
+
+
 # ---- assembly --------------------------------------------------------------------------------------
 def routed() -> list[Entity]:
     return [e for e in REGISTRY.values() if e.routes]
@@ -276,6 +295,8 @@ def mutation_fields() -> list[StrawberryField]:
             fields.append(_action_field(entity))
     if "payment" in REGISTRY:
         fields.append(_refund_field())
+    if "bank_transaction" in REGISTRY:
+        fields.append(_match_field())
     return fields
 
 

@@ -6,7 +6,7 @@ from starlette.routing import BaseRoute
 
 from app.services import REGISTRY
 
-from . import company_users, dashboard, doc_actions, documents, endpoints, payments, session, team
+from . import banking, company_users, dashboard, doc_actions, documents, endpoints, payments, session, team
 from .routing import grouped
 
 
@@ -14,6 +14,7 @@ def routes() -> list[BaseRoute]:
     # documents.ROUTES precede the generic /documents/{id} routes (literal download and bulk paths).
     out: list[BaseRoute] = [*team.ROUTES, *session.ROUTES, *company_users.ROUTES, *documents.ROUTES]
     out += payments.ROUTES  # payment refunds
+    out += banking.ROUTES  # bank transaction matching
     out += dashboard.ROUTES  # search and charts
     for entity in REGISTRY.values():
         if entity.routes:

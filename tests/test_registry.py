@@ -44,6 +44,7 @@ SAMPLES = (
     "draft,sent,paid,unpaid,overdue,cancelled,partial",
     "2020-01-01,2020-12-31",
     "date,2020-01-01,2020-12-31",
+    "unmatched,matched,converted,deposits,withdrawals",
 )
 
 ENTITIES = sorted(REGISTRY)

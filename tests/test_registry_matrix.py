@@ -31,6 +31,7 @@ from app.services import service_for
 # ---- minimal rows -----------------------------------------------------------------------------------
 
 CLIENT = "<a client of the same company>"  # placeholder in a body, replaced by that company's client id
+BANK = "<a bank integration of the same company>"  # placeholder, replaced by that company's bank account id
 FRESH = "<a name no row has yet>"  # placeholder for a field unique in its company: a new value every time
 FRESH_EMAIL = "<an e-mail no user has yet>"  # the same for e-mail addresses (unique across accounts)
 _fresh = itertools.count(1)
@@ -79,6 +80,7 @@ class Company:
         spec = minimal(REGISTRY[name])
         assert isinstance(spec, dict), f"{name} has no REST create body"
         body = {k: (await self.client() if v == CLIENT else v) for k, v in spec.items()}
+        body = {k: (await self.hid("bank_integration") if v == BANK else v) for k, v in body.items()}
         fresh = {
             FRESH: lambda: f"{self.tag} {next(_fresh)}",
             FRESH_EMAIL: lambda: f"{self.tag}-{next(_fresh)}@example.com",
@@ -150,6 +152,8 @@ MINIMAL: dict[str, dict[str, Any] | Maker] = {
     "tag": {"name": "Minimal tag"},
     "company_gateway": {"gateway_key": "d14dd26a37cecc30fdd65700bfb55b23"},
     "bank_integration": {"bank_account_name": "Minimal bank"},
+    "bank_transaction": {"bank_integration_id": BANK, "amount": 10, "description": "Minimal"},
+    "bank_transaction_rule": {"name": "Minimal rule"},
     # read-only entities (no create route)
     "document": _upload,  # an upload to a client
     "activity": _activity,  # written when the client was created
@@ -800,6 +804,7 @@ async def test_p1_p4_protected_fields_are_ignored_on_update(name: str, a: Compan
 SERVICE_WRITTEN = {
     "line_items": "validated and recomputed by the document services",
     "frequency_id": "checked by the recurring service (1..12)",
+    "rules": "each condition validated by the bank transaction rule service",
 }
 JUNK = {
     "money": 12345,

@@ -1,7 +1,8 @@
 """REGISTRY: every entity the generic CRUD, the REST routes and the GraphQL types are built from.
 
 Modules mirror the service domains: crm, vendors, expenses, billing (+ recurring), payments, files, accounts,
-catalog (products, tax rates, payment terms), setup (designs, tags, gateways, bank integrations), system
+catalog (products, tax rates, payment terms), setup (designs, tags, gateways, bank integrations), banking
+(bank transactions and their rules), system
 (activities, the ledger, system logs).
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from . import accounts, billing, catalog, crm, expenses, files, payments, recurring, setup, system, vendors
+from . import accounts, banking, billing, catalog, crm, expenses, files, payments, recurring, setup, system, vendors
 from .spec import Entity
 
 _BEFORE_DOCUMENT: tuple[Entity, ...] = (
@@ -45,6 +46,8 @@ _AFTER_DOCUMENT: tuple[Entity, ...] = (
     setup.tag,
     setup.company_gateway,
     setup.bank_integration,
+    banking.bank_transaction_rule,
+    banking.bank_transaction,
 )
 # The documents' client filter names every entity whose records take uploads, so it is built from the others.
 document = files.document_entity(_BEFORE_DOCUMENT + _AFTER_DOCUMENT)

@@ -15,6 +15,7 @@ One package per domain, each holding its role files:
     payments/   payments, what they apply to, refunds, deletion
     files/      uploads and the stored documents
     dashboard/  charts and the global search
+    banking/    bank transactions matched to invoices, payments and expenses; the rules that match them
 Where what comes next goes: vendors/ (vendors, vendor contacts, purchase orders, whose service subclasses
 billing.base.BillingService), expenses/ (expenses, recurring expenses, categories), projects/ (projects,
 tasks, task statuses), banking/ (bank integrations, transactions, match rules), jobs/ (mail, webhooks, the
@@ -31,6 +32,8 @@ from ..entities import REGISTRY
 from ..entities.spec import Entity, Field, Relation
 from .accounts.tokens import TokenService
 from .accounts.users import UserService
+from .banking.rule_service import BankTransactionRuleService
+from .banking.transactions import BankTransactionService
 from .billing.credits import CreditService
 from .billing.invoices import InvoiceService
 from .billing.quotes import QuoteService
@@ -50,6 +53,8 @@ SERVICES: dict[str, type[EntityService]] = {
     "expense_category": ExpenseCategoryService,
     "user": UserService,
     "company_token": TokenService,
+    "bank_transaction": BankTransactionService,
+    "bank_transaction_rule": BankTransactionRuleService,
 }
 
 
