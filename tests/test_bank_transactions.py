@@ -365,7 +365,8 @@ async def test_permissions_for_matching(api, anon, db, tenant_a):
     )
     r = await anon.post(f"{TX}/match", json=body, headers={"X-API-TOKEN": clerk})
     assert r.status_code == 403, r.text
-    _, blind = await add_member(db, tenant_a.company_id, "blind@example.test", "edit_bank_transaction,create_payment")
+    # edit_bank_transaction would also grant the view (upstream's hasPermission): only create_payment here
+    _, blind = await add_member(db, tenant_a.company_id, "blind@example.test", "create_payment")
     r = await anon.post(f"{TX}/match", json=body, headers={"X-API-TOKEN": blind})
     assert r.status_code == 422 and list(r.json()["errors"]) == ["transactions.0.id"], r.text
     assert await db.fetchval("SELECT count(*) FROM payments") == 0

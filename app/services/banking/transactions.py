@@ -50,16 +50,16 @@ class BankTransactionService(EntityService):
     async def match(self, who: Principal, data: Mapping[str, Any]) -> list[int]:
         """POST /bank_transactions/match: every entry converted in one transaction (a 422 changes
         nothing); -> the ids of the transactions changed (converted ones are left as they are)."""
-        self._require(who, "edit")
         entries = await parse(self.db, who, data)
         changed = []
         async with self.db.transaction():
             locked = await convert.lock_transactions(self.db, who.company_id, [e.tx_id for e in entries])
-            own = self._own_only(who)
+            hidden = self._own_only(who) is not None
             for entry in entries:
                 tx = locked[entry.tx_id]
-                if own is not None and tx["user_id"] != own:  # a row this user cannot see is a missing one
+                if hidden and not self.owns(who, tx):  # a row this user cannot see is a missing one
                     raise invalid(entry.where("id"), f"The selected {entry.where('id')} is invalid.")
+                self.require_edit(who, tx)  # matching edits the transaction
                 if tx["is_deleted"] or tx["status_id"] == CONVERTED:
                     continue  # a transaction converted meanwhile (a racing match) stays as it is
                 await _run(who, tx, entry, self)
