@@ -56,8 +56,8 @@ class Member(Company):
         self.company_id, self.user_id, self.rows = owner.company_id, user_id, {}
         self.owner = owner
 
-    async def client(self) -> str:
-        return await self.owner.client()  # the owner's client: bodies name a row of the company
+    async def hid(self, name: str) -> str:
+        return await self.owner.hid(name)  # the owner's rows (client, bank account): bodies name rows of the company
 
 
 @pytest.fixture
