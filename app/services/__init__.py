@@ -36,6 +36,8 @@ from .billing.recurring import RecurringInvoiceService
 from .crm.clients import ClientService
 from .entity import EntityService
 from .expenses.categories import ExpenseCategoryService
+from .expenses.expenses import ExpenseService
+from .expenses.recurring import RecurringExpenseService
 from .payments.service import PaymentService
 
 SERVICES: dict[str, type[EntityService]] = {
@@ -46,6 +48,8 @@ SERVICES: dict[str, type[EntityService]] = {
     "payment": PaymentService,
     "recurring_invoice": RecurringInvoiceService,
     "expense_category": ExpenseCategoryService,
+    "expense": ExpenseService,
+    "recurring_expense": RecurringExpenseService,
 }
 
 
