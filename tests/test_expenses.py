@@ -360,6 +360,27 @@ async def test_bulk_invoice_of_another_companys_expenses_is_refused(api, api_b, 
     assert await db.fetchval("SELECT invoice_id FROM expenses WHERE id = $1", ids.decode(theirs["id"])) is None
 
 
+async def test_an_invoice_saved_with_expense_lines_invoices_them_and_deleting_it_frees_them(api, api_b):
+    """The web app invoices expenses itself: it posts an invoice whose lines carry `expense_id`."""
+    client = await make_client(api, "WebApp")
+    mine = await expense(api, amount=12, client_id=client["id"], public_notes="Taxi")
+    elsewhere = await expense(api, amount=5, client_id=(await make_client(api, "Other"))["id"])
+    theirs = await expense(api_b, amount=7)
+    lines = [{"cost": 12, "quantity": 1, "expense_id": e["id"]} for e in (mine, elsewhere, theirs)]
+    r = await api.post("/api/v1/invoices", json={"client_id": client["id"], "line_items": lines})
+    assert r.status_code == 200, r.text
+    invoice_id = r.json()["data"]["id"]
+    assert (await api.get(f"{BASE}/{mine['id']}")).json()["data"]["invoice_id"] == invoice_id
+    assert (await api.get(f"{BASE}/{elsewhere['id']}")).json()["data"]["invoice_id"] == ""  # another client's
+    assert (await api_b.get(f"{BASE}/{theirs['id']}")).json()["data"]["invoice_id"] == ""  # another company's
+    refused = await api.post(f"{BASE}/bulk", json={"action": "invoice", "ids": [mine["id"]]})
+    assert refused.status_code == 422
+    await api.delete(f"/api/v1/invoices/{invoice_id}")
+    assert (await api.get(f"{BASE}/{mine['id']}")).json()["data"]["invoice_id"] == ""
+    again = await api.post(f"{BASE}/bulk", json={"action": "invoice", "ids": [mine["id"]]})
+    assert again.status_code == 200 and again.json()["data"][0]["invoice_id"] not in ("", invoice_id)
+
+
 # ---- race ------------------------------------------------------------------------------------------------
 async def test_ten_racing_bulk_invoices_make_one_invoice(live):
     async with Session(live) as s:

@@ -46,6 +46,8 @@ COMPANY_SQL = "SELECT settings, attributes FROM companies WHERE id = $1"
 class SpendingService(EntityService):
     """The rules of an expense and of a recurring expense (the table and the counter are the entity's)."""
 
+    setting: Any  # setting(key, default) of the write in progress (a service instance serves one call)
+
     async def create(self, who: Principal, data: Mapping[str, Any], include: str = "") -> Row:
         try:
             return await super().create(who, data, include)
@@ -60,7 +62,7 @@ class SpendingService(EntityService):
 
     async def before_write(self, who: Principal, values: Row, current: Row | None, data: Mapping[str, Any]) -> None:
         client_id = values["client_id"] if "client_id" in values else (current or {}).get("client_id")
-        setting = await self.settings(who, client_id)
+        setting = self.setting = await self.settings(who, client_id)  # kept for a subclass's rules
         if current is None:
             await self._defaults(who, values, data, setting)
         for column in MONEY:  # the precision the numeric(20,6) columns will store

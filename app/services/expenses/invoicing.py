@@ -7,9 +7,10 @@ The invoice takes the first expense's date and inclusive-taxes flag. Then every 
 id (`invoice_id`, which is what makes it invoiced).
 
 Refused with a 422 on `ids`, changing nothing: an expense already invoiced, deleted, or without a client,
-and expenses of different clients. The expenses are locked (id order) before anything is read, so of
-concurrent calls on the same expenses one invoices them and the others find them invoiced; the invoice
-service then takes the client and company locks in the lock order of every money movement.
+and expenses of different clients. The client row is locked first (the lock order of every money movement:
+an invoice saved with lines naming these expenses locks its client before it links them), then the
+expenses (id order), and everything is decided on the locked rows: of concurrent calls on the same expenses
+one invoices them and the others find them invoiced. The invoice service then takes the company's counter.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ from ...auth import Principal
 from ...db import Db
 from ...entities import REGISTRY
 from ...errors import invalid
+from .. import money
 from ..billing.invoices import InvoiceService
 from . import taxes
 
+OWNERS_SQL = "SELECT DISTINCT client_id FROM expenses WHERE company_id = $1 AND id = ANY($2::bigint[])"
 LOCK_SQL = """
 SELECT e.*, COALESCE((SELECT c.name FROM expense_categories c WHERE c.company_id = e.company_id
                       AND c.id = e.category_id), '') AS category_name
@@ -69,8 +72,12 @@ def line(e: dict[str, Any]) -> dict[str, Any]:
 
 async def invoice_expenses(db: Db, who: Principal, entity_ids: Sequence[int]) -> int:
     """-> the new invoice's id. Runs inside the caller's transaction (the bulk's)."""
+    owners = await db.fetch(OWNERS_SQL, who.company_id, list(entity_ids))
+    clients = await money.lock_clients(db, who.company_id, [r["client_id"] for r in owners if r["client_id"]])
     rows = [dict(r) for r in await db.fetch(LOCK_SQL, who.company_id, list(entity_ids))]
     refusal = _refusal(rows)
+    if not refusal and rows[0]["client_id"] not in clients:
+        refusal = "The expenses changed while being invoiced; try again."
     if refusal:
         raise invalid("ids", refusal)
     first = rows[0]

@@ -34,8 +34,7 @@ class RecurringExpenseService(SpendingService):
         if values.get("remaining_cycles") is not None and values["remaining_cycles"] < -1:
             raise invalid("remaining_cycles", "The remaining cycles must be at least -1.")
         await super().before_write(who, values, current, data)
-        client_id = values["client_id"] if "client_id" in values else (current or {}).get("client_id")
-        timezone_id = (await self.settings(who, client_id))("timezone_id", "1")
+        timezone_id = self.setting("timezone_id", "1")
         send_on: Date | None = values.get("next_send_date_client")
         if current is None:
             values["status_id"] = DRAFT
