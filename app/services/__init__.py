@@ -7,6 +7,7 @@ Shared by every domain, at this level:
     activities.py  the activity log          numbering.py  per-company number counters
     money.py       client balances, the ledger, the lock order of every money movement
     system.py      what the server says about itself (health, statics)
+    schedule.py    what recurring invoices and recurring expenses share (frequency, send moment, start/stop)
 
 One package per domain, each holding its role files:
     accounts/   sign-up, sessions and tokens, companies, company users, the login throttle
