@@ -17,15 +17,16 @@ from ...auth import Principal
 from ...crud.service import Row
 from ...entities.recurring import DRAFT
 from ...entities.spec import Entity
-from ...errors import BadRequest, invalid
+from ...errors import invalid
 from .. import schedule
 from ..billing import context
+from ..entity import ActsLikeItsBulk
 from .expenses import SpendingService
 
-ACTIONS = ("start", "stop", "pause", "archive", "restore", "delete")
 
+class RecurringExpenseService(ActsLikeItsBulk, SpendingService):
+    single_actions = ("archive", "restore", "delete", "start", "stop")
 
-class RecurringExpenseService(SpendingService):
     async def before_write(self, who: Principal, values: Row, current: Row | None, data: Mapping[str, Any]) -> None:
         if current is None and data.get("frequency_id") in (None, ""):
             raise invalid("frequency_id", "The frequency id field is required.")
@@ -43,11 +44,8 @@ class RecurringExpenseService(SpendingService):
         if send_on is not None:
             values["next_send_date"] = schedule.send_moment(send_on, timezone_id)
 
-    async def perform(self, who: Principal, entity_id: int, action: str) -> tuple[Entity, int] | str:
-        if action not in ACTIONS:
-            raise BadRequest(f"The requested action {action[:64]} is not available.")
-        await self.bulk(who, "stop" if action == "pause" else action, [entity_id], {})
-        return self.entity, entity_id
+    async def perform(self, who: Principal, entity_id: int, action: str) -> tuple[Entity, int]:
+        return await super().perform(who, entity_id, "stop" if action == "pause" else action)
 
     async def bulk_other(self, who: Principal, action: str, entity_ids: Sequence[int], data: Mapping[str, Any]) -> None:
         if action == "start":
