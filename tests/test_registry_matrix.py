@@ -137,6 +137,7 @@ MINIMAL: dict[str, dict[str, Any] | Maker] = {
     "vendor": {"name": "Minimal vendor"},
     "expense_category": {"name": FRESH},
     "expense": {"amount": 10, "client_id": CLIENT},
+    "recurring_expense": {"amount": 10, "client_id": CLIENT, "frequency_id": "5"},
     "product": {"product_key": "MIN-1"},
     "tax_rate": {"name": "Minimal tax", "rate": 10},
     "payment_term": {"num_days": 14},

@@ -22,6 +22,7 @@ _BEFORE_DOCUMENT: tuple[Entity, ...] = (
     vendors.vendor_contact,
     expenses.expense_category,
     expenses.expense,
+    expenses.recurring_expense,
 )
 _AFTER_DOCUMENT: tuple[Entity, ...] = (
     system.activity,

@@ -38,13 +38,7 @@ DROPPED = {
 }
 
 
-def _client_status(v: str) -> Built | None:
-    wanted = {s.strip().lower() for s in v.split(",")}
-    chosen = [CLIENT_STATUS[s] for s in sorted(wanted) if s in CLIENT_STATUS]
-    return None if "all" in wanted or not chosen else ("(" + " OR ".join(chosen) + ")", ())
-
-
-def _status_ids(v: str) -> Built | None:
+def status_ids(v: str) -> Built | None:
     chosen = sorted({int(s) for s in v.split(",") if s.strip().lstrip("-").isdigit() and -2 < int(s) < 100})
     return ("{t}.status_id = ANY(?::int[])", (chosen,)) if chosen else None
 
@@ -59,26 +53,42 @@ def _shape_invitation(row: dict[str, Any]) -> None:
     row["link"] = f"{base_url()}/client/recurring_invoice/{row['key']}"
 
 
+def schedule(entity_type: str) -> tuple[Field, ...]:
+    """The schedule every recurring entity carries (recurring invoices, recurring expenses): the status (set
+    by the service), the frequency (checked there, 1..12), the cycles left (-1 endless) and the next send date:
+    `next_send_date` is the client-side date, as upstream emits it; next_send_datetime the UTC moment."""
+    return (
+        Field("status_id", "code", writable=False, default="1"),
+        Field("entity_type", "text", writable=False, expr=f"'{entity_type}'", default=entity_type),
+        Field("frequency_id", "code", writable=False, default="5"),
+        integer("remaining_cycles", default=-1),
+        date("next_send_date", column="next_send_date_client"),
+        Field("next_send_date_client", "date", writable=False),
+        Field(
+            "next_send_datetime",
+            "text",
+            writable=False,
+            expr="COALESCE(to_char({t}.next_send_date AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), '')",
+        ),
+        Field("recurring_dates", "array", writable=False, expr="'[]'::jsonb"),
+    )
+
+
+SCHEDULE_SORTS = {
+    "next_send_date": "{t}.next_send_date",
+    "next_send_datetime": "{t}.next_send_date",
+    "next_send_date_client": "{t}.next_send_date_client",
+    "frequency_id": "{t}.frequency_id",
+    "remaining_cycles": "{t}.remaining_cycles",
+    "last_sent_date": "{t}.last_sent_date",
+}
 SCHEDULE = (
-    Field("status_id", "code", writable=False, default="1"),
-    Field("entity_type", "text", writable=False, expr="'recurringInvoice'", default="recurringInvoice"),
+    *schedule("recurringInvoice"),
     boolean("has_tasks", writable=False),
     boolean("has_expenses", writable=False),
-    Field("frequency_id", "code", writable=False, default="5"),  # checked in the service (1..12)
-    integer("remaining_cycles", default=-1),
-    # next_send_date is the client-side date, as upstream emits it; next_send_datetime the UTC moment
-    date("next_send_date", column="next_send_date_client"),
-    Field("next_send_date_client", "date", writable=False),
-    Field(
-        "next_send_datetime",
-        "text",
-        writable=False,
-        expr="COALESCE(to_char({t}.next_send_date AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), '')",
-    ),
     text("auto_bill", choices=AUTO_BILL),
     boolean("auto_bill_enabled", writable=False),
     text("due_date_days"),
-    Field("recurring_dates", "array", writable=False, expr="'[]'::jsonb"),
 )
 
 recurring_invoice_invitation = Entity(
@@ -101,8 +111,8 @@ recurring_invoice = Entity(
     search=INVOICE_SEARCH,
     filters=(
         f.search(INVOICE_SEARCH),
-        Filter("client_status", _client_status),
-        Filter("status_id", _status_ids),
+        f.client_status(CLIENT_STATUS),
+        Filter("status_id", status_ids),
         f.eq("number"),
         f.ref_eq("client_id"),
         Filter("without_deleted_clients", _without_deleted_clients),
@@ -110,12 +120,7 @@ recurring_invoice = Entity(
     ),
     sorts={
         **{k: v for k, v in invoice.sorts.items() if k != "partial_due_date"},
-        "next_send_date": "{t}.next_send_date",
-        "next_send_datetime": "{t}.next_send_date",
-        "next_send_date_client": "{t}.next_send_date_client",
-        "frequency_id": "{t}.frequency_id",
-        "remaining_cycles": "{t}.remaining_cycles",
-        "last_sent_date": "{t}.last_sent_date",
+        **SCHEDULE_SORTS,
         "auto_bill": "{t}.auto_bill",
     },
     relations=(

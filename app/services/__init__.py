@@ -7,6 +7,7 @@ Shared by every domain, at this level:
     activities.py  the activity log          numbering.py  per-company number counters
     money.py       client balances, the ledger, the lock order of every money movement
     system.py      what the server says about itself (health, statics)
+    schedule.py    what recurring invoices and recurring expenses share (frequency, send moment, start/stop)
 
 One package per domain, each holding its role files:
     accounts/   sign-up, sessions and tokens, companies, company users, the login throttle
@@ -15,10 +16,10 @@ One package per domain, each holding its role files:
     payments/   payments, what they apply to, refunds, deletion
     files/      uploads and the stored documents
     dashboard/  charts and the global search
+    expenses/   expenses, recurring expenses, expense categories; invoicing expenses
     banking/    bank transactions matched to invoices, payments and expenses; the rules that match them
 Where what comes next goes: vendors/ (vendors, vendor contacts, purchase orders, whose service subclasses
-billing.base.BillingService), expenses/ (expenses, recurring expenses, categories), projects/ (projects,
-tasks, task statuses), banking/ (bank integrations, transactions, match rules), jobs/ (mail, webhooks, the
+billing.base.BillingService), projects/ (projects, tasks, task statuses), jobs/ (mail, webhooks, the
 scheduler that runs recurring invoices), pdf/ (rendering documents), reports/ (exports). A domain imports
 the shared modules and the domains it builds on (payments and dashboard build on billing), never the
 reverse; tests/test_layers.py checks the layers and that no import cycle exists.
@@ -39,6 +40,8 @@ from .billing.recurring import RecurringInvoiceService
 from .crm.clients import ClientService
 from .entity import EntityService
 from .expenses.categories import ExpenseCategoryService
+from .expenses.expenses import ExpenseService
+from .expenses.recurring import RecurringExpenseService
 from .payments.service import PaymentService
 
 SERVICES: dict[str, type[EntityService]] = {
@@ -51,6 +54,8 @@ SERVICES: dict[str, type[EntityService]] = {
     "expense_category": ExpenseCategoryService,
     "bank_transaction": BankTransactionService,
     "bank_transaction_rule": BankTransactionRuleService,
+    "expense": ExpenseService,
+    "recurring_expense": RecurringExpenseService,
 }
 
 
