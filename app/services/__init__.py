@@ -37,6 +37,8 @@ from .crm.clients import ClientService
 from .entity import EntityService
 from .expenses.categories import ExpenseCategoryService
 from .payments.service import PaymentService
+from .vendors.purchase_orders import PurchaseOrderService
+from .vendors.vendors import VendorService
 
 SERVICES: dict[str, type[EntityService]] = {
     "client": ClientService,
@@ -46,6 +48,8 @@ SERVICES: dict[str, type[EntityService]] = {
     "payment": PaymentService,
     "recurring_invoice": RecurringInvoiceService,
     "expense_category": ExpenseCategoryService,
+    "vendor": VendorService,
+    "purchase_order": PurchaseOrderService,
 }
 
 
