@@ -35,6 +35,14 @@ PO_FIELDS = (
     *(x for x in invoice.fields if x.name not in _DROPPED),
     ref("vendor_id", "vendor"),
     Field("expense_id", "ref", writable=False),
+    # the order's currency is its vendor's (upstream copies it into a column; here it is read through)
+    Field(
+        "currency_id",
+        "code",
+        writable=False,
+        expr="COALESCE((SELECT v.currency_id::text FROM vendors v WHERE v.company_id = {t}.company_id "
+        "AND v.id = {t}.vendor_id), '')",
+    ),
     Field("entity_type", "text", writable=False, expr="'purchaseOrder'", default="purchaseOrder"),
 )
 
