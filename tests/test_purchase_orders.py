@@ -406,3 +406,31 @@ async def test_racing_conversions_make_one_expense_and_stock_rises_once(live):
         )
         assert stock == 3
         await assert_invariants(s.db, s.company_id)
+
+
+async def test_saving_what_the_web_app_sends_back(api, db):
+    """The web app PUTs the whole order it was given (status_id included) and may create with ?mark_sent."""
+    v = await vendor(api)
+    r = await api.post(f"{BASE}?mark_sent=true", json={"vendor_id": v["id"], "line_items": LINES})
+    assert r.status_code == 200 and r.json()["data"]["status_id"] == "2" and r.json()["data"]["balance"] == 35
+    po = await make_po(api, v["id"], line_items=LINES)
+    cancelled = (await act(api, po, "cancel"))["data"]
+    r = await api.put(f"{BASE}/{po['id']}", json={**cancelled, "po_number": "kept"})
+    assert r.status_code == 200, r.text
+    assert (r.json()["data"]["status_id"], r.json()["data"]["po_number"]) == ("5", "kept")
+    r = await api.put(f"{BASE}/{po['id']}", json={"status_id": "1"})
+    assert r.status_code == 200 and r.json()["data"]["status_id"] == "5"  # statuses move by actions only
+
+
+async def test_graphql_purchase_orders(api):
+    v = await vendor(api, name="Graph Parts")
+    query = """mutation($input: JSON!) { createPurchaseOrder(input: $input, markSent: true) { id statusId amount
+        vendor { name } invitations { vendorContactId } } }"""
+    r = await api.post(
+        "/graphql", json={"query": query, "variables": {"input": {"vendor_id": v["id"], "line_items": LINES}}}
+    )
+    made = r.json()["data"]["createPurchaseOrder"]
+    assert (made["statusId"], made["amount"], made["vendor"]["name"]) == ("2", 35, "Graph Parts")
+    assert made["invitations"] == [{"vendorContactId": v["contacts"][0]["id"]}]
+    r = await api.post("/graphql", json={"query": f'{{ purchaseOrders(vendorId: "{v["id"]}") {{ items {{ id }} }} }}'})
+    assert r.json()["data"]["purchaseOrders"]["items"] == [{"id": made["id"]}]

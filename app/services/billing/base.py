@@ -103,6 +103,9 @@ class BillingService(EntityService):
     # Who the document is for: "client" (its contacts get the invitations, its settings layer over the
     # company's), or "vendor" for purchase orders (company settings, the vendor's currency, no client locks).
     party: ClassVar[str] = "client"
+    # status_id 5 in an update body would cancel an invoice without its effects: refused (422). A purchase
+    # order's 5 is its own cancelled, which the web app sends back with every save of a cancelled order.
+    cancelled_by_status: ClassVar[bool] = True
     flags: BillingFlags = NO_FLAGS  # the flags of the write in progress (a service instance serves one call)
     stored: dict[str, Any]  # the document as stored, read under the update's lock
 
@@ -162,7 +165,7 @@ class BillingService(EntityService):
                 raise invalid(party, f"The {self.party} id cannot be changed.")
             if self._closed(state):
                 raise invalid("status_id", LOCKED)
-            if str(data.get("status_id", "")).strip() == str(STATUS_CANCELLED):
+            if self.cancelled_by_status and str(data.get("status_id", "")).strip() == str(STATUS_CANCELLED):
                 raise invalid("status_id", "The selected status id is invalid.")
         ctx = await self._context(who, state[party])
         if current is not None and self._locked(state, ctx):

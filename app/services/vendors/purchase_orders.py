@@ -31,6 +31,7 @@ class PurchaseOrderService(BillingService):
     runs = "purchase_order"
     party = "vendor"
     lock_client_on_create = False  # moves no client money
+    cancelled_by_status = False  # status_id is read-only; a cancelled order's own 5 comes back on save
     flags_taken = ("mark_sent", "send_email")
 
     def numbered_on_save(self, ctx: dict[str, Any]) -> bool:
