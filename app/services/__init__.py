@@ -6,6 +6,7 @@ Shared by every domain, at this level:
     entity.py      EntityService, the parent of every service (generic CRUD + the activity log)
     activities.py  the activity log          numbering.py  per-company number counters
     money.py       client balances, the ledger, the lock order of every money movement
+    contacts.py    a client's or vendor's contacts, replaced by a body's list
     system.py      what the server says about itself (health, statics)
 
 One package per domain, each holding its role files:
@@ -15,11 +16,12 @@ One package per domain, each holding its role files:
     payments/   payments, what they apply to, refunds, deletion
     files/      uploads and the stored documents
     dashboard/  charts and the global search
-Where what comes next goes: vendors/ (vendors, vendor contacts, purchase orders, whose service subclasses
-billing.base.BillingService), expenses/ (expenses, recurring expenses, categories), projects/ (projects,
+    vendors/    vendors and their contacts, purchase orders (billing.base.BillingService with the vendor
+                as the party), what receiving an order makes (its expense, stock)
+Where what comes next goes: expenses/ (expenses, recurring expenses, categories), projects/ (projects,
 tasks, task statuses), banking/ (bank integrations, transactions, match rules), jobs/ (mail, webhooks, the
 scheduler that runs recurring invoices), pdf/ (rendering documents), reports/ (exports). A domain imports
-the shared modules and the domains it builds on (payments and dashboard build on billing), never the
+the shared modules and the domains it builds on (payments, dashboard, vendors build on billing), never the
 reverse; tests/test_layers.py checks the layers and that no import cycle exists.
 """
 
