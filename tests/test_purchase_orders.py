@@ -434,3 +434,16 @@ async def test_graphql_purchase_orders(api):
     assert made["invitations"] == [{"vendorContactId": v["contacts"][0]["id"]}]
     r = await api.post("/graphql", json={"query": f'{{ purchaseOrders(vendorId: "{v["id"]}") {{ items {{ id }} }} }}'})
     assert r.json()["data"]["purchaseOrders"]["items"] == [{"id": made["id"]}]
+
+
+async def test_a_removed_vendor_contact_loses_its_invitations(api, db):
+    v = await vendor(api)
+    po = await make_po(api, v["id"], line_items=LINES)
+    old = po["invitations"][0]
+    r = await api.put(
+        f"/api/v1/vendors/{v['id']}", json={"contacts": [{"first_name": "New", "email": "n@example.test"}]}
+    )
+    new_contact = r.json()["data"]["contacts"][0]["id"]
+    (invitation,) = (await api.get(f"{BASE}/{po['id']}")).json()["data"]["invitations"]
+    assert invitation["vendor_contact_id"] == new_contact and invitation["key"] != old["key"]
+    assert len(invitation["key"]) == 32
