@@ -447,3 +447,29 @@ async def test_a_removed_vendor_contact_loses_its_invitations(api, db):
     (invitation,) = (await api.get(f"{BASE}/{po['id']}")).json()["data"]["invitations"]
     assert invitation["vendor_contact_id"] == new_contact and invitation["key"] != old["key"]
     assert len(invitation["key"]) == 32
+
+
+async def test_hostile_input_changes_nothing(api, db):
+    v = await vendor(api)
+    for body in (
+        {"vendor_id": "garbage"},
+        {"vendor_id": 12},
+        {"vendor_id": v["id"], "line_items": "lots"},
+        {"vendor_id": v["id"], "line_items": [{"quantity": 1, "cost": 10**15}]},
+        {"vendor_id": v["id"], "invitations": [{"vendor_contact_id": "nope"}]},
+        {"vendor_id": v["id"], "date": "yesterday"},
+    ):
+        r = await api.post(BASE, json=body)
+        assert r.status_code == 422, (body, r.text)
+    assert await db.fetchval("SELECT count(*) FROM purchase_orders") == 0
+    await db.execute("UPDATE companies SET attributes = attributes || '{\"track_inventory\": true}'")
+    r = await api.post("/api/v1/products", json={"product_key": "BOLT", "in_stock_quantity": 2147483000})
+    assert r.status_code == 200, r.text
+    po = await make_po(api, v["id"], line_items=LINES)
+    r = await api.get(f"{BASE}/{po['id']}/add_to_inventory")
+    assert r.status_code == 200  # 2147483003 still fits
+    po = await make_po(api, v["id"], line_items=[{"product_key": "BOLT", "quantity": 1000, "cost": 1}])
+    r = await api.get(f"{BASE}/{po['id']}/add_to_inventory")
+    assert r.status_code == 422 and "line_items" in r.json()["errors"], r.text
+    assert await db.fetchval("SELECT in_stock_quantity FROM products WHERE product_key = 'BOLT'") == 2147483003
+    assert (await api.get(f"{BASE}/{po['id']}")).json()["data"]["status_id"] == "1"
