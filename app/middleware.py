@@ -38,6 +38,8 @@ PREFLIGHT_HEADERS = "X-CLIENT-PLATFORM,X-CLIENT-VERSION," + ALLOW_HEADERS
 PRECHECK_PATH = "/api/v1/login/precheck"
 PUBLIC_PATHS = frozenset({"/api/v1/login", PRECHECK_PATH})
 BODY_TYPES = (b"application/json", b"multipart/form-data")
+# The PHP SDK's bodies (http_build_query): REST only; GraphQL takes JSON (and multipart) as before.
+FORM_TYPE = b"application/x-www-form-urlencoded"
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
@@ -165,11 +167,11 @@ class HeaderContract:
                 scope["method"] = method = override.decode()
         if method in BODY_METHODS and _has_body(headers):
             ctype = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
-            if ctype not in BODY_TYPES:
+            rest = scope["path"].startswith("/api/")
+            if ctype not in BODY_TYPES and not (rest and ctype == FORM_TYPE):
                 shown = ctype.decode("latin-1")[:100] or "none"
-                raise UnsupportedMediaType(
-                    f"Unsupported Content-Type {shown}: send application/json or multipart/form-data"
-                )
+                accepted = "application/json, application/x-www-form-urlencoded" if rest else "application/json"
+                raise UnsupportedMediaType(f"Unsupported Content-Type {shown}: send {accepted} or multipart/form-data")
 
     async def _preflight(self, send: Send) -> None:
         headers = [(k, v) for k, v in self.common if k != b"access-control-allow-headers"]

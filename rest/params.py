@@ -1,4 +1,5 @@
-"""Request input -> plain Python: JSON bodies (exact decimals, no NaN), multipart forms, merged params."""
+"""Request input -> plain Python: JSON bodies (exact decimals, no NaN), form bodies (url-encoded and
+multipart, read with PHP's bracket syntax by rest.forms), merged params."""
 
 from __future__ import annotations
 
@@ -13,12 +14,19 @@ from app import bodies, ids
 from app.errors import BadRequest, invalid
 from app.settings import active
 
+from . import forms
+
 MAX_FORM_FILES = 20
-MAX_FORM_FIELDS = 1000
+MAX_FORM_FIELDS = forms.MAX_PAIRS
+URLENCODED = "application/x-www-form-urlencoded"
+
+
+def media_type(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
 def is_multipart(request: Request) -> bool:
-    return request.headers.get("content-type", "").lower().startswith("multipart/form-data")
+    return media_type(request) == "multipart/form-data"
 
 
 async def read_body(request: Request) -> tuple[dict[str, Any], list[UploadFile]]:
@@ -29,6 +37,8 @@ async def read_body(request: Request) -> tuple[dict[str, Any], list[UploadFile]]
         return {}, []
     if is_multipart(request):
         return await _read_form(request, body)
+    if media_type(request) == URLENCODED:
+        return forms.parse_urlencoded(body.raw()), []
     if not body.raw().strip():
         return {}, []
     data = body.json()
@@ -50,20 +60,17 @@ async def _read_form(request: Request, body: bodies.Body) -> tuple[dict[str, Any
         form = await parser.parse()
     except MultiPartException as exc:
         raise BadRequest(f"The multipart body could not be read: {exc.message[:120]}") from None
-    fields: dict[str, Any] = {}
+    pairs: list[tuple[str, str]] = []
     files: list[UploadFile] = []
     for key, value in form.multi_items():
         if isinstance(value, UploadFile):
             if key in ("documents[]", "documents", "file[]") or key.startswith("documents["):
                 files.append(value)
             continue
-        if key.endswith("[]"):
-            fields.setdefault(key[:-2], []).append(value)
-        else:
-            fields[key] = value
+        pairs.append((key, value))
     if len(files) > MAX_FORM_FILES:
         raise invalid("documents", f"The documents may not have more than {MAX_FORM_FILES} items.")
-    return fields, files
+    return forms.nest(pairs), files
 
 
 def merged(request: Request, body: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -373,3 +373,24 @@ async def test_numbers_and_fields(api, db, tenant_a):
     blank = (await api.get(f"{PAY}/create")).json()["data"]
     assert blank["paymentables"] == [] and blank["status_id"] == "4" and "idempotency_key" not in blank
     await assert_invariants(db, tenant_a.company_id)
+
+
+async def test_single_actions_answer_the_payment(api, api_b, db, tenant_a):
+    """GET /payments/{id}/{action}: archive, restore, delete (reversing like DELETE) answer the row; an action
+    payments do not take is a 400; another company's payment is a 404 like a missing one, and unchanged."""
+    client = await make_client(api)
+    inv = await sent_invoice(api, client["id"], 40)
+    p = (await pay(api, client["id"], (inv["id"], 40), amount=40)).json()["data"]
+    r = await api.get(f"{PAY}/{p['id']}/archive")
+    assert r.status_code == 200 and r.json()["data"]["id"] == p["id"] and r.json()["data"]["archived_at"] > 0
+    r = await api.get(f"{PAY}/{p['id']}/restore")
+    assert r.status_code == 200 and r.json()["data"]["archived_at"] == 0
+    r = await api.get(f"{PAY}/{p['id']}/fly")
+    assert r.status_code == 400 and r.json()["message"] == "The requested action fly is not available."
+    foreign, missing = await api_b.get(f"{PAY}/{p['id']}/delete"), await api_b.get(f"{PAY}/{ids.encode(2**40)}/delete")
+    assert foreign.status_code == missing.status_code == 404 and foreign.json() == missing.json()
+    assert (await invoice(api, inv["id"]))["balance"] == 0
+    r = await api.get(f"{PAY}/{p['id']}/delete")
+    assert r.status_code == 200 and r.json()["data"]["is_deleted"] is True
+    assert (await invoice(api, inv["id"]))["balance"] == 40
+    await assert_invariants(db, tenant_a.company_id)

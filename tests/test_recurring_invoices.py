@@ -238,3 +238,21 @@ async def test_includes_documents_and_graphql(api):
     assert r.status_code == 200 and "errors" not in r.json(), r.text
     item = r.json()["data"]["recurringInvoices"]["items"][0]
     assert item == {"id": ri["id"], "frequencyId": "5", "nextSendDate": ri["next_send_date"]}
+
+
+async def test_single_actions(api, api_b):
+    """GET /recurring_invoices/{id}/{action}: start, stop, archive, restore, delete answer the row."""
+    client = await make_client(api)
+    ri = await make(api, client["id"])
+    r = await api.get(f"{BASE}/{ri['id']}/start")
+    assert r.status_code == 200 and r.json()["data"]["status_id"] == "2"
+    r = await api.get(f"{BASE}/{ri['id']}/stop")
+    assert r.status_code == 200 and r.json()["data"]["status_id"] == "3"
+    r = await api.get(f"{BASE}/{ri['id']}/archive")
+    assert r.status_code == 200 and r.json()["data"]["archived_at"] > 0
+    r = await api.get(f"{BASE}/{ri['id']}/send_later")
+    assert r.status_code == 400 and r.json()["message"] == "The requested action send_later is not available."
+    r = await api_b.get(f"{BASE}/{ri['id']}/delete")
+    assert r.status_code == 404
+    r = await api.get(f"{BASE}/{ri['id']}/delete")
+    assert r.status_code == 200 and r.json()["data"]["is_deleted"] is True

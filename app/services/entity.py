@@ -11,7 +11,14 @@ from typing import ClassVar
 
 from ..auth import Principal
 from ..crud.service import CrudService
+from ..entities.spec import Entity
+from ..errors import BadRequest
 from . import activities
+
+
+def not_available(action: str) -> BadRequest:
+    """The 400 of an action an entity does not take (upstream's performAction falls through to it)."""
+    return BadRequest(f"The requested action {action[:64]} is not available.")
 
 
 class EntityService(CrudService):
@@ -23,3 +30,17 @@ class EntityService(CrudService):
         type_id = self.entity.activity.get(action)
         if type_id is not None:
             await activities.record_refs(self.db, who, type_id, {f"{self.entity.name}_id": entity_id})
+
+
+class ActsLikeItsBulk(EntityService):
+    """`GET /{entity}/{id}/{action}` for an entity whose single actions are exactly some of its bulk actions
+    (payments, recurring invoices): the action runs as a bulk of one and the row is the answer."""
+
+    single_actions: ClassVar[tuple[str, ...]] = ()
+
+    async def perform(self, who: Principal, entity_id: int, action: str) -> tuple[Entity, int]:
+        self._require(who, "edit")
+        if action not in self.single_actions:
+            raise not_available(action)
+        await self.bulk(who, action, [entity_id], {})
+        return self.entity, entity_id

@@ -26,7 +26,7 @@ from ...auth import Principal
 from ...crud.service import Row
 from ...entities.billing import STATUS_CANCELLED, STATUS_DRAFT
 from ...entities.spec import Entity
-from ...errors import BadRequest, invalid
+from ...errors import invalid
 from .. import activities, money, numbering
 from ..entity import EntityService
 from . import context, invitations, totals
@@ -87,10 +87,6 @@ COPIED_MONEY = (
     "custom_surcharge3",
     "custom_surcharge4",
 )
-
-
-def not_available(action: str) -> BadRequest:
-    return BadRequest(f"The requested action {action[:64]} is not available.")
 
 
 class BillingService(EntityService):

@@ -24,7 +24,8 @@ from ...entities.billing import CREDIT_APPLIED, CREDIT_DRAFT, CREDIT_PARTIAL, CR
 from ...entities.spec import Entity
 from ...errors import invalid
 from .. import activities, money
-from .base import EMAIL_SENT, BillingService, not_available
+from ..entity import not_available
+from .base import EMAIL_SENT, BillingService
 from .calc import ZERO
 from .lines import MAX_LINES, clean_lines, stored_line
 

@@ -23,8 +23,9 @@ from ...crud.service import Row
 from ...entities import REGISTRY
 from ...entities.billing import STATUS_CANCELLED, STATUS_DRAFT, STATUS_PAID, STATUS_REVERSED, STATUS_SENT
 from ...entities.spec import Entity
-from ...errors import BadRequest, invalid
+from ...errors import invalid
 from .. import activities, money
+from ..entity import not_available
 from . import invoice_payments
 from . import invoice_transitions as transitions
 from .base import BillingService
@@ -32,10 +33,6 @@ from .context import today
 
 EMAIL_INVOICE = 6
 EMAIL_SENT = "email sent"
-
-
-def not_available(action: str) -> BadRequest:
-    return BadRequest(f"The requested action {action} is not available.")
 
 
 class InvoiceService(BillingService):

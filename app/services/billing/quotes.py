@@ -19,7 +19,8 @@ from ...entities import REGISTRY
 from ...entities.billing import QUOTE_APPROVED, QUOTE_CONVERTED, QUOTE_DRAFT, QUOTE_SENT
 from ...entities.spec import Entity
 from ...errors import BadRequest
-from .base import EMAIL_SENT, BillingService, not_available
+from ..entity import not_available
+from .base import EMAIL_SENT, BillingService
 from .context import on
 
 EMAIL_QUOTE, APPROVE_QUOTE, UPDATE_QUOTE = 20, 29, 19

@@ -23,6 +23,7 @@ from ...auth import Principal
 from ...crud.service import Row
 from ...entities.recurring import ACTIVE, AUTO_BILL, COMPLETED, DRAFT, FREQUENCIES, PAUSED
 from ...errors import invalid
+from ..entity import ActsLikeItsBulk
 from . import context
 from .base import BillingService
 
@@ -53,7 +54,9 @@ def _due_date_days(value: str) -> str:
     raise invalid("due_date_days", "The selected due date days is invalid.")
 
 
-class RecurringInvoiceService(BillingService):
+class RecurringInvoiceService(ActsLikeItsBulk, BillingService):
+    single_actions = ("archive", "restore", "delete", "start", "stop")
+
     runs = "recurring_invoice"
     terms_setting = "invoice"  # recurring invoices take the invoice terms and footer
     lock_client_on_create = False  # a recurring invoice moves no money until it generates invoices

@@ -21,7 +21,7 @@ from ...crud.validate import clean
 from ...errors import invalid
 from .. import activities, money
 from ..billing import context
-from ..entity import EntityService
+from ..entity import ActsLikeItsBulk
 from . import deletion, refunds
 from .apply import Entry, apply, apply_existing, check_credits, check_invoices, entries
 
@@ -30,7 +30,9 @@ KEY_TAKEN = "The idempotency key has already been taken."
 NUMBER_TAKEN = "The number has already been taken."
 
 
-class PaymentService(EntityService):
+class PaymentService(ActsLikeItsBulk):
+    single_actions = ("archive", "restore", "delete", "email", "email_receipt")
+
     # ---- create --------------------------------------------------------------------------------
     async def create(self, who: Principal, data: Mapping[str, Any], include: str = "") -> Row:
         self._require(who, "create")
