@@ -19,8 +19,9 @@ from ...crud.service import Row
 from ...entities.purchase_orders import PO_ACCEPTED, PO_CANCELLED, PO_DRAFT, PO_RECEIVED, PO_SENT
 from ...entities.spec import Entity
 from ...errors import BadRequest
-from ..billing.base import EMAIL_SENT, BillingService, not_available
+from ..billing.base import EMAIL_SENT, BillingService
 from ..billing.context import on
+from ..entity import not_available
 from . import receiving
 
 EMAIL_PO, ACCEPT_PO = 135, 137
