@@ -34,6 +34,7 @@ PER_ROW = {
     "last_sent_date",
     "idempotency_key",
     "client_hash",
+    "vendor_hash",
 }
 _n = itertools.count(1)
 

@@ -10,7 +10,21 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from . import accounts, banking, billing, catalog, crm, expenses, files, payments, recurring, setup, system, vendors
+from . import (
+    accounts,
+    banking,
+    billing,
+    catalog,
+    crm,
+    expenses,
+    files,
+    payments,
+    purchase_orders,
+    recurring,
+    setup,
+    system,
+    vendors,
+)
 from .spec import Entity
 
 _BEFORE_DOCUMENT: tuple[Entity, ...] = (
@@ -42,6 +56,8 @@ _AFTER_DOCUMENT: tuple[Entity, ...] = (
     payments.paymentable,
     recurring.recurring_invoice,
     recurring.recurring_invoice_invitation,
+    purchase_orders.purchase_order,
+    purchase_orders.purchase_order_invitation,
     setup.design,
     setup.tag,
     setup.company_gateway,

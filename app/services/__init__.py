@@ -6,6 +6,7 @@ Shared by every domain, at this level:
     entity.py      EntityService, the parent of every service (generic CRUD + the activity log)
     activities.py  the activity log          numbering.py  per-company number counters
     money.py       client balances, the ledger, the lock order of every money movement
+    contacts.py    a client's or vendor's contacts, replaced by a body's list
     system.py      what the server says about itself (health, statics)
     schedule.py    what recurring invoices and recurring expenses share (frequency, send moment, start/stop)
 
@@ -16,12 +17,13 @@ One package per domain, each holding its role files:
     payments/   payments, what they apply to, refunds, deletion
     files/      uploads and the stored documents
     dashboard/  charts and the global search
+    vendors/    vendors and their contacts, purchase orders (billing.base.BillingService with the vendor
+                as the party), what receiving an order makes (its expense, stock)
     expenses/   expenses, recurring expenses, expense categories; invoicing expenses
     banking/    bank transactions matched to invoices, payments and expenses; the rules that match them
-Where what comes next goes: vendors/ (vendors, vendor contacts, purchase orders, whose service subclasses
-billing.base.BillingService), projects/ (projects, tasks, task statuses), jobs/ (mail, webhooks, the
+Where what comes next goes: projects/ (projects, tasks, task statuses), jobs/ (mail, webhooks, the
 scheduler that runs recurring invoices), pdf/ (rendering documents), reports/ (exports). A domain imports
-the shared modules and the domains it builds on (payments and dashboard build on billing), never the
+the shared modules and the domains it builds on (payments, dashboard, vendors build on billing), never the
 reverse; tests/test_layers.py checks the layers and that no import cycle exists.
 """
 
@@ -43,6 +45,8 @@ from .expenses.categories import ExpenseCategoryService
 from .expenses.expenses import ExpenseService
 from .expenses.recurring import RecurringExpenseService
 from .payments.service import PaymentService
+from .vendors.purchase_orders import PurchaseOrderService
+from .vendors.vendors import VendorService
 
 SERVICES: dict[str, type[EntityService]] = {
     "client": ClientService,
@@ -56,6 +60,8 @@ SERVICES: dict[str, type[EntityService]] = {
     "bank_transaction_rule": BankTransactionRuleService,
     "expense": ExpenseService,
     "recurring_expense": RecurringExpenseService,
+    "vendor": VendorService,
+    "purchase_order": PurchaseOrderService,
 }
 
 
