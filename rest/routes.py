@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Route
 
 from app.services import REGISTRY
 
@@ -17,7 +17,23 @@ def routes() -> list[BaseRoute]:
     out += dashboard.ROUTES  # search and charts
     for entity in REGISTRY.values():
         if entity.routes:
-            out += endpoints.build(entity)  # `/{id}/edit` among them, before the actions' `/{id}/{action}`
+            built = endpoints.build(entity)  # `/{id}/edit` among them, before the actions' `/{id}/{action}`
+            out += built + _slashed(built, entity.path)
             if doc_actions.takes_actions(entity):
                 out.append(doc_actions.action_route(entity))
     return grouped(out)
+
+
+# Upstream documents the scheduler list and create at `/task_schedulers/` (its OpenAPI paths end in a slash).
+SLASHED = ("task_schedulers",)
+
+
+def _slashed(built: list[BaseRoute], path: str) -> list[BaseRoute]:
+    if path not in SLASHED:
+        return []
+    base = f"/api/v1/{path}"
+    return [
+        Route(base + "/", r.endpoint, methods=r.methods)
+        for r in built
+        if isinstance(r, Route) and r.path == base and r.methods
+    ]

@@ -31,7 +31,8 @@ from app.services import service_for
 # ---- minimal rows -----------------------------------------------------------------------------------
 
 CLIENT = "<a client of the same company>"  # placeholder in a body, replaced by that company's client id
-FRESH = "<a name no row has yet>"  # placeholder for a field unique in its company: a new value every time
+FRESH = "<a name no row has yet>"
+GATEWAY = "<a company gateway of the same company>"  # replaced by that company's gateway id  # placeholder for a field unique in its company: a new value every time
 _fresh = itertools.count(1)
 
 
@@ -76,6 +77,7 @@ class Company:
         spec = minimal(REGISTRY[name])
         assert isinstance(spec, dict), f"{name} has no REST create body"
         body = {k: (await self.client() if v == CLIENT else v) for k, v in spec.items()}
+        body = {k: (await self.hid("company_gateway") if v == GATEWAY else v) for k, v in body.items()}
         return {k: (f"{self.tag} {next(_fresh)}" if v == FRESH else v) for k, v in body.items()}
 
 
@@ -143,6 +145,10 @@ MINIMAL: dict[str, dict[str, Any] | Maker] = {
     "credit": {"client_id": CLIENT},
     "payment": {"client_id": CLIENT, "amount": 10},
     "recurring_invoice": {"client_id": CLIENT, "frequency_id": "5"},
+    "recurring_quote": {"client_id": CLIENT, "frequency_id": "5"},
+    "task_scheduler": {"template": "email_statement", "next_run": "2999-01-01"},
+    "subscription": {"name": FRESH},
+    "client_gateway_token": {"client_id": CLIENT, "company_gateway_id": GATEWAY, "gateway_type_id": "1", "meta": {}},
     "design": {"name": "Minimal design"},
     "tag": {"name": "Minimal tag"},
     "company_gateway": {"gateway_key": "d14dd26a37cecc30fdd65700bfb55b23"},
@@ -794,6 +800,10 @@ async def test_p1_p4_protected_fields_are_ignored_on_update(name: str, a: Compan
 SERVICE_WRITTEN = {
     "line_items": "validated and recomputed by the document services",
     "frequency_id": "checked by the recurring service (1..12)",
+    "product_ids": "hashed product ids, checked by the subscription service",
+    "recurring_product_ids": "hashed product ids, checked by the subscription service",
+    "optional_product_ids": "hashed product ids, checked by the subscription service",
+    "optional_recurring_product_ids": "hashed product ids, checked by the subscription service",
 }
 JUNK = {
     "money": 12345,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from . import accounts, billing, catalog, crm, expenses, files, payments, recurring, setup, system, vendors
+from . import accounts, billing, catalog, crm, expenses, files, payments, recurring, schedules, setup, subscriptions, system, vendors
 from .spec import Entity
 
 _BEFORE_DOCUMENT: tuple[Entity, ...] = (
@@ -40,6 +40,10 @@ _AFTER_DOCUMENT: tuple[Entity, ...] = (
     payments.paymentable,
     recurring.recurring_invoice,
     recurring.recurring_invoice_invitation,
+    recurring.recurring_quote,
+    recurring.recurring_quote_invitation,
+    schedules.task_scheduler,
+    subscriptions.subscription,
     setup.design,
     setup.tag,
     setup.company_gateway,

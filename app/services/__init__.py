@@ -10,11 +10,13 @@ Shared by every domain, at this level:
 
 One package per domain, each holding its role files:
     accounts/   sign-up, sessions and tokens, companies, company users, the login throttle
-    crm/        clients and their contacts (client groups, gateway tokens as they gain rules)
-    billing/    invoices, quotes, credits, recurring invoices: one engine (billing.base), lines, totals
+    crm/        clients and their contacts, gateway tokens, the client tools (purge, merge, statement)
+    billing/    invoices, quotes, credits, recurring invoices and quotes: one engine (billing.base), lines, totals
     payments/   payments, what they apply to, refunds, deletion
     files/      uploads and the stored documents
     dashboard/  charts and the global search
+    schedules/  task schedulers (what the job engine will run)
+    subscriptions/  what the client portal will sell
 Where what comes next goes: vendors/ (vendors, vendor contacts, purchase orders, whose service subclasses
 billing.base.BillingService), expenses/ (expenses, recurring expenses, categories), projects/ (projects,
 tasks, task statuses), banking/ (bank integrations, transactions, match rules), jobs/ (mail, webhooks, the
@@ -32,11 +34,14 @@ from ..entities.spec import Entity, Field, Relation
 from .billing.credits import CreditService
 from .billing.invoices import InvoiceService
 from .billing.quotes import QuoteService
-from .billing.recurring import RecurringInvoiceService
+from .billing.recurring import RecurringInvoiceService, RecurringQuoteService
 from .crm.clients import ClientService
+from .crm.gateway_tokens import ClientGatewayTokenService
 from .entity import EntityService
 from .expenses.categories import ExpenseCategoryService
 from .payments.service import PaymentService
+from .schedules.schedulers import TaskSchedulerService
+from .subscriptions.subscriptions import SubscriptionService
 
 SERVICES: dict[str, type[EntityService]] = {
     "client": ClientService,
@@ -46,6 +51,10 @@ SERVICES: dict[str, type[EntityService]] = {
     "payment": PaymentService,
     "recurring_invoice": RecurringInvoiceService,
     "expense_category": ExpenseCategoryService,
+    "recurring_quote": RecurringQuoteService,
+    "task_scheduler": TaskSchedulerService,
+    "subscription": SubscriptionService,
+    "client_gateway_token": ClientGatewayTokenService,
 }
 
 

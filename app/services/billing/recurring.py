@@ -6,8 +6,11 @@ and due-date-days. Balance is the amount. Statuses: 1 draft (every new one), 2 a
 `start` (-> active unless no cycles are left or deleted; restores an archived one) and `stop` (-> paused
 from draft, active or pending).
 
-Not implemented: generating invoices from them (upstream's scheduler; a `jobs` package will hold it),
-`send_now`, `?start=true`.
+Recurring quotes run on the same engine (RecurringQuoteService): numbered with the recurring quote counter,
+the quote's terms and footer, invitations like a quote's.
+
+Not implemented: generating invoices and quotes from them (upstream's scheduler; a `jobs` package will hold
+it), `send_now`, `?start=true`.
 """
 
 from __future__ import annotations
@@ -112,7 +115,7 @@ class RecurringInvoiceService(ActsLikeItsBulk, BillingService):
     async def bulk_other(self, who: Principal, action: str, entity_ids: Sequence[int], data: Mapping[str, Any]) -> None:
         if action == "start":
             await self.db.execute(
-                "UPDATE recurring_invoices SET status_id = $3, deleted_at = NULL, updated_at = now() "
+                f"UPDATE {self.table} SET status_id = $3, deleted_at = NULL, updated_at = now() "
                 "WHERE company_id = $1 AND id = ANY($2::bigint[]) AND remaining_cycles <> 0 AND NOT is_deleted",
                 who.company_id,
                 list(entity_ids),
@@ -120,7 +123,7 @@ class RecurringInvoiceService(ActsLikeItsBulk, BillingService):
             )
         elif action == "stop":
             await self.db.execute(
-                "UPDATE recurring_invoices SET status_id = $3, updated_at = now() WHERE company_id = $1 "
+                f"UPDATE {self.table} SET status_id = $3, updated_at = now() WHERE company_id = $1 "
                 "AND id = ANY($2::bigint[]) AND status_id < $3",
                 who.company_id,
                 list(entity_ids),
@@ -128,3 +131,10 @@ class RecurringInvoiceService(ActsLikeItsBulk, BillingService):
             )
         else:
             await super().bulk_other(who, action, entity_ids, data)
+
+
+class RecurringQuoteService(RecurringInvoiceService):
+    """Upstream's recurring quote: the recurring invoice's schedule and actions over the quote's defaults."""
+
+    runs = "recurring_quote"
+    terms_setting = "quote"
