@@ -6,7 +6,7 @@ from starlette.routing import BaseRoute, Route
 
 from app.services import REGISTRY
 
-from . import company_users, dashboard, doc_actions, documents, endpoints, payments, session
+from . import client_tools, company_users, dashboard, doc_actions, documents, endpoints, payments, session
 from .routing import grouped
 
 
@@ -15,6 +15,7 @@ def routes() -> list[BaseRoute]:
     out: list[BaseRoute] = [*session.ROUTES, *company_users.ROUTES, *documents.ROUTES]
     out += payments.ROUTES  # payment refunds
     out += dashboard.ROUTES  # search and charts
+    out += client_tools.ROUTES  # purge, merge, statement, tax data, e-mail reactivation
     for entity in REGISTRY.values():
         if entity.routes:
             built = endpoints.build(entity)  # `/{id}/edit` among them, before the actions' `/{id}/{action}`
@@ -28,12 +29,8 @@ def routes() -> list[BaseRoute]:
 SLASHED = ("task_schedulers",)
 
 
-def _slashed(built: list[BaseRoute], path: str) -> list[BaseRoute]:
+def _slashed(built: list[Route], path: str) -> list[BaseRoute]:
     if path not in SLASHED:
         return []
     base = f"/api/v1/{path}"
-    return [
-        Route(base + "/", r.endpoint, methods=r.methods)
-        for r in built
-        if isinstance(r, Route) and r.path == base and r.methods
-    ]
+    return [Route(base + "/", r.endpoint, methods=r.methods) for r in built if r.path == base and r.methods]

@@ -31,8 +31,8 @@ from app.services import service_for
 # ---- minimal rows -----------------------------------------------------------------------------------
 
 CLIENT = "<a client of the same company>"  # placeholder in a body, replaced by that company's client id
-FRESH = "<a name no row has yet>"
-GATEWAY = "<a company gateway of the same company>"  # replaced by that company's gateway id  # placeholder for a field unique in its company: a new value every time
+FRESH = "<a name no row has yet>"  # placeholder for a field unique in its company: a new value every time
+GATEWAY = "<a company gateway of the same company>"  # replaced by that company's gateway id
 _fresh = itertools.count(1)
 
 

@@ -9,7 +9,21 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from . import accounts, billing, catalog, crm, expenses, files, payments, recurring, schedules, setup, subscriptions, system, vendors
+from . import (
+    accounts,
+    billing,
+    catalog,
+    crm,
+    expenses,
+    files,
+    payments,
+    recurring,
+    schedules,
+    setup,
+    subscriptions,
+    system,
+    vendors,
+)
 from .spec import Entity
 
 _BEFORE_DOCUMENT: tuple[Entity, ...] = (

@@ -35,7 +35,10 @@ subscription = Entity(
         ref("group_id", "group_setting"),
         # comma lists of hashed product ids, read from the body and checked by the service
         *(Field(name, "text", writable=False, expr="''") for name in PRODUCT_LISTS),
-        *(Field(f"{name}_list", "array", writable=False, internal=True, expr=f"to_jsonb({{t}}.{name})") for name in PRODUCT_LISTS),
+        *(
+            Field(f"{name}_list", "array", writable=False, internal=True, expr=f"to_jsonb({{t}}.{name})")
+            for name in PRODUCT_LISTS
+        ),
         text("name"),
         Field("frequency_id", "code", writable=False),  # checked in the service (1..12)
         text("auto_bill", choices=AUTO_BILL),

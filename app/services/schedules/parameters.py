@@ -30,19 +30,14 @@ DATE_RANGES = (
 )
 RECORD_TABLES = {"invoice": "invoices", "credit": "credits", "quote": "quotes", "purchase_order": "purchase_orders"}
 REPORTS = frozenset(
-    (
-        "vendor purchase_order_item purchase_order ar_detailed ar_summary client_balance tax_summary profitloss "
-        "client_sales user_sales product_sales activity activities client clients client_contact client_contacts "
-        "credit credits document documents expense expenses invoice invoices invoice_item invoice_items quote "
-        "quotes quote_item quote_items recurring_invoice recurring_invoices payment payments product products "
-        "task tasks"
-    ).split()
+    """vendor purchase_order_item purchase_order ar_detailed ar_summary client_balance tax_summary profitloss
+    client_sales user_sales product_sales activity activities client clients client_contact client_contacts credit
+    credits document documents expense expenses invoice invoices invoice_item invoice_items quote quotes quote_item
+    quote_items recurring_invoice recurring_invoices payment payments product products task tasks""".split()  # noqa: SIM905
 )
 STATUSES = frozenset(
-    (
-        "all draft paid unpaid overdue pending invoiced logged partial applied active paused completed approved "
-        "expired upcoming converted uninvoiced"
-    ).split()
+    """all draft paid unpaid overdue pending invoiced logged partial applied active paused completed approved
+    expired upcoming converted uninvoiced""".split()  # noqa: SIM905
 )
 
 

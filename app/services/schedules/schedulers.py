@@ -50,16 +50,15 @@ class TaskSchedulerService(EntityService):
             values["frequency_id"] = 5  # a record scheduler turned into a repeating one: monthly, the default
         if values.get("remaining_cycles") is not None and values["remaining_cycles"] < -1:
             raise invalid("remaining_cycles", "The remaining cycles must be at least -1.")
-        timezone_id = (await self.db.fetchval("SELECT settings FROM companies WHERE id = $1", who.company_id) or {}).get(
-            "timezone_id", "1"
-        )
+        settings = await self.db.fetchval("SELECT settings FROM companies WHERE id = $1", who.company_id)
+        timezone_id = (settings or {}).get("timezone_id", "1")
         run_on = values.get("next_run_client")
         if run_on is not None:
             if run_on < context.today(timezone_id):
                 raise invalid("next_run", "The next run must be a date after or equal to today.")
             values["next_run"] = datetime.combine(run_on, time(0), tzinfo=_zone(timezone_id))
         if "parameters" in values or current is None or "template" in values:
-            given = values.get("parameters", (current or {}).get("parameters") or {})
+            given = values["parameters"] if "parameters" in values else (current or {}).get("parameters") or {}
             values["parameters"] = await clean_parameters(self.db, who, template, given)
 
     async def bulk(self, who: Principal, action: str, entity_ids: Sequence[int], data: Mapping[str, Any]) -> None:

@@ -48,7 +48,9 @@ def _steps(value: Any) -> str:
     if len(set(steps)) != len(steps):
         raise invalid("steps", "The steps may not repeat a step.")
     if not any(s.startswith("auth.") for s in steps):
-        raise invalid("steps", "The steps must include a sign-in step (auth.login, auth.register or auth.login-or-register).")
+        raise invalid(
+            "steps", "The steps must include a sign-in step (auth.login, auth.register or auth.login-or-register)."
+        )
     return ",".join(steps)
 
 
@@ -128,10 +130,9 @@ class SubscriptionService(EntityService):
 
     async def _price(self, who: Principal, values: Row, current: Row | None) -> None:
         """price and promo_price from the products, as the invoice engine totals one of each."""
-        chosen = [
-            *values.get("product_ids", (current or {}).get("product_ids_list") or []),
-            *values.get("recurring_product_ids", (current or {}).get("recurring_product_ids_list") or []),
-        ]
+        chosen: list[int] = []
+        for name in ("product_ids", "recurring_product_ids"):
+            chosen += values[name] if name in values else (current or {}).get(f"{name}_list") or []
         rows = await self.db.fetch(
             "SELECT p.product_key, p.price, p.tax_name1, p.tax_name2, p.tax_name3, p.tax_rate1, p.tax_rate2, "
             "p.tax_rate3 FROM unnest($2::bigint[]) WITH ORDINALITY AS c(id, n) JOIN products p "
