@@ -22,7 +22,7 @@ def _shape(row: dict[str, Any]) -> None:
         row[name] = ",".join(ids.encode(int(i)) for i in row[f"{name}_list"])
     if not row["webhook_configuration"]:
         row["webhook_configuration"] = []  # upstream's PHP empty array
-    row["purchase_page"] = f"{base_url()}/client/subscriptions/{row['id']}/purchase"
+    row["purchase_page"] = f"{base_url()}/client/subscriptions/{row['id']}/purchase" if row["id"] else ""
 
 
 subscription = Entity(
@@ -73,4 +73,5 @@ subscription = Entity(
         "updated_at": "{t}.updated_at",
     },
     activity={"create": 80, "update": 81, "archive": 82, "delete": 83, "restore": 84},
+    shape=_shape,
 )

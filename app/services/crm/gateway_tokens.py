@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from ...auth import Principal
+from ...crud.query import ListQuery
+from ...crud.results import Item, Page
 from ...crud.service import Row
 from ...errors import Forbidden, invalid
 from ..entity import EntityService
@@ -19,6 +21,14 @@ class ClientGatewayTokenService(EntityService):
         if not (who.is_admin or who.is_owner):
             raise Forbidden("This action is unauthorized.")
         super()._require(who, action)
+
+    async def list(self, who: Principal, q: ListQuery) -> Page:
+        self._require(who, "view")
+        return await super().list(who, q)
+
+    async def show(self, who: Principal, entity_id: int, include: str = "") -> Item:
+        self._require(who, "view")
+        return await super().show(who, entity_id, include)
 
     async def before_write(self, who: Principal, values: Row, current: Row | None, data: Mapping[str, Any]) -> None:
         if current is None:
