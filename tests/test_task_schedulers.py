@@ -94,6 +94,23 @@ async def test_templates_and_their_parameters(api):
     assert tasks["parameters"]["status"] == "logged,Xy12"  # task status ids are kept for the task report
     custom = await make(api, parameters={"date_range": "custom", "start_date": "2024-01-01", "end_date": "2024-02-01"})
     assert custom["parameters"]["date_range"] == "custom"
+    # the web app's form sends every key, the unused ones empty
+    form = {
+        "clients": [],
+        "date_range": "last7_days",
+        "show_aging_table": False,
+        "show_payments_table": False,
+        "only_clients_with_invoices": False,
+        "status": "all",
+        "entity": "",
+        "entity_id": "",
+        "report_name": "",
+        "date_key": "",
+        "start_date": "",
+        "end_date": "",
+    }
+    web = await make(api, name="From the web app", frequency_id="5", parameters=form)
+    assert web["parameters"] == form
 
 
 async def test_validation_messages(api):

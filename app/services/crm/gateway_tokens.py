@@ -1,7 +1,8 @@
 """Client gateway tokens: the stored references of a client's saved payment methods at a gateway. Rows are
-kept as sent, no gateway is called. Admins only (upstream authorises every route with isAdmin). On create the
+kept as sent, no gateway is called. Only admins write them (upstream authorises its routes with isAdmin). On create the
 client, the company gateway, a numeric gateway type and the meta object are required; both ids name rows
-of the caller's company. A token made the default clears the default of the client's other tokens."""
+of the caller's company. A token made the default clears the default of the client's other tokens. Reads
+follow the view permission, as every entity's (the tokens are in every client's JSON anyway)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from ...auth import Principal
-from ...crud.query import ListQuery
-from ...crud.results import Item, Page
 from ...crud.service import Row
 from ...errors import Forbidden, invalid
 from ..entity import EntityService
@@ -21,14 +20,6 @@ class ClientGatewayTokenService(EntityService):
         if not (who.is_admin or who.is_owner):
             raise Forbidden("This action is unauthorized.")
         super()._require(who, action)
-
-    async def list(self, who: Principal, q: ListQuery) -> Page:
-        self._require(who, "view")
-        return await super().list(who, q)
-
-    async def show(self, who: Principal, entity_id: int, include: str = "") -> Item:
-        self._require(who, "view")
-        return await super().show(who, entity_id, include)
 
     async def before_write(self, who: Principal, values: Row, current: Row | None, data: Mapping[str, Any]) -> None:
         if current is None:

@@ -1,4 +1,5 @@
-"""The `parameters` of a task scheduler, checked per template as upstream's StoreSchedulerRequest does:
+"""The `parameters` of a task scheduler, checked per template as upstream's StoreSchedulerRequest does (an
+empty string is an unset value: the web app sends every key of its form):
 `clients` (hashed ids, every one a client of the company; [] when absent), `date_range` and its custom
 `start_date`/`end_date`, `entity`/`entity_id` (a record of the company: required for `email_record`),
 `report_name` (required for `email_report`), `status` (reduced to the known status words, task status ids
@@ -72,7 +73,7 @@ async def clean_parameters(db: Db, who: Principal, template: str, raw: dict[str,
             bad("clients", "The selected parameters.clients is invalid.")
         out["clients"] = list(dict.fromkeys(clients))
     date_range = out.get("date_range")
-    if date_range is not None and date_range not in DATE_RANGES:
+    if date_range not in (None, "") and date_range not in DATE_RANGES:
         bad("date_range", "The selected parameters.date range is invalid.")
     start, end = _date(out.get("start_date")), _date(out.get("end_date"))
     for key, parsed in (("start_date", start), ("end_date", end)):
@@ -86,7 +87,7 @@ async def clean_parameters(db: Db, who: Principal, template: str, raw: dict[str,
     report = out.get("report_name")
     if template == "email_report" and report in (None, ""):
         bad("report_name", "The parameters.report name field is required when template is email_report.")
-    elif report is not None and report not in REPORTS:
+    elif report not in (None, "") and report not in REPORTS:
         bad("report_name", "The selected parameters.report name is invalid.")
     status = out.get("status")
     if status is not None:
@@ -104,7 +105,7 @@ async def clean_parameters(db: Db, who: Principal, template: str, raw: dict[str,
 async def _record(db: Db, who: Principal, template: str, out: dict[str, Any], bad: Any) -> None:
     """`entity`/`entity_id`: the record an `email_record` scheduler sends, one of the company's."""
     entity, entity_id = out.get("entity"), out.get("entity_id")
-    if entity is not None and entity not in RECORD_TABLES:
+    if entity not in (None, "") and entity not in RECORD_TABLES:
         bad("entity", "The selected parameters.entity is invalid.")
         return
     if template == "email_record":
