@@ -6,7 +6,17 @@ from starlette.routing import BaseRoute, Route
 
 from app.services import REGISTRY
 
-from . import client_tools, company_users, dashboard, doc_actions, documents, endpoints, payments, session
+from . import (
+    client_tools,
+    company_users,
+    dashboard,
+    doc_actions,
+    documents,
+    endpoints,
+    payments,
+    session,
+    subscriptions,
+)
 from .routing import grouped
 
 
@@ -16,6 +26,7 @@ def routes() -> list[BaseRoute]:
     out += payments.ROUTES  # payment refunds
     out += dashboard.ROUTES  # search and charts
     out += client_tools.ROUTES  # purge, merge, statement, tax data, e-mail reactivation
+    out += subscriptions.ROUTES  # the purchase page's steps
     for entity in REGISTRY.values():
         if entity.routes:
             built = endpoints.build(entity)  # `/{id}/edit` among them, before the actions' `/{id}/{action}`

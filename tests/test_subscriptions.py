@@ -187,3 +187,21 @@ async def test_ids_of_another_company_are_invalid(api, api_b, db, tenant_b):
     assert r.status_code == 422
     assert (await api.get(BASE)).json()["data"] == []
     assert await company_snapshot(db, ids.decode(tenant_b.company_id)) == before
+
+
+async def test_steps_catalog_and_check(api):
+    r = await api.get(f"{BASE}/steps")
+    assert r.status_code == 200
+    auth = "App\\Livewire\\BillingPortal\\Authentication\\"
+    assert r.json() == {
+        auth + "Login": {"id": "auth.login", "dependencies": []},
+        auth + "RegisterOrLogin": {"id": "auth.login-or-register", "dependencies": []},
+        auth + "Register": {"id": "auth.register", "dependencies": []},
+        "App\\Livewire\\BillingPortal\\Cart\\Cart": {"id": "cart", "dependencies": []},
+    }
+    r = await api.post(f"{BASE}/steps/check", json={"steps": "auth.login,cart"})
+    assert r.status_code == 200 and r.json() == []
+    r = await api.post(f"{BASE}/steps/check", json={"steps": "cart"})
+    sign_in = "The steps must include a sign-in step (auth.login, auth.register or auth.login-or-register)."
+    assert errors(r) == {"steps": [sign_in]}
+    assert errors(await api.post(f"{BASE}/steps/check", json={})) == {"steps": ["The steps field is required."]}

@@ -25,7 +25,14 @@ from ..billing.lines import clean_lines
 from ..entity import EntityService
 
 TAKEN = "The name has already been taken."
-STEPS = ("cart", "auth.login", "auth.login-or-register", "auth.register")
+# upstream's portal steps, keyed by the class that renders each (GET /subscriptions/steps); none depends on another
+STEP_CLASSES = {
+    "App\\Livewire\\BillingPortal\\Authentication\\Login": "auth.login",
+    "App\\Livewire\\BillingPortal\\Authentication\\RegisterOrLogin": "auth.login-or-register",
+    "App\\Livewire\\BillingPortal\\Authentication\\Register": "auth.register",
+    "App\\Livewire\\BillingPortal\\Cart\\Cart": "cart",
+}
+STEPS = tuple(STEP_CLASSES.values())
 DEFAULT_STEPS = "cart,auth.login-or-register"
 WEBHOOK_TEXT = ("post_purchase_url", "post_purchase_rest_method", "return_url")
 REST_METHODS = ("", "post", "put")
@@ -52,6 +59,18 @@ def _steps(value: Any) -> str:
             "steps", "The steps must include a sign-in step (auth.login, auth.register or auth.login-or-register)."
         )
     return ",".join(steps)
+
+
+def steps_catalog() -> dict[str, dict[str, Any]]:
+    """`GET /subscriptions/steps`: every step the purchase page knows, as upstream lists them."""
+    return {name: {"id": step, "dependencies": []} for name, step in STEP_CLASSES.items()}
+
+
+def check_steps(data: Mapping[str, Any]) -> None:
+    """`POST /subscriptions/steps/check`: 422 when `steps` is missing or not a valid list of steps."""
+    if data.get("steps") in (None, ""):
+        raise invalid("steps", "The steps field is required.")
+    _steps(data["steps"])
 
 
 def _webhook(config: dict[str, Any]) -> dict[str, Any]:
