@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from test_invoices import make_client, make_invoice
 from test_registry_matrix import company_snapshot
 
 from app import ids
@@ -205,3 +206,20 @@ async def test_steps_catalog_and_check(api):
     sign_in = "The steps must include a sign-in step (auth.login, auth.register or auth.login-or-register)."
     assert errors(r) == {"steps": [sign_in]}
     assert errors(await api.post(f"{BASE}/steps/check", json={})) == {"steps": ["The steps field is required."]}
+
+
+async def test_assign_invoice(api, api_b, db):
+    sub = (await api.post(BASE, json={"name": "Plan"})).json()["data"]
+    client = await make_client(api)
+    inv = await make_invoice(api, client["id"])
+    r = await api.post(f"{BASE}/bulk", json={"action": "assign_invoice", "ids": [sub["id"]], "entity_id": inv["id"]})
+    assert r.status_code == 200, r.text
+    assert (await api.get(f"/api/v1/invoices/{inv['id']}")).json()["data"]["subscription_id"] == sub["id"]
+    theirs = await make_invoice(api_b, (await make_client(api_b, "Theirs"))["id"])
+    r = await api.post(f"{BASE}/bulk", json={"action": "assign_invoice", "ids": [sub["id"]], "entity_id": theirs["id"]})
+    assert errors(r) == {"entity_id": ["The selected entity id is invalid."]}
+    assert (await api_b.get(f"/api/v1/invoices/{theirs['id']}")).json()["data"]["subscription_id"] == ""
+    r = await api.post(
+        f"{BASE}/bulk", json={"action": "assign_invoice", "ids": [sub["id"]], "entity": "quote", "entity_id": inv["id"]}
+    )
+    assert errors(r) == {"entity": ["The selected entity is invalid."]}

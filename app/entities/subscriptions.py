@@ -72,6 +72,7 @@ subscription = Entity(
         "created_at": "{t}.created_at",
         "updated_at": "{t}.updated_at",
     },
+    bulk_actions=("archive", "restore", "delete", "assign_invoice"),
     activity={"create": 80, "update": 81, "archive": 82, "delete": 83, "restore": 84},
     shape=_shape,
 )

@@ -8,7 +8,7 @@ the same with the promo discount; both are the server's, never the client's. Act
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -36,6 +36,7 @@ STEPS = tuple(STEP_CLASSES.values())
 DEFAULT_STEPS = "cart,auth.login-or-register"
 WEBHOOK_TEXT = ("post_purchase_url", "post_purchase_rest_method", "return_url")
 REST_METHODS = ("", "post", "put")
+ASSIGNABLE = {"invoice": "invoices", "recurring_invoice": "recurring_invoices"}
 
 
 def _product_list(name: str, value: Any) -> list[int]:
@@ -168,6 +169,26 @@ class SubscriptionService(EntityService):
         values["promo_price"] = calculate(
             Document(lines, discount=discount, is_amount_discount=amount_discount, uses_inclusive_taxes=inclusive)
         ).amount
+
+    async def bulk_other(self, who: Principal, action: str, entity_ids: Sequence[int], data: Mapping[str, Any]) -> None:
+        """`assign_invoice`: the invoice (or recurring invoice) `entity_id` is sold through the first subscription."""
+        if action != "assign_invoice":
+            await super().bulk_other(who, action, entity_ids, data)
+            return
+        table = ASSIGNABLE.get(str(data.get("entity") or "invoice"))
+        if table is None:
+            raise invalid("entity", "The selected entity is invalid.")
+        raw = data.get("entity_id")
+        target = ids.decode_or_none(raw) if isinstance(raw, str) else None
+        changed = await self.db.fetchval(
+            f"UPDATE {table} SET subscription_id = $3, updated_at = now() WHERE company_id = $1 AND id = $2 "
+            "AND NOT is_deleted RETURNING id",
+            who.company_id,
+            target,
+            entity_ids[0],
+        )
+        if changed is None:
+            raise invalid("entity_id", "The selected entity id is invalid.")
 
     async def create(self, who: Principal, data: Mapping[str, Any], include: str = "") -> Row:
         try:
