@@ -34,6 +34,7 @@ CLIENT = "<a client of the same company>"  # placeholder in a body, replaced by 
 BANK = "<a bank integration of the same company>"  # placeholder, replaced by that company's bank account id
 VENDOR = "<a vendor of the same company>"  # placeholder in a body, replaced by that company's vendor id
 FRESH = "<a name no row has yet>"  # placeholder for a field unique in its company: a new value every time
+GATEWAY = "<a company gateway of the same company>"  # replaced by that company's gateway id
 _fresh = itertools.count(1)
 
 
@@ -78,7 +79,7 @@ class Company:
         used yet."""
         spec = minimal(REGISTRY[name])
         assert isinstance(spec, dict), f"{name} has no REST create body"
-        parties = {CLIENT: "client", VENDOR: "vendor", BANK: "bank_integration"}
+        parties = {CLIENT: "client", VENDOR: "vendor", BANK: "bank_integration", GATEWAY: "company_gateway"}
         body = {k: (await self.hid(parties[v]) if v in parties else v) for k, v in spec.items()}
         return {k: (f"{self.tag} {next(_fresh)}" if v == FRESH else v) for k, v in body.items()}
 
@@ -149,6 +150,10 @@ MINIMAL: dict[str, dict[str, Any] | Maker] = {
     "payment": {"client_id": CLIENT, "amount": 10},
     "recurring_invoice": {"client_id": CLIENT, "frequency_id": "5"},
     "purchase_order": {"vendor_id": VENDOR},
+    "recurring_quote": {"client_id": CLIENT, "frequency_id": "5"},
+    "task_scheduler": {"template": "email_statement", "next_run": "2999-01-01"},
+    "subscription": {"name": FRESH},
+    "client_gateway_token": {"client_id": CLIENT, "company_gateway_id": GATEWAY, "gateway_type_id": "1", "meta": {}},
     "design": {"name": "Minimal design"},
     "tag": {"name": "Minimal tag"},
     "company_gateway": {"gateway_key": "d14dd26a37cecc30fdd65700bfb55b23"},
@@ -807,6 +812,10 @@ SERVICE_WRITTEN = {
     "line_items": "validated and recomputed by the document services",
     "frequency_id": "checked by the recurring service (1..12)",
     "rules": "each condition validated by the bank transaction rule service",
+    "product_ids": "hashed product ids, checked by the subscription service",
+    "recurring_product_ids": "hashed product ids, checked by the subscription service",
+    "optional_product_ids": "hashed product ids, checked by the subscription service",
+    "optional_recurring_product_ids": "hashed product ids, checked by the subscription service",
 }
 JUNK = {
     "money": 12345,

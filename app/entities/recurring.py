@@ -1,6 +1,7 @@
-"""Recurring invoices (upstream RecurringInvoiceTransformer): the invoice's shape plus the schedule. The rules
-(required frequency, next send date, auto-bill, statuses, start/stop) live in app/services/billing/recurring.py;
-generating invoices from them is not implemented yet."""
+"""Recurring invoices and recurring quotes (upstream RecurringInvoiceTransformer, RecurringQuoteTransformer): the
+invoice's shape plus the schedule; both share it. The rules (required frequency, next send date, auto-bill,
+statuses, start/stop) live in app/services/billing/recurring.py; generating documents from them is not
+implemented yet."""
 
 from __future__ import annotations
 
@@ -49,8 +50,11 @@ def _without_deleted_clients(v: str) -> Built | None:
     return (CLIENT_OF.replace("{cond}", "c.is_deleted = false"), ())
 
 
-def _shape_invitation(row: dict[str, Any]) -> None:
-    row["link"] = f"{base_url()}/client/recurring_invoice/{row['key']}"
+def _portal_link(kind: str) -> Any:
+    def shape_invitation(row: dict[str, Any]) -> None:
+        row["link"] = f"{base_url()}/client/{kind}/{row['key']}"
+
+    return shape_invitation
 
 
 def schedule(entity_type: str) -> tuple[Field, ...]:
@@ -82,14 +86,19 @@ SCHEDULE_SORTS = {
     "remaining_cycles": "{t}.remaining_cycles",
     "last_sent_date": "{t}.last_sent_date",
 }
-SCHEDULE = (
-    *schedule("recurringInvoice"),
+# what a recurring billing document (invoice, quote) carries beside the schedule
+DOCUMENT_SCHEDULE = (
     boolean("has_tasks", writable=False),
     boolean("has_expenses", writable=False),
     text("auto_bill", choices=AUTO_BILL),
     boolean("auto_bill_enabled", writable=False),
     text("due_date_days"),
 )
+
+
+def document_schedule(entity_type: str) -> tuple[Field, ...]:
+    return (*schedule(entity_type), *DOCUMENT_SCHEDULE)
+
 
 recurring_invoice_invitation = Entity(
     "recurring_invoice_invitation",
@@ -98,7 +107,7 @@ recurring_invoice_invitation = Entity(
     routes=False,
     soft_delete=False,
     fields=invoice_invitation.fields,
-    shape=_shape_invitation,
+    shape=_portal_link("recurring_invoice"),
 )
 
 recurring_invoice = Entity(
@@ -107,7 +116,7 @@ recurring_invoice = Entity(
     label="Recurring Invoice",
     documents=True,
     number_counter="recurring_invoice",
-    fields=(*(x for x in invoice.fields if x.name not in DROPPED), *SCHEDULE),
+    fields=(*(x for x in invoice.fields if x.name not in DROPPED), *document_schedule("recurringInvoice")),
     search=INVOICE_SEARCH,
     filters=(
         f.search(INVOICE_SEARCH),
@@ -134,4 +143,37 @@ recurring_invoice = Entity(
     default_includes=("invitations", "documents"),
     activity={"create": 100, "update": 101, "archive": 102, "delete": 103, "restore": 104},
     bulk_actions=("archive", "restore", "delete", "start", "stop"),
+)
+
+recurring_quote_invitation = Entity(
+    "recurring_quote_invitation",
+    "recurring_quote_invitations",
+    label="Invitation",
+    routes=False,
+    soft_delete=False,
+    fields=invoice_invitation.fields,
+    shape=_portal_link("recurring_quote"),
+)
+
+# Upstream's recurring quote: the recurring invoice's fields, filters and sorts, numbered with the recurring
+# quote counter, invitations like a quote's; activities 110..114 name it (and its client).
+recurring_quote = Entity(
+    "recurring_quote",
+    "recurring_quotes",
+    label="Recurring Quote",
+    documents=True,
+    number_counter="recurring_quote",
+    fields=(*(x for x in invoice.fields if x.name not in DROPPED), *document_schedule("recurringQuote")),
+    search=INVOICE_SEARCH,
+    filters=recurring_invoice.filters,
+    sorts=recurring_invoice.sorts,
+    relations=(
+        Relation("invitations", "recurring_quote_invitation", fk="recurring_quote_id", where="{t}.deleted_at IS NULL"),
+        Relation("documents", "document", morph="recurring_quotes"),
+        Relation("client", "client", kind="one", local="client_id"),
+        Relation("activities", "activity", fk="recurring_quote_id", order="{t}.id DESC"),
+    ),
+    default_includes=("invitations", "documents"),
+    activity={"create": 110, "update": 111, "archive": 112, "delete": 113, "restore": 114},
+    bulk_actions=recurring_invoice.bulk_actions,
 )

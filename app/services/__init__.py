@@ -12,8 +12,8 @@ Shared by every domain, at this level:
 
 One package per domain, each holding its role files:
     accounts/   sign-up, sessions and tokens, companies, company users, the login throttle
-    crm/        clients and their contacts (client groups, gateway tokens as they gain rules)
-    billing/    invoices, quotes, credits, recurring invoices: one engine (billing.base), lines, totals
+    crm/        clients and their contacts, gateway tokens, the client tools (purge, merge, statement)
+    billing/    invoices, quotes, credits, recurring invoices and quotes: one engine (billing.base), lines, totals
     payments/   payments, what they apply to, refunds, deletion
     files/      uploads and the stored documents
     dashboard/  charts and the global search
@@ -21,6 +21,8 @@ One package per domain, each holding its role files:
                 as the party), what receiving an order makes (its expense, stock)
     expenses/   expenses, recurring expenses, expense categories; invoicing expenses
     banking/    bank transactions matched to invoices, payments and expenses; the rules that match them
+    schedules/  task schedulers (what the job engine will run)
+    subscriptions/  what the client portal will sell
 Where what comes next goes: projects/ (projects, tasks, task statuses), jobs/ (mail, webhooks, the
 scheduler that runs recurring invoices), pdf/ (rendering documents), reports/ (exports). A domain imports
 the shared modules and the domains it builds on (payments, dashboard, vendors build on billing), never the
@@ -38,13 +40,16 @@ from .banking.transactions import BankTransactionService
 from .billing.credits import CreditService
 from .billing.invoices import InvoiceService
 from .billing.quotes import QuoteService
-from .billing.recurring import RecurringInvoiceService
+from .billing.recurring import RecurringInvoiceService, RecurringQuoteService
 from .crm.clients import ClientService
+from .crm.gateway_tokens import ClientGatewayTokenService
 from .entity import EntityService
 from .expenses.categories import ExpenseCategoryService
 from .expenses.expenses import ExpenseService
 from .expenses.recurring import RecurringExpenseService
 from .payments.service import PaymentService
+from .schedules.schedulers import TaskSchedulerService
+from .subscriptions.subscriptions import SubscriptionService
 from .vendors.purchase_orders import PurchaseOrderService
 from .vendors.vendors import VendorService
 
@@ -62,6 +67,10 @@ SERVICES: dict[str, type[EntityService]] = {
     "recurring_expense": RecurringExpenseService,
     "vendor": VendorService,
     "purchase_order": PurchaseOrderService,
+    "recurring_quote": RecurringQuoteService,
+    "task_scheduler": TaskSchedulerService,
+    "subscription": SubscriptionService,
+    "client_gateway_token": ClientGatewayTokenService,
 }
 
 

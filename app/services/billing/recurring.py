@@ -6,8 +6,11 @@ and due-date-days. Balance is the amount. Statuses: 1 draft (every new one), 2 a
 `start` (-> active unless no cycles are left or deleted; restores an archived one) and `stop` (-> paused
 from draft, active or pending).
 
-Not implemented: generating invoices from them (upstream's scheduler; a `jobs` package will hold it),
-`send_now`, `?start=true`.
+Recurring quotes run on the same engine (RecurringQuoteService): numbered with the recurring quote counter,
+the quote's terms and footer, invitations like a quote's.
+
+Not implemented: generating invoices and quotes from them (upstream's scheduler; a `jobs` package will hold
+it), `send_now`, `?start=true`.
 """
 
 from __future__ import annotations
@@ -98,3 +101,10 @@ class RecurringInvoiceService(ActsLikeItsBulk, BillingService):
             await schedule.stop(self.db, who, self.table, entity_ids)
         else:
             await super().bulk_other(who, action, entity_ids, data)
+
+
+class RecurringQuoteService(RecurringInvoiceService):
+    """Upstream's recurring quote: the recurring invoice's schedule and actions over the quote's defaults."""
+
+    runs = "recurring_quote"
+    terms_setting = "quote"
