@@ -80,7 +80,7 @@ class Company:
         spec = minimal(REGISTRY[name])
         assert isinstance(spec, dict), f"{name} has no REST create body"
         parties = {CLIENT: "client", VENDOR: "vendor", BANK: "bank_integration", GATEWAY: "company_gateway"}
-        body = {k: (await self.hid(parties[v]) if v in parties else v) for k, v in spec.items()}
+        body = {k: (await self.hid(parties[v]) if isinstance(v, str) and v in parties else v) for k, v in spec.items()}
         return {k: (f"{self.tag} {next(_fresh)}" if v == FRESH else v) for k, v in body.items()}
 
 
