@@ -6,7 +6,7 @@ from starlette.routing import BaseRoute
 
 from app.services import REGISTRY
 
-from . import company_users, dashboard, doc_actions, documents, endpoints, payments, session
+from . import company_users, dashboard, doc_actions, documents, endpoints, payments, session, tasks
 from .routing import grouped
 
 
@@ -15,6 +15,7 @@ def routes() -> list[BaseRoute]:
     out: list[BaseRoute] = [*session.ROUTES, *company_users.ROUTES, *documents.ROUTES]
     out += payments.ROUTES  # payment refunds
     out += dashboard.ROUTES  # search and charts
+    out += tasks.ROUTES  # the kanban's sort
     for entity in REGISTRY.values():
         if entity.routes:
             out += endpoints.build(entity)  # `/{id}/edit` among them, before the actions' `/{id}/{action}`

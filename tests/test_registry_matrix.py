@@ -135,6 +135,9 @@ MINIMAL: dict[str, dict[str, Any] | Maker] = {
     "vendor": {"name": "Minimal vendor"},
     "expense_category": {"name": FRESH},
     "expense": {"amount": 10, "client_id": CLIENT},
+    "project": {"name": "Minimal project", "client_id": CLIENT},
+    "task": {"description": "Minimal task", "client_id": CLIENT},
+    "task_status": {"name": FRESH},
     "product": {"product_key": "MIN-1"},
     "tax_rate": {"name": "Minimal tax", "rate": 10},
     "payment_term": {"num_days": 14},
@@ -794,6 +797,7 @@ async def test_p1_p4_protected_fields_are_ignored_on_update(name: str, a: Compan
 SERVICE_WRITTEN = {
     "line_items": "validated and recomputed by the document services",
     "frequency_id": "checked by the recurring service (1..12)",
+    "time_log": "validated by the task service (app.services.projects.time_log)",
 }
 JUNK = {
     "money": 12345,

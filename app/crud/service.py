@@ -246,6 +246,14 @@ class CrudService:
             else:
                 await self.bulk_other(who, action, entity_ids, data)
 
+    async def bulk_made(
+        self, who: Principal, action: str, entity_ids: Sequence[int], data: Mapping[str, Any]
+    ) -> tuple[Entity, int] | None:
+        """`bulk`, answering the one record an action makes (tasks' and projects' `invoice`: the invoice)
+        as (its entity, its id); None for the actions that only change the rows they address."""
+        await self.bulk(who, action, entity_ids, data)
+        return None
+
     async def bulk_other(self, who: Principal, action: str, entity_ids: Sequence[int], data: Mapping[str, Any]) -> None:
         raise invalid("action", "The selected action is invalid.")
 

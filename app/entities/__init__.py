@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from . import accounts, billing, catalog, crm, expenses, files, payments, recurring, setup, system, vendors
+from . import accounts, billing, catalog, crm, expenses, files, payments, projects, recurring, setup, system, vendors
 from .spec import Entity
 
 _BEFORE_DOCUMENT: tuple[Entity, ...] = (
@@ -21,6 +21,8 @@ _BEFORE_DOCUMENT: tuple[Entity, ...] = (
     vendors.vendor_contact,
     expenses.expense_category,
     expenses.expense,
+    projects.project,
+    projects.task,
 )
 _AFTER_DOCUMENT: tuple[Entity, ...] = (
     system.activity,
@@ -44,6 +46,7 @@ _AFTER_DOCUMENT: tuple[Entity, ...] = (
     setup.tag,
     setup.company_gateway,
     setup.bank_integration,
+    projects.task_status,
 )
 # The documents' client filter names every entity whose records take uploads, so it is built from the others.
 document = files.document_entity(_BEFORE_DOCUMENT + _AFTER_DOCUMENT)

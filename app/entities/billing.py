@@ -137,10 +137,8 @@ invoice = Entity(
     fields=(
         *standard(),
         ref("client_id", "client"),
-        *(
-            Field(name, "ref", writable=False)
-            for name in ("project_id", "vendor_id", "design_id", "recurring_id", "subscription_id")
-        ),
+        ref("project_id", "project"),
+        *(Field(name, "ref", writable=False) for name in ("vendor_id", "design_id", "recurring_id", "subscription_id")),
         _money("amount", False),
         _money("balance", False),
         _money("paid_to_date", False),

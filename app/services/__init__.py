@@ -37,6 +37,9 @@ from .crm.clients import ClientService
 from .entity import EntityService
 from .expenses.categories import ExpenseCategoryService
 from .payments.service import PaymentService
+from .projects.projects import ProjectService
+from .projects.statuses import TaskStatusService
+from .projects.tasks import TaskService
 
 SERVICES: dict[str, type[EntityService]] = {
     "client": ClientService,
@@ -46,6 +49,9 @@ SERVICES: dict[str, type[EntityService]] = {
     "payment": PaymentService,
     "recurring_invoice": RecurringInvoiceService,
     "expense_category": ExpenseCategoryService,
+    "project": ProjectService,
+    "task": TaskService,
+    "task_status": TaskStatusService,
 }
 
 
