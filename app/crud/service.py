@@ -111,8 +111,8 @@ class CrudService:
         row["id"] = None
         for name in self.entity.default_includes:
             rel = self.entity.relation(name)
-            if rel is not None and rel.kind == "many":
-                row[name] = []
+            if rel is not None:
+                row[name] = [] if rel.kind == "many" else None  # an unsaved row links to nothing
         return row
 
     # ---- writes ------------------------------------------------------------------------------
