@@ -334,3 +334,28 @@ async def test_task_statuses_rules(api: Any, db: Db, tenant_a: Any) -> None:
     assert r.status_code == 403
     r = await api.get(STATUSES, headers={"X-API-TOKEN": token})
     assert r.status_code == 200 and len(r.json()["data"]) == 5
+
+
+async def test_an_invoice_saved_with_task_lines_bills_them_as_the_web_app_does(api: Any, api_b: Any) -> None:
+    client = await make_client(api)
+    task = await make_task(api, client_id=client["id"], rate=10, time_log="[[1,3601]]")
+    other_client_task = await make_task(api, client_id=(await make_client(api, "Else"))["id"])
+    foreign = await make_task(api_b, client_id=(await make_client(api_b, "Far"))["id"])
+    lines = [
+        {"type_id": "2", "task_id": t["id"], "quantity": 1, "cost": 10} for t in (task, other_client_task, foreign)
+    ]
+    r = await api.post("/api/v1/invoices", json={"client_id": client["id"], "line_items": lines})
+    assert r.status_code == 200, r.text
+    invoice = r.json()["data"]["id"]
+
+    async def billed(http: Any, t: dict[str, Any]) -> str:
+        return (await http.get(f"{BASE}/{t['id']}")).json()["data"]["invoice_id"]  # type: ignore[no-any-return]
+
+    assert await billed(api, task) == invoice
+    assert await billed(api, other_client_task) == "" and await billed(api_b, foreign) == ""
+    r = await api.put(f"/api/v1/invoices/{invoice}", json={"line_items": [{"quantity": 1, "cost": 5}]})
+    assert r.status_code == 200 and await billed(api, task) == ""
+    r = await api.put(f"/api/v1/invoices/{invoice}", json={"line_items": lines[:1]})
+    assert await billed(api, task) == invoice
+    r = await api.post("/api/v1/invoices/bulk", json={"action": "delete", "ids": [invoice]})
+    assert r.status_code == 200 and await billed(api, task) == ""

@@ -209,6 +209,7 @@ invoice = Entity(
         Relation("invitations", "invoice_invitation", fk="invoice_id", where="{t}.deleted_at IS NULL"),
         Relation("documents", "document", morph="invoices"),
         Relation("client", "client", kind="one", local="client_id"),
+        Relation("project", "project", kind="one", local="project_id"),
         Relation("activities", "activity", fk="invoice_id", order="{t}.id DESC"),
         Relation("payments", "payment", through=("paymentables", "invoice_id", "payment_id")),
         Relation("paymentables", "paymentable", fk="invoice_id", where="{t}.deleted_at IS NULL"),

@@ -5,7 +5,7 @@ cost = the task's rate, quantity = the hours of its billable closed entries (4 p
 project's name when the company's invoice_task_project is on, the description, then one detail per
 entry following invoice_task_datelog / invoice_task_timelog / invoice_task_hours /
 invoice_task_item_description. The invoice itself is made by the invoice service (numbering, totals,
-invitations); then every billed task points at it.
+invitations) and links every billed task to it from the lines' task_id, as for any saved invoice.
 
 Lock order: the client row first (as every invoice write takes it), then the projects, then the tasks, all
 in id order. Concurrent calls for the same tasks therefore queue on the client, and every call after the
@@ -170,12 +170,6 @@ async def _invoice(db: Db, who: Principal, client_id: int, rows: list[dict[str, 
     for i in range(1, min(enabled, 3) + 1):  # the company's default invoice taxes, as the web app applies them
         body[f"tax_name{i}"] = str(ctx["company"].get(f"tax_name{i}") or "")
         body[f"tax_rate{i}"] = ctx["company"].get(f"tax_rate{i}") or 0
+    # the invoice service links every task its lines name (billing.task_links), in this transaction
     made = await InvoiceService(REGISTRY["invoice"], db).create(who, body)
-    invoice_id = int(made["id"])
-    await db.execute(
-        "UPDATE tasks SET invoice_id = $3, updated_at = now() WHERE company_id = $1 AND id = ANY($2::bigint[])",
-        who.company_id,
-        [t["id"] for t in tasks],
-        invoice_id,
-    )
-    return invoice_id
+    return int(made["id"])
