@@ -90,8 +90,18 @@ async def test_create_answers_the_upstream_shape(api: Any) -> None:
     assert r.status_code == 200 and r.json()["data"]["time_log"] == "[]"
 
 
+async def test_task_writes_log_upstreams_activities(api: Any, db: Db) -> None:
+    task = await make_task(api, description="logged")
+    await api.put(f"{BASE}/{task['id']}", json={"description": "edited"})
+    await api.post(f"{BASE}/bulk", json={"action": "archive", "ids": [task["id"]]})
+    types = await db.fetch(
+        "SELECT activity_type_id FROM activities WHERE task_id = $1 ORDER BY id", ids.decode(task["id"])
+    )
+    assert [r["activity_type_id"] for r in types] == [42, 43, 44]
+
+
 async def test_a_real_array_is_taken_and_entries_are_sorted_and_completed(api: Any) -> None:
-    data = await make_task(api, time_log=[[5000, 6000], [1000, 2000, "first", False]])
+    data = await make_task(api, time_log=[[5000, 6000], [1000, 2000, "first", False]], rate=None, status_order=None)
     assert json.loads(data["time_log"]) == [[1000, 2000, "first", False], [5000, 6000, "", True]]
     assert data["duration"] == 2000
 

@@ -16,9 +16,10 @@ from ...entities import REGISTRY
 from ...entities.spec import Entity
 from ...errors import invalid
 from ..entity import EntityService
-from . import invoicing, numbers
+from . import invoicing, nulls, numbers
 
 Row = dict[str, Any]
+NULLABLE = ("task_rate", "budgeted_hours")
 
 
 class ProjectService(EntityService):
@@ -41,13 +42,13 @@ class ProjectService(EntityService):
 
     async def create(self, who: Principal, data: Mapping[str, Any], include: str = "") -> Row:
         try:
-            return await super().create(who, data, include)
+            return await super().create(who, nulls.absent(data, NULLABLE), include)
         except asyncpg.UniqueViolationError:  # a concurrent writer took the same number
             raise invalid("number", numbers.TAKEN) from None
 
     async def update(self, who: Principal, entity_id: int, data: Mapping[str, Any], include: str = "") -> Row:
         try:
-            return await super().update(who, entity_id, data, include)
+            return await super().update(who, entity_id, nulls.absent(data, NULLABLE), include)
         except asyncpg.UniqueViolationError:
             raise invalid("number", numbers.TAKEN) from None
 

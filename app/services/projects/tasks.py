@@ -33,7 +33,7 @@ from ...errors import Forbidden, invalid
 from ..billing import context
 from ..billing.flags import NO_FLAGS, BillingFlags
 from ..entity import EntityService
-from . import invoicing, kanban, numbers, time_log
+from . import invoicing, kanban, nulls, numbers, time_log
 
 Row = dict[str, Any]
 Setting = Callable[..., Any]
@@ -41,6 +41,7 @@ SIX = Decimal("0.000001")
 LOCKED = "Insufficient permissions, or task may be locked"
 INVOICED = "An invoiced task cannot be started."
 TIMER = ("start", "resume", "stop")
+NULLABLE = ("rate", "status_order")
 
 
 def _decimal(value: Any) -> Decimal:
@@ -70,7 +71,7 @@ class TaskService(EntityService):
     ) -> Row:
         self.flags = flags
         try:
-            return await super().create(who, data, include)
+            return await super().create(who, nulls.absent(data, NULLABLE), include)
         except asyncpg.UniqueViolationError:  # a concurrent writer took the same number
             raise invalid("number", numbers.TAKEN) from None
 
@@ -79,7 +80,7 @@ class TaskService(EntityService):
     ) -> Row:
         self.flags = flags
         try:
-            return await super().update(who, entity_id, data, include)
+            return await super().update(who, entity_id, nulls.absent(data, NULLABLE), include)
         except asyncpg.UniqueViolationError:
             raise invalid("number", numbers.TAKEN) from None
 
