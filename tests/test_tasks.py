@@ -122,6 +122,12 @@ async def test_a_real_array_is_taken_and_entries_are_sorted_and_completed(api: A
         ("[[1, 10], [20, 30], [25, 0]]", "Time log entries may not overlap."),
         ("[[1, 2, 3]]", "The description of time log entry 1 must be a string."),
         ('[[1, 2, "x", "yes"]]', "The billable flag of time log entry 1 must be true or false."),
+        ("[" * 100000, "The time log must be a JSON array of [start, end, description, billable] entries."),
+        ("[[1.5, 2]]", "The start of time log entry 1 must be an integer (unix seconds)."),
+        (
+            "[[1, 99999999999999999999]]",
+            "The end of time log entry 1 must be an integer (unix seconds).",
+        ),
     ],
 )
 async def test_a_bad_time_log_is_a_422_that_changes_nothing(api: Any, db: Db, log: str, message: str) -> None:
@@ -339,7 +345,7 @@ async def test_task_statuses_rules(api: Any, db: Db, tenant_a: Any) -> None:
         ("In progress", 4),
         ("Done", 5),
     ]
-    _, token = await add_member(db, tenant_a.company_id, "clerk@example.test", "view_all,create_all,edit_all")
+    _, token = await add_member(db, tenant_a.company_id, "clerk@example.test", "view_task,create_all,edit_all")
     r = await api.post(STATUSES, json={"name": "Nope"}, headers={"X-API-TOKEN": token})
     assert r.status_code == 403
     r = await api.get(STATUSES, headers={"X-API-TOKEN": token})

@@ -1,7 +1,7 @@
 """Task statuses (the kanban's columns): a name is required and unique in the company, archived and deleted
 ones included (case ignored, as MySQL's collation compares upstream); only admins write them (upstream's
-form requests). A new status goes last; a changed status_order moves the status to that place and the
-company's statuses are renumbered 1..n (upstream TaskStatusRepository::reorder)."""
+form requests), every user reads them. A new status goes last; a changed status_order moves the status to
+that place and the company's statuses are renumbered 1..n (upstream TaskStatusRepository::reorder)."""
 
 from __future__ import annotations
 
@@ -34,6 +34,9 @@ async def add_defaults(db: Db, company_id: int, user_id: int) -> None:
 
 
 class TaskStatusService(EntityService):
+    def _own_only(self, who: Principal) -> int | None:
+        return None  # every user sees the company's columns (upstream lists them without a view check)
+
     def _require(self, who: Principal, action: str) -> None:
         super()._require(who, action)
         if action in ("create", "edit") and not (who.is_admin or who.is_owner):

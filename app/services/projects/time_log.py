@@ -13,6 +13,8 @@ import json
 import math
 from typing import Any
 
+import orjson
+
 from ...errors import invalid
 
 Entry = list[Any]  # [start, end, description, billable]
@@ -52,8 +54,8 @@ def parse(raw: Any) -> list[Entry]:
         return []
     if isinstance(raw, str):
         try:
-            raw = json.loads(raw)
-        except ValueError:
+            raw = orjson.loads(raw)  # bounded nesting: a hostile depth is a 422, never a RecursionError
+        except orjson.JSONDecodeError:
             raise invalid(FIELD, SHAPE) from None
     if not isinstance(raw, list):
         raise invalid(FIELD, SHAPE)
