@@ -375,3 +375,45 @@ async def test_an_invoice_saved_with_task_lines_bills_them_as_the_web_app_does(a
     assert await billed(api, task) == invoice
     r = await api.post("/api/v1/invoices/bulk", json={"action": "delete", "ids": [invoice]})
     assert r.status_code == 200 and await billed(api, task) == ""
+
+
+async def test_graphql_starts_a_task_and_invoices_it_in_bulk(api: Any) -> None:
+    client = await make_client(api)
+    query = "mutation($in: JSON!) { createTask(input: $in, start: true) { id isRunning clientId } }"
+    r = await api.post("/graphql", json={"query": query, "variables": {"in": {"client_id": client["id"]}}})
+    assert r.status_code == 200 and "errors" not in r.json(), r.text
+    task = r.json()["data"]["createTask"]
+    assert task["isRunning"] is True and task["clientId"] == client["id"]
+    await api.put(f"{BASE}/{task['id']}", json={"time_log": "[[1,3601]]"})
+    query = 'mutation($ids: [HashID!]!) { bulkTasks(action: "invoice", ids: $ids) { invoiceId } }'
+    r = await api.post("/graphql", json={"query": query, "variables": {"ids": [task["id"]]}})
+    assert r.status_code == 200 and r.json()["data"]["bulkTasks"][0]["invoiceId"] != "", r.text
+
+
+async def test_entries_are_rounded_as_the_company_says(api: Any, db: Db, tenant_a: Any) -> None:
+    await db.execute(
+        "UPDATE companies SET settings = settings || '{\"task_round_to_nearest\": 900}'::jsonb WHERE id = $1",
+        ids.decode(tenant_a.company_id),
+    )
+    up = await make_task(api, time_log="[[0,100],[1000,1900],[5000,0]]")
+    assert json.loads(up["time_log"]) == [[0, 900, "", True], [1000, 1900, "", True], [5000, 0, "", True]]
+    await db.execute(
+        "UPDATE companies SET settings = settings || '{\"task_round_up\": false}'::jsonb WHERE id = $1",
+        ids.decode(tenant_a.company_id),
+    )
+    down = await make_task(api, time_log="[[10,110],[1000,2900]]")
+    assert json.loads(down["time_log"]) == [[10, 10, "", True], [1000, 2800, "", True]]
+    assert down["is_running"] is False
+    from_zero = await make_task(api, time_log="[[0,100]]")
+    assert from_zero["is_running"] is False and json.loads(from_zero["time_log"]) == [[0, 100, "", True]]
+
+
+async def test_kanban_needs_the_edit_permission(api: Any, db: Db, tenant_a: Any) -> None:
+    task = await make_task(api)
+    column = (await statuses(api))[1]["id"]
+    _, token = await add_member(db, tenant_a.company_id, "viewer@example.test", "view_task")
+    body = {"status_ids": [column], "task_ids": {column: [task["id"]]}}
+    r = await api.post(f"{BASE}/sort", json=body, headers={"X-API-TOKEN": token})
+    assert r.status_code == 403
+    r = await api.get(f"{BASE}/{task['id']}")
+    assert r.json()["data"]["status_id"] != column

@@ -54,6 +54,8 @@ async def sort(db: Db, who: Principal, body: Mapping[str, Any]) -> None:
         moves += [(task, column, n) for n, task in enumerate(_decoded(tasks, "task_ids"))]
     if len(set(statuses)) != len(statuses) or not await _all_live(db, who, "task_statuses", {*statuses, *columns}):
         raise invalid("status_ids", "The selected status ids is invalid.")
+    if len(moves) > MAX_IDS:
+        raise invalid("task_ids", f"The task ids may not have more than {MAX_IDS} items.")
     moved = {m[0] for m in moves}
     if len(moved) != len(moves) or not await _all_live(db, who, "tasks", moved):
         raise invalid("task_ids", "The selected task ids is invalid.")

@@ -100,10 +100,10 @@ def rounded(entries: list[Entry], round_up: bool, nearest: int) -> list[Entry]:
         if end != 0:
             length = end - start
             if round_up:
-                end = start + math.ceil(length / nearest) * nearest
+                moved = start + math.ceil(length / nearest) * nearest
             else:
-                end = start if length <= nearest else start + (length // nearest) * nearest
-            end = min(end, MAX_SECONDS)
+                moved = start if length <= nearest else start + (length // nearest) * nearest
+            end = min(moved, MAX_SECONDS) or end  # never 0: that would mark a closed entry running
         out.append([start, end, description, billable])
     return out
 
