@@ -224,3 +224,30 @@ async def test_a_running_entry_is_not_billed(api: Any) -> None:
     r = await api.post(f"{BASE}/bulk", json={"action": "invoice", "ids": [project["id"]]})
     assert r.status_code == 200
     assert r.json()["data"]["line_items"][0]["quantity"] == 2.0
+
+
+async def test_racing_task_writes_and_task_invoices(live: Any) -> None:
+    """Creates, edits and invoices of one client's tasks at once: distinct numbers, one invoice, no 5xx."""
+    async with Session(live) as s:
+        client = await s.client()
+        made = await asyncio.gather(
+            *(
+                s.http.post("/api/v1/tasks", json={"client_id": client, "rate": 10, "time_log": "[[1,3601]]"})
+                for _ in range(10)
+            )
+        )
+        assert {r.status_code for r in made} == {200}
+        tasks = [r.json()["data"]["id"] for r in made]
+        assert len({r.json()["data"]["number"] for r in made}) == 10
+        invoice = {"action": "invoice", "ids": tasks}
+        responses = await asyncio.gather(
+            *(s.http.post("/api/v1/tasks/bulk", json=invoice) for _ in range(10)),
+            *(s.http.put(f"/api/v1/tasks/{t}", json={"description": "edited"}) for t in tasks),
+            *(s.http.post("/api/v1/tasks", json={"client_id": client}) for _ in range(5)),
+        )
+        invoices = [r.status_code for r in responses[:10]]
+        assert sorted(invoices) == [200] + [422] * 9
+        assert {r.status_code for r in responses[10:]} == {200}
+        company = ids.decode(s.company_id)
+        assert await s.db.fetchval("SELECT count(*) FROM invoices WHERE company_id = $1", company) == 1
+        assert await s.db.fetchval("SELECT count(DISTINCT number) FROM tasks WHERE company_id = $1", company) == 15

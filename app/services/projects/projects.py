@@ -15,6 +15,7 @@ from ...auth import Principal
 from ...entities import REGISTRY
 from ...entities.spec import Entity
 from ...errors import invalid
+from .. import money
 from ..entity import EntityService
 from . import invoicing, nulls, numbers
 
@@ -29,6 +30,9 @@ class ProjectService(EntityService):
                 raise invalid("name", "The name field is required.")
             if values.get("client_id") is None:
                 raise invalid("client_id", "The client id field is required.")
+            # the client row before the company counter, as invoicing takes them (the insert's key check
+            # would otherwise wait on the client while holding the counter)
+            await money.lock_client(self.db, who.company_id, values["client_id"])
         else:
             if "name" in values and not (values["name"] or "").strip():
                 raise invalid("name", "The name field is required.")

@@ -10,6 +10,8 @@
   skipped in a bulk), a task locked by the company's invoice_task_lock once invoiced refuses edits (403).
 - Bulk `invoice`: one draft invoice from the chosen tasks (app.services.projects.invoicing).
 - `POST /tasks/sort`: the kanban's order (kanban.py).
+Locks: a write takes the task's client row first (then the task, then the company counter), the order
+invoicing takes them in, so a task saved while its client is invoiced waits instead of deadlocking.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from ...crud.validate import clean_decimal, clean_int
 from ...entities import REGISTRY
 from ...entities.spec import Entity
 from ...errors import Forbidden, invalid
+from .. import money
 from ..billing import context
 from ..billing.flags import NO_FLAGS, BillingFlags
 from ..entity import EntityService
@@ -104,6 +107,8 @@ class TaskService(EntityService):
                 raise Forbidden(LOCKED)
         project_rate = await self._links(who, values, current)
         client_id = values["client_id"] if "client_id" in values else (current or {}).get("client_id")
+        if client_id is not None and (current is None or client_id != current["client_id"]):
+            await money.lock_client(self.db, who.company_id, client_id)  # before the counter: the lock order
         setting = await self._setting(who, client_id)
         entries = self._entries(values, current, data, setting)
         if entries is not None:
@@ -161,6 +166,15 @@ class TaskService(EntityService):
         elif self.flags.stop or action == "stop":
             entries = time_log.stopped(entries, int(time.time()))
         return entries if given or current is None or entries != before else None
+
+    async def lock_row(self, who: Principal, entity_id: int) -> None:
+        """The task's client row, then the task: the order invoicing takes them in (client, tasks)."""
+        client_id = await self.db.fetchval(
+            "SELECT client_id FROM tasks WHERE company_id = $1 AND id = $2", who.company_id, entity_id
+        )
+        if client_id is not None:
+            await money.lock_client(self.db, who.company_id, client_id)
+        await super().lock_row(who, entity_id)
 
     # ---- bulk ----------------------------------------------------------------------------------
     async def bulk(self, who: Principal, action: str, entity_ids: Sequence[int], data: Mapping[str, Any]) -> None:
