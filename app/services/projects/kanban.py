@@ -60,6 +60,14 @@ async def sort(db: Db, who: Principal, body: Mapping[str, Any]) -> None:
     if len(moved) != len(moves) or not await _all_live(db, who, "tasks", moved):
         raise invalid("task_ids", "The selected task ids is invalid.")
     async with db.transaction():
+        # rows locked in id order (two sorts at once queue instead of deadlocking); NO KEY: a task saved
+        # into one of these statuses meanwhile only needs its key share
+        for table, wanted in (("task_statuses", statuses), ("tasks", list(moved))):
+            await db.execute(
+                f"SELECT 1 FROM {table} WHERE company_id = $1 AND id = ANY($2::bigint[]) ORDER BY id FOR NO KEY UPDATE",
+                who.company_id,
+                sorted(wanted),
+            )
         await db.execute(
             "UPDATE task_statuses s SET status_order = o.n - 1, updated_at = now() "
             "FROM unnest($2::bigint[]) WITH ORDINALITY AS o (id, n) WHERE s.company_id = $1 AND s.id = o.id",
