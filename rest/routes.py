@@ -17,6 +17,7 @@ from . import (
     payments,
     session,
     subscriptions,
+    tasks,
 )
 from .routing import grouped
 
@@ -29,6 +30,7 @@ def routes() -> list[BaseRoute]:
     out += dashboard.ROUTES  # search and charts
     out += client_tools.ROUTES  # purge, merge, statement, tax data, e-mail reactivation
     out += subscriptions.ROUTES  # the purchase page's steps
+    out += tasks.ROUTES  # the kanban's sort
     for entity in REGISTRY.values():
         if entity.routes:
             built = endpoints.build(entity)  # `/{id}/edit` among them, before the actions' `/{id}/{action}`

@@ -141,6 +141,9 @@ MINIMAL: dict[str, dict[str, Any] | Maker] = {
     "expense_category": {"name": FRESH},
     "expense": {"amount": 10, "client_id": CLIENT},
     "recurring_expense": {"amount": 10, "client_id": CLIENT, "frequency_id": "5"},
+    "project": {"name": "Minimal project", "client_id": CLIENT},
+    "task": {"description": "Minimal task", "client_id": CLIENT},
+    "task_status": {"name": FRESH},
     "product": {"product_key": "MIN-1"},
     "tax_rate": {"name": "Minimal tax", "rate": 10},
     "payment_term": {"num_days": 14},
@@ -816,6 +819,7 @@ SERVICE_WRITTEN = {
     "recurring_product_ids": "hashed product ids, checked by the subscription service",
     "optional_product_ids": "hashed product ids, checked by the subscription service",
     "optional_recurring_product_ids": "hashed product ids, checked by the subscription service",
+    "time_log": "validated by the task service (app.services.projects.time_log)",
 }
 JUNK = {
     "money": 12345,

@@ -111,8 +111,8 @@ class CrudService:
         row["id"] = None
         for name in self.entity.default_includes:
             rel = self.entity.relation(name)
-            if rel is not None and rel.kind == "many":
-                row[name] = []
+            if rel is not None:
+                row[name] = [] if rel.kind == "many" else None  # an unsaved row links to nothing
         return row
 
     # ---- writes ------------------------------------------------------------------------------
@@ -245,6 +245,14 @@ class CrudService:
                     await self.record(who, action, row["id"])
             else:
                 await self.bulk_other(who, action, entity_ids, data)
+
+    async def bulk_made(
+        self, who: Principal, action: str, entity_ids: Sequence[int], data: Mapping[str, Any]
+    ) -> tuple[Entity, int] | None:
+        """`bulk`, answering the one record an action makes (tasks' and projects' `invoice`: the invoice)
+        as (its entity, its id); None for the actions that only change the rows they address."""
+        await self.bulk(who, action, entity_ids, data)
+        return None
 
     async def bulk_other(self, who: Principal, action: str, entity_ids: Sequence[int], data: Mapping[str, Any]) -> None:
         raise invalid("action", "The selected action is invalid.")

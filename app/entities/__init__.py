@@ -19,6 +19,7 @@ from . import (
     expenses,
     files,
     payments,
+    projects,
     purchase_orders,
     recurring,
     schedules,
@@ -39,6 +40,8 @@ _BEFORE_DOCUMENT: tuple[Entity, ...] = (
     expenses.expense_category,
     expenses.expense,
     expenses.recurring_expense,
+    projects.project,
+    projects.task,
 )
 _AFTER_DOCUMENT: tuple[Entity, ...] = (
     system.activity,
@@ -70,6 +73,7 @@ _AFTER_DOCUMENT: tuple[Entity, ...] = (
     setup.bank_integration,
     banking.bank_transaction_rule,
     banking.bank_transaction,
+    projects.task_status,
 )
 # The documents' client filter names every entity whose records take uploads, so it is built from the others.
 document = files.document_entity(_BEFORE_DOCUMENT + _AFTER_DOCUMENT)

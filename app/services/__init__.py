@@ -48,6 +48,9 @@ from .expenses.categories import ExpenseCategoryService
 from .expenses.expenses import ExpenseService
 from .expenses.recurring import RecurringExpenseService
 from .payments.service import PaymentService
+from .projects.projects import ProjectService
+from .projects.statuses import TaskStatusService
+from .projects.tasks import TaskService
 from .schedules.schedulers import TaskSchedulerService
 from .subscriptions.subscriptions import SubscriptionService
 from .vendors.purchase_orders import PurchaseOrderService
@@ -71,6 +74,9 @@ SERVICES: dict[str, type[EntityService]] = {
     "task_scheduler": TaskSchedulerService,
     "subscription": SubscriptionService,
     "client_gateway_token": ClientGatewayTokenService,
+    "project": ProjectService,
+    "task": TaskService,
+    "task_status": TaskStatusService,
 }
 
 

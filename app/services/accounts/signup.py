@@ -7,6 +7,7 @@ from typing import Any
 from ... import ids, reference
 from ...auth import hash_password, random_key
 from ...db import Db
+from ..projects.statuses import add_defaults as add_task_statuses
 from .tokens import mint_token
 
 # Every new company starts with upstream's payment terms (days).
@@ -45,6 +46,7 @@ async def create_account(db: Db, email: str, password: str, company_name: str = 
             user_id,
             list(DEFAULT_PAYMENT_TERMS),
         )
+        await add_task_statuses(db, company_id, user_id)
         token, _ = await mint_token(db, company_id, user_id, account_id, "API token", is_system=False)
     return {
         "account_id": ids.encode(account_id),

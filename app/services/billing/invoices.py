@@ -27,7 +27,7 @@ from ...entities.spec import Entity
 from ...errors import invalid
 from .. import activities, money
 from ..entity import not_available
-from . import invoice_payments
+from . import invoice_payments, task_links
 from . import invoice_transitions as transitions
 from .base import BillingService
 from .context import today
@@ -66,7 +66,17 @@ class InvoiceService(BillingService):
         return applied != "when_sent"
 
     async def after_write(self, who: Principal, entity_id: int, current: Row | None, data: Mapping[str, Any]) -> None:
-        """The client balance follows a saved non-draft invoice; then invitations, then the flags."""
+        """The client balance follows a saved non-draft invoice; then the billed tasks, invitations, the flags."""
+        lines = data.get("line_items")
+        if isinstance(lines, list) and (current is not None or task_links.task_ids(lines)):
+            client_id = (
+                current["client_id"]
+                if current is not None
+                else await self.db.fetchval(
+                    "SELECT client_id FROM invoices WHERE company_id = $1 AND id = $2", who.company_id, entity_id
+                )
+            )
+            await task_links.link(self.db, who, entity_id, client_id, lines)
         if current is not None and int(current["status_id"] or STATUS_DRAFT) != STATUS_DRAFT:
             number = await self.db.fetchval(
                 "SELECT COALESCE(number, '') FROM invoices WHERE company_id = $1 AND id = $2", who.company_id, entity_id

@@ -3,12 +3,14 @@ client (they go with it on purge, move with it on merge) or as rows that only po
 on purge, unlinked; they move on merge). tests/test_client_tools.py fails when a table with a client_id
 column is in neither list, so a new table cannot be forgotten by purge and merge.
 
-OWNED is in delete order: children before the rows their foreign keys name (credits and quotes name
-invoices; invitations and contacts are handled by the purge itself)."""
+OWNED is in delete order: children before the rows their foreign keys name (tasks name projects,
+credits and quotes name invoices; invitations and contacts are handled by the purge itself)."""
 
 from __future__ import annotations
 
 OWNED = (
+    "tasks",
+    "projects",
     "quotes",
     "credits",
     "recurring_invoices",
