@@ -35,6 +35,9 @@ PER_ROW = {
     "idempotency_key",
     "client_hash",
     "vendor_hash",
+    # set relative to the company's other rows: the one default token of a client, a status's place in order
+    "is_default",
+    "status_order",
 }
 _n = itertools.count(1)
 

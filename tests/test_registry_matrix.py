@@ -156,7 +156,12 @@ MINIMAL: dict[str, dict[str, Any] | Maker] = {
     "recurring_quote": {"client_id": CLIENT, "frequency_id": "5"},
     "task_scheduler": {"template": "email_statement", "next_run": "2999-01-01"},
     "subscription": {"name": FRESH},
-    "client_gateway_token": {"client_id": CLIENT, "company_gateway_id": GATEWAY, "gateway_type_id": "1", "meta": {}},
+    "client_gateway_token": {
+        "client_id": CLIENT,
+        "company_gateway_id": GATEWAY,
+        "gateway_type_id": "1",
+        "meta": {"brand": "visa", "last4": "4242"},
+    },
     "design": {"name": "Minimal design"},
     "tag": {"name": "Minimal tag"},
     "company_gateway": {"gateway_key": "d14dd26a37cecc30fdd65700bfb55b23"},
