@@ -35,6 +35,7 @@ from ..crud.results import Item, Page
 from ..db import Db
 from ..entities import REGISTRY
 from ..entities.spec import Entity, Field, Relation
+from .banking.integrations import BankIntegrationService
 from .banking.rule_service import BankTransactionRuleService
 from .banking.transactions import BankTransactionService
 from .billing.credits import CreditService
@@ -64,6 +65,7 @@ SERVICES: dict[str, type[EntityService]] = {
     "payment": PaymentService,
     "recurring_invoice": RecurringInvoiceService,
     "expense_category": ExpenseCategoryService,
+    "bank_integration": BankIntegrationService,
     "bank_transaction": BankTransactionService,
     "bank_transaction_rule": BankTransactionRuleService,
     "expense": ExpenseService,
