@@ -8,15 +8,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import asyncpg
-
 from ...auth import Principal
 from ...db import Db
-from ...errors import Forbidden, invalid
-from ..entity import EntityService
+from ...errors import Forbidden
+from ..named import NamedService
 
 Row = dict[str, Any]
-TAKEN = "The name has already been taken."
 # upstream CreateCompanyTaskStatuses: every new company's columns, with their status_order
 DEFAULT_STATUSES = (("Backlog", 1), ("Ready to do", 2), ("In progress", 3), ("Done", 4))
 
@@ -33,7 +30,7 @@ async def add_defaults(db: Db, company_id: int, user_id: int) -> None:
     )
 
 
-class TaskStatusService(EntityService):
+class TaskStatusService(NamedService):
     def _own_only(self, who: Principal) -> int | None:
         return None  # every user sees the company's columns (upstream lists them without a view check)
 
@@ -43,17 +40,7 @@ class TaskStatusService(EntityService):
             raise Forbidden("This action is unauthorized.")
 
     async def before_write(self, who: Principal, values: Row, current: Row | None, data: Mapping[str, Any]) -> None:
-        if current is None or "name" in values:
-            if not (values.get("name") or "").strip():
-                raise invalid("name", "The name field is required.")
-            taken = await self.db.fetchval(
-                "SELECT 1 FROM task_statuses WHERE company_id = $1 AND lower(name) = lower($2) AND id <> $3",
-                who.company_id,
-                values["name"],
-                current["id"] if current else 0,
-            )
-            if taken:
-                raise invalid("name", TAKEN)
+        await self.check_name(who, values, current)
         if current is None and values.get("status_order") is None:
             values["status_order"] = await self.db.fetchval(
                 "SELECT COALESCE(max(status_order), 0) + 1 FROM task_statuses WHERE company_id = $1", who.company_id
@@ -75,15 +62,3 @@ class TaskStatusService(EntityService):
             who.company_id,
             others,
         )
-
-    async def create(self, who: Principal, data: Mapping[str, Any], include: str = "") -> Row:
-        try:
-            return await super().create(who, data, include)
-        except asyncpg.UniqueViolationError as exc:  # a concurrent create took the name after our check
-            raise invalid("name", TAKEN) from exc
-
-    async def update(self, who: Principal, entity_id: int, data: Mapping[str, Any], include: str = "") -> Row:
-        try:
-            return await super().update(who, entity_id, data, include)
-        except asyncpg.UniqueViolationError as exc:
-            raise invalid("name", TAKEN) from exc

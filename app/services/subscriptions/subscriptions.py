@@ -12,8 +12,6 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-import asyncpg
-
 from ... import ids
 from ...auth import Principal
 from ...crud.service import Row
@@ -22,9 +20,8 @@ from ...errors import Invalid, invalid
 from ..billing.calc import Document, calculate
 from ..billing.context import on
 from ..billing.lines import clean_lines
-from ..entity import EntityService
+from ..named import NamedService
 
-TAKEN = "The name has already been taken."
 # upstream's portal steps, keyed by the class that renders each (GET /subscriptions/steps); none depends on another
 STEP_CLASSES = {
     "App\\Livewire\\BillingPortal\\Authentication\\Login": "auth.login",
@@ -99,12 +96,9 @@ def _webhook(config: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
-class SubscriptionService(EntityService):
+class SubscriptionService(NamedService):
     async def before_write(self, who: Principal, values: Row, current: Row | None, data: Mapping[str, Any]) -> None:
-        if current is None and not values.get("name"):
-            raise invalid("name", "The name field is required.")
-        if "name" in values:
-            await self._unique_name(who, values, current)
+        await self.check_name(who, values, current)
         for name in PRODUCT_LISTS:
             if name in data:
                 values[name] = await self._products(who, name, data[name])
@@ -124,18 +118,6 @@ class SubscriptionService(EntityService):
             if (values.get(name) or 0) < 0:
                 raise invalid(name, f"The {name.replace('_', ' ')} must be at least 0.")
         await self._price(who, values, current)
-
-    async def _unique_name(self, who: Principal, values: Row, current: Row | None) -> None:
-        if not values["name"]:
-            raise invalid("name", "The name field is required.")
-        taken = await self.db.fetchval(
-            "SELECT 1 FROM subscriptions WHERE company_id = $1 AND lower(name) = lower($2) AND id <> $3",
-            who.company_id,
-            values["name"],
-            current["id"] if current else 0,
-        )
-        if taken:
-            raise invalid("name", TAKEN)
 
     async def _products(self, who: Principal, name: str, raw: Any) -> list[int]:
         wanted = _product_list(name, raw)
@@ -189,15 +171,3 @@ class SubscriptionService(EntityService):
         )
         if changed is None:
             raise invalid("entity_id", "The selected entity id is invalid.")
-
-    async def create(self, who: Principal, data: Mapping[str, Any], include: str = "") -> Row:
-        try:
-            return await super().create(who, data, include)
-        except asyncpg.UniqueViolationError as exc:  # a concurrent create took the name after our check
-            raise invalid("name", TAKEN) from exc
-
-    async def update(self, who: Principal, entity_id: int, data: Mapping[str, Any], include: str = "") -> Row:
-        try:
-            return await super().update(who, entity_id, data, include)
-        except asyncpg.UniqueViolationError as exc:
-            raise invalid("name", TAKEN) from exc
