@@ -20,18 +20,14 @@ from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-import asyncpg
-
 from ... import ids
 from ...auth import Principal
 from ...crud.service import Row
 from ...errors import invalid
-from .. import numbering
 from ..billing import context
-from ..entity import EntityService
+from ..numbered import NumberedService
 from . import invoicing
 
-TAKEN = "The number has already been taken."
 SIX = Decimal("0.000001")
 MONEY = (
     "amount",
@@ -43,22 +39,10 @@ MONEY = (
 COMPANY_SQL = "SELECT settings, attributes FROM companies WHERE id = $1"
 
 
-class SpendingService(EntityService):
+class SpendingService(NumberedService):
     """The rules of an expense and of a recurring expense (the table and the counter are the entity's)."""
 
     setting: Any  # setting(key, default) of the write in progress (a service instance serves one call)
-
-    async def create(self, who: Principal, data: Mapping[str, Any], include: str = "") -> Row:
-        try:
-            return await super().create(who, data, include)
-        except asyncpg.UniqueViolationError:  # a concurrent writer took the same number
-            raise invalid("number", TAKEN) from None
-
-    async def update(self, who: Principal, entity_id: int, data: Mapping[str, Any], include: str = "") -> Row:
-        try:
-            return await super().update(who, entity_id, data, include)
-        except asyncpg.UniqueViolationError:
-            raise invalid("number", TAKEN) from None
 
     async def before_write(self, who: Principal, values: Row, current: Row | None, data: Mapping[str, Any]) -> None:
         client_id = values["client_id"] if "client_id" in values else (current or {}).get("client_id")
@@ -77,7 +61,7 @@ class SpendingService(EntityService):
             )
             if owner is None or owner != client_id:
                 raise invalid("invoice_id", "The selected invoice id is invalid.")
-        await self._number(who, values, current)
+        await self.assign_number(who, values, current)
 
     async def settings(self, who: Principal, client_id: int | None) -> Any:
         """setting(key, default): the client's settings over its group's over the company's, or the company's
@@ -109,22 +93,6 @@ class SpendingService(EntityService):
         ):
             if column not in data and flag in self._attributes:
                 values[column] = context.on(self._attributes[flag])
-
-    async def _number(self, who: Principal, values: Row, current: Row | None) -> None:
-        table = self.entity.table
-        if values.get("number"):
-            taken = await self.db.fetchval(
-                f"SELECT 1 FROM {table} WHERE company_id = $1 AND number = $2 AND id <> $3",
-                who.company_id,
-                values["number"],
-                current["id"] if current else 0,
-            )
-            if taken:
-                raise invalid("number", TAKEN)
-        elif current is not None:
-            values.pop("number", None)  # an empty number on update keeps the assigned one
-        else:
-            values["number"] = await numbering.next_number(self.db, who.company_id, self.entity.number_counter, table)
 
 
 class ExpenseService(SpendingService):

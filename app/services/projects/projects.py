@@ -9,21 +9,19 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-import asyncpg
-
 from ...auth import Principal
 from ...entities import REGISTRY
 from ...entities.spec import Entity
 from ...errors import invalid
 from .. import money
-from ..entity import EntityService
-from . import invoicing, nulls, numbers
+from ..numbered import NumberedService
+from . import invoicing, nulls
 
 Row = dict[str, Any]
 NULLABLE = ("task_rate", "budgeted_hours")
 
 
-class ProjectService(EntityService):
+class ProjectService(NumberedService):
     async def before_write(self, who: Principal, values: Row, current: Row | None, data: Mapping[str, Any]) -> None:
         if current is None:
             if not (values.get("name") or "").strip():
@@ -42,19 +40,13 @@ class ProjectService(EntityService):
         for column in ("task_rate", "budgeted_hours"):
             if values.get(column) is not None and values[column] < 0:
                 values[column] = Decimal(0)
-        await numbers.assign(self.db, who, "project", "projects", values, current)
+        await self.assign_number(who, values, current)
 
     async def create(self, who: Principal, data: Mapping[str, Any], include: str = "") -> Row:
-        try:
-            return await super().create(who, nulls.absent(data, NULLABLE), include)
-        except asyncpg.UniqueViolationError:  # a concurrent writer took the same number
-            raise invalid("number", numbers.TAKEN) from None
+        return await super().create(who, nulls.absent(data, NULLABLE), include)
 
     async def update(self, who: Principal, entity_id: int, data: Mapping[str, Any], include: str = "") -> Row:
-        try:
-            return await super().update(who, entity_id, nulls.absent(data, NULLABLE), include)
-        except asyncpg.UniqueViolationError:
-            raise invalid("number", numbers.TAKEN) from None
+        return await super().update(who, entity_id, nulls.absent(data, NULLABLE), include)
 
     async def bulk(self, who: Principal, action: str, entity_ids: Sequence[int], data: Mapping[str, Any]) -> None:
         if action == "invoice":

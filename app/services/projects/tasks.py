@@ -24,8 +24,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import asyncpg
-
 from ... import reference
 from ...auth import Principal
 from ...crud.validate import clean_decimal, clean_int
@@ -35,8 +33,8 @@ from ...errors import Forbidden, invalid
 from .. import money
 from ..billing import context
 from ..billing.flags import NO_FLAGS, BillingFlags
-from ..entity import EntityService
-from . import invoicing, kanban, nulls, numbers, time_log
+from ..numbered import NumberedService
+from . import invoicing, kanban, nulls, time_log
 
 Row = dict[str, Any]
 Setting = Callable[..., Any]
@@ -65,7 +63,7 @@ def start_date(entries: list[time_log.Entry], setting: Setting) -> Date | None:
         return datetime.fromtimestamp(entries[0][0], UTC).date()
 
 
-class TaskService(EntityService):
+class TaskService(NumberedService):
     flags_taken = ("start", "stop")
     flags: BillingFlags = NO_FLAGS  # the flags of the write in progress (a service instance serves one call)
 
@@ -73,19 +71,13 @@ class TaskService(EntityService):
         self, who: Principal, data: Mapping[str, Any], include: str = "", flags: BillingFlags = NO_FLAGS
     ) -> Row:
         self.flags = flags
-        try:
-            return await super().create(who, nulls.absent(data, NULLABLE), include)
-        except asyncpg.UniqueViolationError:  # a concurrent writer took the same number
-            raise invalid("number", numbers.TAKEN) from None
+        return await super().create(who, nulls.absent(data, NULLABLE), include)
 
     async def update(
         self, who: Principal, entity_id: int, data: Mapping[str, Any], include: str = "", flags: BillingFlags = NO_FLAGS
     ) -> Row:
         self.flags = flags
-        try:
-            return await super().update(who, entity_id, nulls.absent(data, NULLABLE), include)
-        except asyncpg.UniqueViolationError:
-            raise invalid("number", numbers.TAKEN) from None
+        return await super().update(who, entity_id, nulls.absent(data, NULLABLE), include)
 
     async def _setting(self, who: Principal, client_id: int | None) -> Setting:
         """The settings the task is written under: its client's (client -> group -> company), else the company's."""
@@ -127,7 +119,7 @@ class TaskService(EntityService):
                 )
         elif values.get("rate") is not None:
             values["rate"] = Decimal(values["rate"]).quantize(SIX, rounding=ROUND_HALF_UP)
-        await numbers.assign(self.db, who, "task", "tasks", values, current)
+        await self.assign_number(who, values, current)
 
     async def _links(self, who: Principal, values: Row, current: Row | None) -> Decimal:
         """A project fixes the task's client; -> the project's task rate (0 without a project)."""

@@ -7,31 +7,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import asyncpg
-
 from ...auth import Principal, random_key
 from ...crud.service import Row
 from ...errors import invalid
-from .. import numbering
 from ..contacts import ContactSync
-from ..entity import EntityService
-
-TAKEN = "The number has already been taken."
+from ..numbered import NumberedService
 
 
-class VendorService(EntityService):
-    async def create(self, who: Principal, data: Mapping[str, Any], include: str = "") -> Row:
-        try:
-            return await super().create(who, data, include)
-        except asyncpg.UniqueViolationError:  # a concurrent writer took the same number
-            raise invalid("number", TAKEN) from None
-
-    async def update(self, who: Principal, entity_id: int, data: Mapping[str, Any], include: str = "") -> Row:
-        try:
-            return await super().update(who, entity_id, data, include)
-        except asyncpg.UniqueViolationError:
-            raise invalid("number", TAKEN) from None
-
+class VendorService(NumberedService):
     async def before_write(self, who: Principal, values: Row, current: Row | None, data: Mapping[str, Any]) -> None:
         if current is None:
             if not str(values.get("name") or "").strip():
@@ -45,20 +28,7 @@ class VendorService(EntityService):
                         values[column] = int(company_value)
         elif "currency_id" in values and values["currency_id"] is None:
             values.pop("currency_id")  # a vendor always keeps a currency
-        if values.get("number"):
-            me = current["id"] if current else 0
-            taken = await self.db.fetchval(
-                "SELECT 1 FROM vendors WHERE company_id = $1 AND number = $2 AND id <> $3",
-                who.company_id,
-                values["number"],
-                me,
-            )
-            if taken:
-                raise invalid("number", TAKEN)
-        elif current is None:
-            values["number"] = await numbering.next_number(self.db, who.company_id, "vendor", "vendors")
-        else:
-            values.pop("number", None)  # an empty number on update keeps the one assigned
+        await self.assign_number(who, values, current)
 
     async def after_write(self, who: Principal, entity_id: int, current: Row | None, data: Mapping[str, Any]) -> None:
         if current is None or "contacts" in data:
