@@ -95,3 +95,10 @@ class Invalid(AppError):
 
 def invalid(field: str, message: str) -> Invalid:
     return Invalid({field: [message]})
+
+
+class PreconditionFailed(AppError):
+    """412: a password-protected action without the user's valid password (upstream's PasswordProtection)."""
+
+    status = 412
+    code = "precondition_failed"

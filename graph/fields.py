@@ -49,6 +49,8 @@ FLAG_ARGS: dict[str, Any] = {
     "paid": bool | None,
     "reference": str | None,
     "amount_paid": Decimal | None,
+    "start": bool | None,
+    "stop": bool | None,
 }
 
 

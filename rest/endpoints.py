@@ -124,7 +124,10 @@ def build(entity: Entity) -> list[Route]:
         svc = service(request, entity)
         who = principal(request)
         entity_ids = await svc.resolve_ids(who, body.get("ids"))
-        await svc.bulk(who, action.strip(), entity_ids, body)
+        made = await svc.bulk_made(who, action.strip(), entity_ids, body)
+        if made is not None:  # an action that makes a record answers with it (projects' `invoice`)
+            target, row_id = made
+            return item((await service_for(target, svc.db).show(who, row_id)).data)
         return collection(request, await svc.bulk_page(who, entity_ids, params))
 
     routes = [Route(base, index, methods=["GET"])]

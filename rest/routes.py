@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Route
 
 from app.services import REGISTRY
 
-from . import banking, company_users, dashboard, doc_actions, documents, endpoints, payments, session, team
+from . import (
+    banking,
+    client_tools,
+    company_users,
+    dashboard,
+    doc_actions,
+    documents,
+    endpoints,
+    payments,
+    session,
+    subscriptions,
+    tasks,
+    team,
+)
 from .routing import grouped
 
 
@@ -16,9 +29,24 @@ def routes() -> list[BaseRoute]:
     out += payments.ROUTES  # payment refunds
     out += banking.ROUTES  # bank transaction matching
     out += dashboard.ROUTES  # search and charts
+    out += client_tools.ROUTES  # purge, merge, statement, tax data, e-mail reactivation
+    out += subscriptions.ROUTES  # the purchase page's steps
+    out += tasks.ROUTES  # the kanban's sort
     for entity in REGISTRY.values():
         if entity.routes:
-            out += endpoints.build(entity)  # `/{id}/edit` among them, before the actions' `/{id}/{action}`
+            built = endpoints.build(entity)  # `/{id}/edit` among them, before the actions' `/{id}/{action}`
+            out += built + _slashed(built, entity.path)
             if doc_actions.takes_actions(entity):
                 out.append(doc_actions.action_route(entity))
     return grouped(out)
+
+
+# Upstream documents the scheduler list and create at `/task_schedulers/` (its OpenAPI paths end in a slash).
+SLASHED = ("task_schedulers",)
+
+
+def _slashed(built: list[Route], path: str) -> list[BaseRoute]:
+    if path not in SLASHED:
+        return []
+    base = f"/api/v1/{path}"
+    return [Route(base + "/", r.endpoint, methods=r.methods) for r in built if r.path == base and r.methods]

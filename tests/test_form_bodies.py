@@ -36,6 +36,10 @@ PER_ROW = {
     "client_hash",
     "token_hash",
     "token_hint",
+    "vendor_hash",
+    # set relative to the company's other rows: the one default token of a client, a status's place in order
+    "is_default",
+    "status_order",
 }
 FRESH_VALUES = (FRESH, FRESH_EMAIL)
 _n = itertools.count(1)

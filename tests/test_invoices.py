@@ -764,11 +764,12 @@ async def test_tenant_isolation(api, api_b, db, tenant_b):
     r = await api_b.get(f"{BASE}/{their_invoice['id']}")
     assert r.json()["data"]["po_number"] == "" and r.json()["data"]["archived_at"] == 0
     # links to entities that do not exist yet are read-only: a foreign id is ignored, never stored
-    probe = {
-        f: their_invoice["id"] for f in ("project_id", "vendor_id", "design_id", "recurring_id", "subscription_id")
-    }
+    probe = {f: their_invoice["id"] for f in ("vendor_id", "design_id", "recurring_id", "subscription_id")}
     r = await api.put(f"{BASE}/{mine_inv['id']}", json=probe)
     assert r.status_code == 200 and all(r.json()["data"][f] == "" for f in probe)
+    their_project = await api_b.post("/api/v1/projects", json={"name": "Theirs", "client_id": theirs["id"]})
+    r = await api.put(f"{BASE}/{mine_inv['id']}", json={"project_id": their_project.json()["data"]["id"]})
+    assert r.status_code == 422 and r.json()["errors"] == {"project_id": ["The selected project id is invalid."]}
 
 
 # ---- hostile input ---------------------------------------------------------------------------------

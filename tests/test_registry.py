@@ -42,6 +42,7 @@ SAMPLES = (
     "pdf",
     "active",
     "draft,sent,paid,unpaid,overdue,cancelled,partial",
+    "invoiced,uninvoiced",
     "2020-01-01,2020-12-31",
     "date,2020-01-01,2020-12-31",
     "unmatched,matched,converted,deposits,withdrawals",

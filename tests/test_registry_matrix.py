@@ -32,8 +32,10 @@ from app.services import service_for
 
 CLIENT = "<a client of the same company>"  # placeholder in a body, replaced by that company's client id
 BANK = "<a bank integration of the same company>"  # placeholder, replaced by that company's bank account id
+VENDOR = "<a vendor of the same company>"  # placeholder in a body, replaced by that company's vendor id
 FRESH = "<a name no row has yet>"  # placeholder for a field unique in its company: a new value every time
 FRESH_EMAIL = "<an e-mail no user has yet>"  # the same for e-mail addresses (unique across accounts)
+GATEWAY = "<a company gateway of the same company>"  # replaced by that company's gateway id
 _fresh = itertools.count(1)
 
 
@@ -76,11 +78,12 @@ class Company:
         return self.rows[name]
 
     async def body(self, name: str) -> dict[str, Any]:
-        """MINIMAL[name] with CLIENT replaced by this company's client and FRESH by a name not used yet."""
+        """MINIMAL[name] with CLIENT/VENDOR replaced by this company's client/vendor and FRESH by a name not
+        used yet."""
         spec = minimal(REGISTRY[name])
         assert isinstance(spec, dict), f"{name} has no REST create body"
-        body = {k: (await self.client() if v == CLIENT else v) for k, v in spec.items()}
-        body = {k: (await self.hid("bank_integration") if v == BANK else v) for k, v in body.items()}
+        parties = {CLIENT: "client", VENDOR: "vendor", BANK: "bank_integration", GATEWAY: "company_gateway"}
+        body = {k: (await self.hid(parties[v]) if isinstance(v, str) and v in parties else v) for k, v in spec.items()}
         fresh = {
             FRESH: lambda: f"{self.tag} {next(_fresh)}",
             FRESH_EMAIL: lambda: f"{self.tag}-{next(_fresh)}@example.com",
@@ -132,7 +135,7 @@ async def _system_log(c: Company) -> int:
     )
 
 
-# The smallest valid REST create body of every routed entity (CLIENT = a client of the same company), or, for
+# The smallest valid REST create body of every routed entity (CLIENT, VENDOR = one of the same company), or, for
 # an entity without a create route, how a row of it comes to exist. A new routed entity MUST be added here.
 MINIMAL: dict[str, dict[str, Any] | Maker] = {
     "client": {"name": "Minimal client"},
@@ -140,6 +143,10 @@ MINIMAL: dict[str, dict[str, Any] | Maker] = {
     "vendor": {"name": "Minimal vendor"},
     "expense_category": {"name": FRESH},
     "expense": {"amount": 10, "client_id": CLIENT},
+    "recurring_expense": {"amount": 10, "client_id": CLIENT, "frequency_id": "5"},
+    "project": {"name": "Minimal project", "client_id": CLIENT},
+    "task": {"description": "Minimal task", "client_id": CLIENT},
+    "task_status": {"name": FRESH},
     "product": {"product_key": "MIN-1"},
     "tax_rate": {"name": "Minimal tax", "rate": 10},
     "payment_term": {"num_days": 14},
@@ -148,6 +155,16 @@ MINIMAL: dict[str, dict[str, Any] | Maker] = {
     "credit": {"client_id": CLIENT},
     "payment": {"client_id": CLIENT, "amount": 10},
     "recurring_invoice": {"client_id": CLIENT, "frequency_id": "5"},
+    "purchase_order": {"vendor_id": VENDOR},
+    "recurring_quote": {"client_id": CLIENT, "frequency_id": "5"},
+    "task_scheduler": {"template": "email_statement", "next_run": "2999-01-01"},
+    "subscription": {"name": FRESH},
+    "client_gateway_token": {
+        "client_id": CLIENT,
+        "company_gateway_id": GATEWAY,
+        "gateway_type_id": "1",
+        "meta": {"brand": "visa", "last4": "4242"},
+    },
     "design": {"name": "Minimal design"},
     "tag": {"name": "Minimal tag"},
     "company_gateway": {"gateway_key": "d14dd26a37cecc30fdd65700bfb55b23"},
@@ -560,9 +577,12 @@ INVITING = [e for e in WRITABLE if e.relation("invitations") is not None]
 
 @pytest.mark.parametrize("entity", INVITING, ids=str)
 async def test_t4_invitation_for_a_foreign_contact_is_422(entity: Entity, a: Company, b: Company, db: Db) -> None:
-    r = await b.http.get(f"/api/v1/clients/{await b.client()}")
+    vendor_ref = entity.field("vendor_id")  # a purchase order invites its vendor's contacts
+    party = "vendor" if vendor_ref is not None and vendor_ref.writable else "client"
+    r = await b.http.get(f"/api/v1/{party}s/{await b.hid(party)}")
     [foreign] = [c["id"] for c in r.json()["data"]["contacts"]][:1] or [None]
-    assert foreign, "B's client has a contact"
+    assert foreign, f"B's {party} has a contact"
+    key = f"{party}_contact_id"
     before_b = await company_snapshot(db, b.company_id)
     own = await a.row(entity.name)
     own_before = await row_json(db, entity, a.company_id, own)
@@ -572,11 +592,11 @@ async def test_t4_invitation_for_a_foreign_contact_is_422(entity: Entity, a: Com
     for method, path in (("POST", f"/api/v1/{entity.path}"), ("PUT", f"/api/v1/{entity.path}/{ids.encode(own)}")):
         answers = []
         for value in (foreign, MISSING):
-            r = await a.http.request(method, path, json={**body, "invitations": [{"client_contact_id": value}]})
+            r = await a.http.request(method, path, json={**body, "invitations": [{key: value}]})
             answers.append(answer(r))
         assert answers[0] == answers[1], answers
         assert answers[0][0] == 422, answers
-        assert list(answers[0][1]["errors"]) == ["invitations.0.client_contact_id"], answers
+        assert list(answers[0][1]["errors"]) == [f"invitations.0.{key}"], answers
     assert await db.fetchval(count, a.company_id) == rows_before
     assert await row_json(db, entity, a.company_id, own) == own_before
     assert await company_snapshot(db, b.company_id) == before_b
@@ -659,8 +679,9 @@ async def test_t3_graphql_list_filtered_by_a_foreign_id_is_empty(entity: Entity,
         body = await gql(a.http, query, {"v": await b.hid(target)})
         assert "errors" not in body, body
         assert body["data"][field_name] == {"items": [], "pagination": {"total": 0}}, param
-        if param == "client_id":
-            body = await gql(a.http, query, {"v": await a.client()})
+        spec = minimal(entity)  # A's row names its client (or vendor) when its minimal body does
+        if spec.get(param) in (CLIENT, VENDOR) if isinstance(spec, dict) else param == "client_id":
+            body = await gql(a.http, query, {"v": await a.hid(target)})
             assert body["data"][field_name]["items"], "the filter finds A's own rows"
 
 
@@ -805,6 +826,11 @@ SERVICE_WRITTEN = {
     "line_items": "validated and recomputed by the document services",
     "frequency_id": "checked by the recurring service (1..12)",
     "rules": "each condition validated by the bank transaction rule service",
+    "product_ids": "hashed product ids, checked by the subscription service",
+    "recurring_product_ids": "hashed product ids, checked by the subscription service",
+    "optional_product_ids": "hashed product ids, checked by the subscription service",
+    "optional_recurring_product_ids": "hashed product ids, checked by the subscription service",
+    "time_log": "validated by the task service (app.services.projects.time_log)",
 }
 JUNK = {
     "money": 12345,

@@ -265,3 +265,72 @@ async def test_the_web_app_flows(browser: Browser) -> None:
     await invoices_flow(browser, client_id)
     await boot(browser)
     await dashboard(browser)  # again, now with data
+
+
+# ---- the pages of section 7: lists and create forms of the families added later ---------------------------
+# Each page's DataTable endpoint as the web app writes it; the table adds paging, the filter box and the status.
+TABLE = "per_page=10&page=1&filter=&status=active"
+PAGES = {
+    "vendor": "/api/v1/vendors?sort=id|desc",
+    "purchase_order": "/api/v1/purchase_orders?include=vendor,expense&without_deleted_vendors=true&sort=id|desc",
+    "expense": "/api/v1/expenses?include=client,vendor,category&without_deleted_clients=true"
+    "&without_deleted_vendors=true&sort=id|desc",
+    "expense_category": "/api/v1/expense_categories?sort=id|desc",
+    "recurring_expense": "/api/v1/recurring_expenses?include=client,vendor&sort=id|desc"
+    "&without_deleted_clients=true&without_deleted_vendors=true",
+    "bank_transaction": "/api/v1/bank_transactions?sort=id|desc&active_banks=true",
+    "bank_transaction_rule": "/api/v1/bank_transaction_rules?sort=id|desc",
+    "project": "/api/v1/projects?include=client&sort=id|desc",
+    "task": "/api/v1/tasks?include=status,client,project&sort=id|desc",
+    "task_status": "/api/v1/task_statuses?sort=status_order|asc",
+    "subscription": "/api/v1/subscriptions?sort=id|desc",
+    "task_scheduler": "/api/v1/task_schedulers?sort=id|desc",
+}
+
+
+def nulls(value: Any, where: str = "") -> list[str]:
+    """Where a value the app reads is null (the app reads included objects' fields too)."""
+    if value is None:
+        return [where]
+    if isinstance(value, dict):
+        return [n for k, v in value.items() for n in nulls(v, f"{where}.{k}")]
+    if isinstance(value, list):
+        return [n for i, v in enumerate(value) for n in nulls(v, f"{where}[{i}]")]
+    return []
+
+
+async def test_the_later_families_pages_and_create_forms_load(browser: Browser) -> None:
+    """Each list page with one row of its own (made as the create form saves it) and each create form's blank:
+    200, the DataTable's envelope, and no null anywhere the page reads."""
+    await login(browser)
+    client = (await browser.call("POST", "/api/v1/clients", {"name": "Page Client"}))["data"]
+    vendor = (await browser.call("POST", "/api/v1/vendors", {"name": "Page Vendor"}))["data"]
+    bank = (await browser.call("POST", "/api/v1/bank_integrations", {"bank_account_name": "Page Bank"}))["data"]
+    project = (await browser.call("POST", "/api/v1/projects", {"name": "Page", "client_id": client["id"]}))["data"]
+    bodies: dict[str, dict[str, Any]] = {
+        "vendor": {"name": "Listed Vendor"},
+        "purchase_order": {"vendor_id": vendor["id"], "line_items": [{"quantity": 2, "cost": 5}]},
+        "expense_category": {"name": "Travel"},
+        "expense": {"amount": 12.5, "client_id": client["id"], "vendor_id": vendor["id"]},
+        "recurring_expense": {"amount": 3, "client_id": client["id"], "vendor_id": vendor["id"], "frequency_id": "5"},
+        "bank_transaction": {
+            "bank_integration_id": bank["id"],
+            "amount": 20,
+            "base_type": "CREDIT",
+            "date": "2026-11-02",
+        },
+        "bank_transaction_rule": {"name": "Coffee", "applies_to": "DEBIT", "rules": []},
+        "project": {"name": "Listed", "client_id": client["id"]},
+        "task": {"description": "Listed task", "client_id": client["id"], "project_id": project["id"]},
+        "task_status": {"name": "Review"},
+        "subscription": {"name": "Monthly plan"},
+        "task_scheduler": {"template": "email_statement", "next_run": "2999-01-01"},
+    }
+    for name, endpoint in PAGES.items():
+        entity = REGISTRY[name]
+        made = (await browser.call("POST", f"/api/v1/{entity.path}", bodies[name]))["data"]
+        rows = await browser.page(f"{endpoint}&{TABLE}")
+        assert made["id"] in [r["id"] for r in rows], name
+        assert not nulls(rows, name), nulls(rows, name)
+        blank = (await browser.call("GET", f"/api/v1/{entity.path}/create"))["data"]
+        assert isinstance(blank, dict) and not nulls(blank, f"{name}/create"), nulls(blank, f"{name}/create")

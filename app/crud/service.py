@@ -124,8 +124,8 @@ class CrudService:
         row["id"] = None
         for name in self.entity.default_includes:
             rel = self.entity.relation(name)
-            if rel is not None and rel.kind == "many":
-                row[name] = []
+            if rel is not None:
+                row[name] = [] if rel.kind == "many" else None  # an unsaved row links to nothing
         return row
 
     # ---- writes ------------------------------------------------------------------------------
@@ -259,25 +259,13 @@ class CrudService:
             else:
                 await self.bulk_other(who, action, entity_ids, data)
 
-    async def require_edit_all(self, who: Principal, entity_ids: Sequence[int]) -> None:
-        """A bulk action edits every row it names: all of them must be editable, or nothing happens."""
-        if not self.entity.writable:
-            raise Forbidden("This action is unauthorized.")
-        if who.can("edit", self.entity.name):
-            return
-        owner = self.entity.field(self.entity.owned_by)
-        if owner is None:
-            raise Forbidden("This action is unauthorized.")
-        assigned = " OR assigned_user_id = $3" if self.entity.field("assigned_user_id") else ""
-        owned = await self.db.fetchval(
-            f"SELECT count(*) FROM {self.entity.table} WHERE company_id = $1 AND id = ANY($2::bigint[]) "
-            f"AND ({owner.col} = $3{assigned})",
-            who.company_id,
-            list(set(entity_ids)),
-            who.user_id,
-        )
-        if owned != len(set(entity_ids)):
-            raise Forbidden("This action is unauthorized.")
+    async def bulk_made(
+        self, who: Principal, action: str, entity_ids: Sequence[int], data: Mapping[str, Any]
+    ) -> tuple[Entity, int] | None:
+        """`bulk`, answering the one record an action makes (tasks' and projects' `invoice`: the invoice)
+        as (its entity, its id); None for the actions that only change the rows they address."""
+        await self.bulk(who, action, entity_ids, data)
+        return None
 
     async def bulk_other(self, who: Principal, action: str, entity_ids: Sequence[int], data: Mapping[str, Any]) -> None:
         raise invalid("action", "The selected action is invalid.")

@@ -10,7 +10,24 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from . import accounts, banking, billing, catalog, crm, expenses, files, payments, recurring, setup, system, vendors
+from . import (
+    accounts,
+    banking,
+    billing,
+    catalog,
+    crm,
+    expenses,
+    files,
+    payments,
+    projects,
+    purchase_orders,
+    recurring,
+    schedules,
+    setup,
+    subscriptions,
+    system,
+    vendors,
+)
 from .spec import Entity
 
 _BEFORE_DOCUMENT: tuple[Entity, ...] = (
@@ -22,6 +39,9 @@ _BEFORE_DOCUMENT: tuple[Entity, ...] = (
     vendors.vendor_contact,
     expenses.expense_category,
     expenses.expense,
+    expenses.recurring_expense,
+    projects.project,
+    projects.task,
 )
 _AFTER_DOCUMENT: tuple[Entity, ...] = (
     system.activity,
@@ -42,12 +62,19 @@ _AFTER_DOCUMENT: tuple[Entity, ...] = (
     payments.paymentable,
     recurring.recurring_invoice,
     recurring.recurring_invoice_invitation,
+    purchase_orders.purchase_order,
+    purchase_orders.purchase_order_invitation,
+    recurring.recurring_quote,
+    recurring.recurring_quote_invitation,
+    schedules.task_scheduler,
+    subscriptions.subscription,
     setup.design,
     setup.tag,
     setup.company_gateway,
     setup.bank_integration,
     banking.bank_transaction_rule,
     banking.bank_transaction,
+    projects.task_status,
 )
 # The documents' client filter names every entity whose records take uploads, so it is built from the others.
 document = files.document_entity(_BEFORE_DOCUMENT + _AFTER_DOCUMENT)

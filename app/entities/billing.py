@@ -137,10 +137,8 @@ invoice = Entity(
     fields=(
         *standard(),
         ref("client_id", "client"),
-        *(
-            Field(name, "ref", writable=False)
-            for name in ("project_id", "vendor_id", "design_id", "recurring_id", "subscription_id")
-        ),
+        ref("project_id", "project"),
+        *(Field(name, "ref", writable=False) for name in ("vendor_id", "design_id", "recurring_id", "subscription_id")),
         _money("amount", False),
         _money("balance", False),
         _money("paid_to_date", False),
@@ -211,6 +209,7 @@ invoice = Entity(
         Relation("invitations", "invoice_invitation", fk="invoice_id", where="{t}.deleted_at IS NULL"),
         Relation("documents", "document", morph="invoices"),
         Relation("client", "client", kind="one", local="client_id"),
+        Relation("project", "project", kind="one", local="project_id"),
         Relation("activities", "activity", fk="invoice_id", order="{t}.id DESC"),
         Relation("payments", "payment", through=("paymentables", "invoice_id", "payment_id")),
         Relation("paymentables", "paymentable", fk="invoice_id", where="{t}.deleted_at IS NULL"),

@@ -186,17 +186,19 @@ client_contact = Entity(
     shape=_shape_contact,
 )
 
+# Upstream's JSON has neither the client nor the routing number: both are written, never emitted.
 client_gateway_token = Entity(
     "client_gateway_token",
     "client_gateway_tokens",
     label="Gateway token",
-    routes=False,
     fields=(
         Field("id", "id", writable=False),
-        text("token"),
+        ref("client_id", "client", internal=True),
+        text("token", 65535),
+        text("routing_number", internal=True),
         text("gateway_customer_reference"),
         text("gateway_type_id"),
-        ref("company_gateway_id", "company_gateway", writable=False),
+        ref("company_gateway_id", "company_gateway"),
         boolean("is_default"),
         obj("meta"),
         ts("created_at"),
@@ -204,6 +206,8 @@ client_gateway_token = Entity(
         ts("archived_at", column="deleted_at"),
         boolean("is_deleted", writable=False),
     ),
+    filters=(f.ref_eq("client_id"), *f.common()),
+    sorts={"id": "{t}.id", "created_at": "{t}.created_at", "updated_at": "{t}.updated_at"},
 )
 
 group_setting = Entity(

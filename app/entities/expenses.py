@@ -1,12 +1,13 @@
 """Expense categories and expenses (upstream ExpenseCategoryTransformer / ExpenseTransformer). An expense has
 no status column: paid, invoiced, pending and logged are derived from its payment date, invoice and flags.
-The rules (numbering with the expense counter, the company currency by default, links checked) live in
-app/services/expenses/."""
+Recurring expenses carry the expense's fields plus the schedule of recurring invoices. The rules (numbering,
+currency defaults, links checked, taxes, the bulk invoice, the schedule) live in app/services/expenses/."""
 
 from __future__ import annotations
 
 from . import filters as f
 from .common import standard
+from .recurring import CLIENT_STATUS, SCHEDULE_SORTS, schedule, status_ids
 from .spec import Built, Entity, Field, Filter, Relation, boolean, code, custom_values, date, obj, ref, text
 
 NUMERIC_NUMBER = "NULLIF(regexp_replace({t}.number, '[^0-9]', '', 'g'), '')::numeric"
@@ -58,23 +59,16 @@ EXPENSE_STATUS = {
 }
 
 
-def status_filter(statuses: dict[str, str]) -> Filter:
-    def build(v: str) -> Built | None:
-        wanted = {s.strip().lower() for s in v.split(",")}
-        chosen = [statuses[s] for s in sorted(wanted) if s in statuses]
-        return None if "all" in wanted or not chosen else ("(" + " OR ".join(chosen) + ")", ())
-
-    return Filter("client_status", build)
-
-
 def _match_transactions(v: str) -> Built | None:
     if v.strip().lower() not in {"1", "true"}:
         return None
     return ("({t}.is_deleted = false AND {t}.transaction_id IS NULL)", ())
 
 
-def expense_fields() -> tuple[Field, ...]:
-    """The columns an expense and a recurring expense share."""
+def expense_fields(inclusive: bool = False, by_amount: bool = False, documents: bool = True) -> tuple[Field, ...]:
+    """The columns an expense and a recurring expense share; the flags are the defaults of a new row where
+    the company sets none (upstream's factories: a recurring expense starts inclusive, by amount, without
+    the invoice documents flag)."""
     return (
         *standard(),
         ref("vendor_id", "vendor"),
@@ -88,9 +82,9 @@ def expense_fields() -> tuple[Field, ...]:
         code("payment_type_id", "payment_types"),
         Field("expense_currency_id", "text", writable=False, expr="''"),
         boolean("should_be_invoiced"),
-        boolean("invoice_documents", default=True),
-        boolean("uses_inclusive_taxes"),
-        boolean("calculate_tax_by_amount"),
+        boolean("invoice_documents", default=documents),
+        boolean("uses_inclusive_taxes", default=inclusive),
+        boolean("calculate_tax_by_amount", default=by_amount),
         _money("amount"),
         _money("foreign_amount"),
         Field("exchange_rate", "money", writable=True, default=1),
@@ -139,7 +133,7 @@ expense = Entity(
     search=EXPENSE_SEARCH,
     filters=(
         f.search(EXPENSE_SEARCH),
-        status_filter(EXPENSE_STATUS),
+        f.client_status(EXPENSE_STATUS),
         f.eq("number"),
         f.ref_eq("client_id"),
         f.ref_eq("vendor_id"),
@@ -159,4 +153,56 @@ expense = Entity(
     ),
     default_includes=("documents",),
     activity={"create": 34, "update": 47, "archive": 35, "delete": 36, "restore": 37},
+    bulk_actions=("archive", "restore", "delete", "bulk_categorize", "invoice"),
+)
+
+# upstream's RecurringExpenseFilters reads the expense words (logged counts amounts above 0 there); the
+# schedule words are those of recurring invoices, whose `pending` wins
+RECURRING_EXPENSE_STATUS = {
+    **{k: v for k, v in EXPENSE_STATUS.items() if k not in ("pending", "uncategorized")},
+    "logged": EXPENSE_STATUS["logged"].replace("{t}.amount >= 0", "{t}.amount > 0"),
+    **CLIENT_STATUS,
+}
+
+recurring_expense = Entity(
+    "recurring_expense",
+    "recurring_expenses",
+    plural="recurring_expenses",
+    label="Recurring Expense",
+    documents=True,
+    number_counter="recurring_expense",
+    fields=(
+        *expense_fields(inclusive=True, by_amount=True, documents=False),
+        Field("transaction_id", "ref", writable=False),
+        Field("recurring_expense_currency_id", "text", writable=False, expr="''"),
+        Field(
+            "last_sent_date",
+            "text",
+            writable=False,
+            expr="COALESCE(to_char({t}.last_sent_date AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'), '')",
+        ),
+        *schedule("recurringExpense"),
+    ),
+    search=EXPENSE_SEARCH,
+    filters=(
+        f.search(EXPENSE_SEARCH),
+        f.client_status(RECURRING_EXPENSE_STATUS),
+        Filter("status_id", status_ids),
+        f.eq("number"),
+        f.ref_eq("client_id"),
+        f.ref_eq("vendor_id"),
+        f.ref_eq("category_id"),
+        *f.common(),
+    ),
+    sorts={**EXPENSE_SORTS, **SCHEDULE_SORTS, "status_id": "{t}.status_id"},
+    relations=(
+        Relation("documents", "document", morph="recurring_expenses"),
+        Relation("client", "client", kind="one", local="client_id"),
+        Relation("vendor", "vendor", kind="one", local="vendor_id"),
+        Relation("category", "expense_category", kind="one", local="category_id"),
+        Relation("activities", "activity", fk="recurring_expense_id", order="{t}.id DESC"),
+    ),
+    default_includes=("documents",),
+    activity={"create": 120, "update": 121, "archive": 122, "delete": 123, "restore": 124},
+    bulk_actions=("archive", "restore", "delete", "start", "stop"),
 )

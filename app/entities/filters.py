@@ -138,5 +138,17 @@ def search(sql: str) -> Filter:
     return Filter("filter", build)
 
 
+def client_status(statuses: dict[str, str]) -> Filter:
+    """`client_status=a,b`: an OR of the named conditions (upstream's per-entity vocabularies); `all`, or no
+    known name, filters nothing."""
+
+    def build(v: str) -> Built | None:
+        wanted = {s.strip().lower() for s in v.split(",")}
+        chosen = [statuses[s] for s in sorted(wanted) if s in statuses]
+        return None if "all" in wanted or not chosen else ("(" + " OR ".join(chosen) + ")", ())
+
+    return Filter("client_status", build)
+
+
 def common() -> tuple[Filter, ...]:
     return (since("created_at"), since("updated_at"), flag("is_deleted"))

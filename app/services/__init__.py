@@ -6,21 +6,26 @@ Shared by every domain, at this level:
     entity.py      EntityService, the parent of every service (generic CRUD + the activity log)
     activities.py  the activity log          numbering.py  per-company number counters
     money.py       client balances, the ledger, the lock order of every money movement
+    contacts.py    a client's or vendor's contacts, replaced by a body's list
     system.py      what the server says about itself (health, statics)
+    schedule.py    what recurring invoices and recurring expenses share (frequency, send moment, start/stop)
 
 One package per domain, each holding its role files:
     accounts/   sign-up, sessions and tokens, companies, company users, the login throttle
-    crm/        clients and their contacts (client groups, gateway tokens as they gain rules)
-    billing/    invoices, quotes, credits, recurring invoices: one engine (billing.base), lines, totals
+    crm/        clients and their contacts, gateway tokens, the client tools (purge, merge, statement)
+    billing/    invoices, quotes, credits, recurring invoices and quotes: one engine (billing.base), lines, totals
     payments/   payments, what they apply to, refunds, deletion
     files/      uploads and the stored documents
     dashboard/  charts and the global search
+    vendors/    vendors and their contacts, purchase orders (billing.base.BillingService with the vendor
+                as the party), what receiving an order makes (its expense, stock)
+    expenses/   expenses, recurring expenses, expense categories; invoicing expenses
     banking/    bank transactions matched to invoices, payments and expenses; the rules that match them
-Where what comes next goes: vendors/ (vendors, vendor contacts, purchase orders, whose service subclasses
-billing.base.BillingService), expenses/ (expenses, recurring expenses, categories), projects/ (projects,
-tasks, task statuses), banking/ (bank integrations, transactions, match rules), jobs/ (mail, webhooks, the
+    schedules/  task schedulers (what the job engine will run)
+    subscriptions/  what the client portal will sell
+Where what comes next goes: projects/ (projects, tasks, task statuses), jobs/ (mail, webhooks, the
 scheduler that runs recurring invoices), pdf/ (rendering documents), reports/ (exports). A domain imports
-the shared modules and the domains it builds on (payments and dashboard build on billing), never the
+the shared modules and the domains it builds on (payments, dashboard, vendors build on billing), never the
 reverse; tests/test_layers.py checks the layers and that no import cycle exists.
 """
 
@@ -32,16 +37,27 @@ from ..entities import REGISTRY
 from ..entities.spec import Entity, Field, Relation
 from .accounts.tokens import TokenService
 from .accounts.users import UserService
+from .banking.integrations import BankIntegrationService
 from .banking.rule_service import BankTransactionRuleService
 from .banking.transactions import BankTransactionService
 from .billing.credits import CreditService
 from .billing.invoices import InvoiceService
 from .billing.quotes import QuoteService
-from .billing.recurring import RecurringInvoiceService
+from .billing.recurring import RecurringInvoiceService, RecurringQuoteService
 from .crm.clients import ClientService
+from .crm.gateway_tokens import ClientGatewayTokenService
 from .entity import EntityService
 from .expenses.categories import ExpenseCategoryService
+from .expenses.expenses import ExpenseService
+from .expenses.recurring import RecurringExpenseService
 from .payments.service import PaymentService
+from .projects.projects import ProjectService
+from .projects.statuses import TaskStatusService
+from .projects.tasks import TaskService
+from .schedules.schedulers import TaskSchedulerService
+from .subscriptions.subscriptions import SubscriptionService
+from .vendors.purchase_orders import PurchaseOrderService
+from .vendors.vendors import VendorService
 
 SERVICES: dict[str, type[EntityService]] = {
     "client": ClientService,
@@ -53,8 +69,20 @@ SERVICES: dict[str, type[EntityService]] = {
     "expense_category": ExpenseCategoryService,
     "user": UserService,
     "company_token": TokenService,
+    "bank_integration": BankIntegrationService,
     "bank_transaction": BankTransactionService,
     "bank_transaction_rule": BankTransactionRuleService,
+    "expense": ExpenseService,
+    "recurring_expense": RecurringExpenseService,
+    "vendor": VendorService,
+    "purchase_order": PurchaseOrderService,
+    "recurring_quote": RecurringQuoteService,
+    "task_scheduler": TaskSchedulerService,
+    "subscription": SubscriptionService,
+    "client_gateway_token": ClientGatewayTokenService,
+    "project": ProjectService,
+    "task": TaskService,
+    "task_status": TaskStatusService,
 }
 
 

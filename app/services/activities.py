@@ -22,6 +22,8 @@ REF_COLUMNS = frozenset(
         "recurring_invoice_id",
         "recurring_expense_id",
         "purchase_order_id",
+        "recurring_quote_id",
+        "subscription_id",
     }
 )
 

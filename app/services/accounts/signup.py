@@ -7,6 +7,7 @@ from typing import Any
 from ... import ids, reference
 from ...auth import hash_password, random_key
 from ...db import Db
+from ..projects.statuses import add_defaults as add_task_statuses
 from .tokens import mint_token
 
 # Every new company starts with upstream's payment terms (days).
@@ -36,7 +37,7 @@ async def create_account(db: Db, email: str, password: str, company_name: str = 
 
 
 async def add_company(db: Db, account_id: int, owner_id: int, name: str) -> int:
-    """A company of `account_id` with upstream's defaults (settings, payment terms), `owner_id` its owner
+    """A company of `account_id` with upstream's defaults (settings, payment terms, task statuses), `owner_id` its owner
     and admin. Sign-up and POST /companies both make companies here. Runs in the caller's transaction."""
     settings = reference.default_company_settings(name=name)
     company_id = int(
@@ -60,4 +61,5 @@ async def add_company(db: Db, account_id: int, owner_id: int, name: str) -> int:
         owner_id,
         list(DEFAULT_PAYMENT_TERMS),
     )
+    await add_task_statuses(db, company_id, owner_id)
     return company_id

@@ -23,9 +23,9 @@ from ...db import Db
 from ...entities import REGISTRY
 from ...entities.banking import CONVERTED, CREDIT
 from ...errors import invalid
-from .. import money, numbering
+from .. import money
 from ..billing.invoice_transitions import payable
-from ..entity import EntityService
+from ..expenses.expenses import ExpenseService
 from ..payments.service import PaymentService
 
 Row = dict[str, Any]
@@ -165,7 +165,7 @@ async def new_expense(db: Db, who: Principal, tx: Row, vendor_id: int | None, ca
     """An expense made from the transaction: its amount, date, currency and description, the vendor and
     category given (each checked by the expense's own validation: another company's is a 422)."""
     settings = await db.fetchval("SELECT settings FROM companies WHERE id = $1", who.company_id) or {}
-    expenses = EntityService(REGISTRY["expense"], db)
+    expenses = ExpenseService(REGISTRY["expense"], db)  # numbering and defaults as any expense's
     day = tx["date"].isoformat() if tx["date"] else None
     expense = await expenses.create(
         who,
@@ -179,7 +179,6 @@ async def new_expense(db: Db, who: Principal, tx: Row, vendor_id: int | None, ca
             "category_id": ids.encode(category_id) if category_id else None,
             "should_be_invoiced": bool(settings.get("mark_expenses_invoiceable", False)),
             "invoice_documents": bool(settings.get("invoice_expense_documents", False)),
-            "number": await numbering.next_number(db, who.company_id, "expense", "expenses"),
         },
     )
     await db.execute(

@@ -41,7 +41,7 @@ LOCKED = "This invoice is locked and unable to be modified."
 DOCUMENT_MONEY = ("discount", "partial", "exchange_rate", "tax_rate1", "tax_rate2", "tax_rate3", *SURCHARGES)
 SIX = Decimal("0.000001")
 STORED_SQL = (
-    "SELECT client_id, status_id, number, amount, balance, paid_to_date, partial, discount, is_amount_discount, "
+    "SELECT {party}, status_id, number, amount, balance, paid_to_date, partial, discount, is_amount_discount, "
     "uses_inclusive_taxes, tax_name1, tax_name2, tax_name3, tax_rate1, tax_rate2, tax_rate3, "
     f"{', '.join(SURCHARGES)}, date, due_date, partial_due_date, line_items::text AS line_items "
     "FROM {table} WHERE company_id = $1 AND id = $2 FOR UPDATE"
@@ -96,6 +96,12 @@ class BillingService(EntityService):
     shared_setting: ClassVar[str] = ""  # e.g. "shared_invoice_quote_counter": the invoice counter when on
     # The client row is locked before the company counter on create: the lock order of every money movement.
     lock_client_on_create: ClassVar[bool] = True
+    # Who the document is for: "client" (its contacts get the invitations, its settings layer over the
+    # company's), or "vendor" for purchase orders (company settings, the vendor's currency, no client locks).
+    party: ClassVar[str] = "client"
+    # status_id 5 in an update body would cancel an invoice without its effects: refused (422). A purchase
+    # order's 5 is its own cancelled, which the web app sends back with every save of a cancelled order.
+    cancelled_by_status: ClassVar[bool] = True
     flags: BillingFlags = NO_FLAGS  # the flags of the write in progress (a service instance serves one call)
     stored: dict[str, Any]  # the document as stored, read under the update's lock
 
@@ -115,6 +121,11 @@ class BillingService(EntityService):
     @property
     def table(self) -> str:
         return self.entity.table
+
+    @property
+    def party_key(self) -> str:
+        """The column naming the document's party: client_id, or vendor_id."""
+        return f"{self.party}_id"
 
     # ---- writes ------------------------------------------------------------------------------
     async def create(
@@ -136,22 +147,23 @@ class BillingService(EntityService):
             raise invalid("number", TAKEN) from None
 
     async def before_write(self, who: Principal, values: Row, current: Row | None, data: Mapping[str, Any]) -> None:
+        party = self.party_key
         if current is None:
-            if values.get("client_id") is None:
-                raise invalid("client_id", "The client id field is required.")
+            if values.get(party) is None:
+                raise invalid(party, f"The {self.party} id field is required.")
             if self.lock_client_on_create:
                 await money.lock_client(self.db, who.company_id, values["client_id"])
-            state = dict(NEW_DEFAULTS, client_id=values["client_id"])
+            state = dict(NEW_DEFAULTS, **{party: values[party]})
         else:
             state = self.stored  # read under the update's lock (lock_row)
-            given = values.pop("client_id", None)
-            if given is not None and given != state["client_id"]:
-                raise invalid("client_id", "The client id cannot be changed.")
+            given = values.pop(party, None)
+            if given is not None and given != state[party]:
+                raise invalid(party, f"The {self.party} id cannot be changed.")
             if self._closed(state):
                 raise invalid("status_id", LOCKED)
-            if str(data.get("status_id", "")).strip() == str(STATUS_CANCELLED):
+            if self.cancelled_by_status and str(data.get("status_id", "")).strip() == str(STATUS_CANCELLED):
                 raise invalid("status_id", "The selected status id is invalid.")
-        ctx = await self._context(who, state["client_id"])
+        ctx = await self._context(who, state[party])
         if current is not None and self._locked(state, ctx):
             raise invalid("number", LOCKED)
         lines = clean_lines(data["line_items"]) if "line_items" in data else state["line_items"]
@@ -170,7 +182,8 @@ class BillingService(EntityService):
         await self._number(who, values, current, ctx)
         company = ctx["company"]
         if (
-            "line_items" in data
+            self.party == "client"  # a purchase order's costs are not the products' prices
+            and "line_items" in data
             and ctx["attributes"].get("update_products", True) is not False
             and str(ctx["setting"]("currency_id", "1")) == str(company.get("currency_id") or "1")
         ):
@@ -179,7 +192,7 @@ class BillingService(EntityService):
     async def after_write(self, who: Principal, entity_id: int, current: Row | None, data: Mapping[str, Any]) -> None:
         raw = data.get("invitations")
         if current is None or (isinstance(raw, list) and raw):
-            await invitations.sync(self.db, who, self.kind, entity_id, raw, current is None)
+            await invitations.sync(self.db, who, self.kind, entity_id, raw, current is None, self.party)
 
     async def lock_row(self, who: Principal, entity_id: int) -> None:
         await self._stored(who, entity_id)
@@ -187,17 +200,24 @@ class BillingService(EntityService):
     async def _stored(self, who: Principal, doc_id: int) -> dict[str, Any]:
         """The document as stored, exact, locked: its client row first, then the document (the lock order
         of every money movement). Kept as `self.stored` for the rules of the write."""
-        client_id = await self.db.fetchval(
-            f"SELECT client_id FROM {self.table} WHERE company_id = $1 AND id = $2", who.company_id, doc_id
-        )
-        await money.lock_client(self.db, who.company_id, client_id)
-        row = dict(await self.db.fetchrow_one(STORED_SQL.format(table=self.table), who.company_id, doc_id))
+        await self._lock_client_of(who, doc_id)
+        stored_sql = STORED_SQL.format(table=self.table, party=self.party_key)
+        row = dict(await self.db.fetchrow_one(stored_sql, who.company_id, doc_id))
         row["line_items"] = clean_lines(json.loads(row["line_items"], parse_float=Decimal))
         self.stored = row
         return row
 
-    async def _context(self, who: Principal, client_id: int) -> dict[str, Any]:
-        return await context.load(self.db, who.company_id, client_id)
+    async def _lock_client_of(self, who: Principal, doc_id: int) -> None:
+        """A client's document locks its client first; a vendor's moves no client money and locks none."""
+        if self.party != "client":
+            return
+        client_id = await self.db.fetchval(
+            f"SELECT client_id FROM {self.table} WHERE company_id = $1 AND id = $2", who.company_id, doc_id
+        )
+        await money.lock_client(self.db, who.company_id, client_id)
+
+    async def _context(self, who: Principal, party_id: int) -> dict[str, Any]:
+        return await context.load(self.db, who.company_id, party_id, self.party)
 
     # ---- the rules a subclass may change -----------------------------------------------------
     @staticmethod
@@ -282,20 +302,17 @@ class BillingService(EntityService):
             await self.log(who, type_id, entity_id)
 
     async def log(self, who: Principal, type_id: int, doc_id: int, notes: str = "", **refs: int | None) -> None:
-        client_id = await self.db.fetchval(
-            f"SELECT client_id FROM {self.table} WHERE company_id = $1 AND id = $2", who.company_id, doc_id
+        party_id = await self.db.fetchval(
+            f"SELECT {self.party_key} FROM {self.table} WHERE company_id = $1 AND id = $2", who.company_id, doc_id
         )
         await activities.record_refs(
-            self.db, who, type_id, {"client_id": client_id, f"{self.kind}_id": doc_id, **refs}, notes
+            self.db, who, type_id, {self.party_key: party_id, f"{self.kind}_id": doc_id, **refs}, notes
         )
 
     # ---- helpers for the actions -------------------------------------------------------------
     async def lock(self, who: Principal, doc_id: int) -> dict[str, Any]:
         """Client row, then the document row, FOR UPDATE (the lock order of every money movement)."""
-        client_id = await self.db.fetchval(
-            f"SELECT client_id FROM {self.table} WHERE company_id = $1 AND id = $2", who.company_id, doc_id
-        )
-        await money.lock_client(self.db, who.company_id, client_id)
+        await self._lock_client_of(who, doc_id)
         row = await self.db.fetchrow_one(
             f"SELECT *, line_items::text AS lines FROM {self.table} WHERE company_id = $1 AND id = $2 FOR UPDATE",
             who.company_id,
@@ -303,8 +320,8 @@ class BillingService(EntityService):
         )
         return dict(row)
 
-    async def setting(self, who: Principal, client_id: int, key: str, default: Any = "") -> Any:
-        return (await self._context(who, client_id))["setting"](key, default)
+    async def setting(self, who: Principal, party_id: int, key: str, default: Any = "") -> Any:
+        return (await self._context(who, party_id))["setting"](key, default)
 
     async def stamp_invitations(self, who: Principal, doc_id: int, always: bool = False) -> None:
         """sent_date = now on the live invitations (mark_sent: only where empty; email: every one)."""
@@ -323,15 +340,15 @@ class BillingService(EntityService):
             f"UPDATE {self.table} SET last_sent_date = $3, updated_at = now() WHERE company_id = $1 AND id = $2",
             who.company_id,
             row["id"],
-            context.today(await self.setting(who, row["client_id"], "timezone_id", "1")),
+            context.today(await self.setting(who, row[self.party_key], "timezone_id", "1")),
         )
 
     async def invited_contacts(self, who: Principal, doc_id: int) -> list[int]:
         return [
-            r["client_contact_id"]
+            r["contact_id"]
             for r in await self.db.fetch(
-                f"SELECT client_contact_id FROM {self.kind}_invitations WHERE company_id = $1 AND {self.kind}_id = $2 "
-                "AND deleted_at IS NULL ORDER BY id",
+                f"SELECT {self.party}_contact_id AS contact_id FROM {self.kind}_invitations "
+                f"WHERE company_id = $1 AND {self.kind}_id = $2 AND deleted_at IS NULL ORDER BY id",
                 who.company_id,
                 doc_id,
             )
@@ -349,15 +366,16 @@ class BillingService(EntityService):
     async def copy_body(
         self, who: Principal, row: Mapping[str, Any], terms: bool = True, footer: bool = True
     ) -> dict[str, Any]:
-        """A create body carrying a stored document's client, lines, taxes, notes and invitations."""
+        """A create body carrying a stored document's party, lines, taxes, notes and invitations."""
         body: dict[str, Any] = {k: row[k] or "" for k in COPIED_TEXT}
         body.update({k: Decimal(row[k]) for k in COPIED_MONEY})
+        contact = f"{self.party}_contact_id"
         body.update(
-            client_id=ids.encode(row["client_id"]),
+            {self.party_key: ids.encode(row[self.party_key])},
             is_amount_discount=row["is_amount_discount"],
             uses_inclusive_taxes=row["uses_inclusive_taxes"],
             line_items=json.loads(row["lines"], parse_float=Decimal),
-            invitations=[{"client_contact_id": ids.encode(c)} for c in await self.invited_contacts(who, row["id"])],
+            invitations=[{contact: ids.encode(c)} for c in await self.invited_contacts(who, row["id"])],
         )
         if row["assigned_user_id"] is not None:
             body["assigned_user_id"] = ids.encode(row["assigned_user_id"])

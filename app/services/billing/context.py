@@ -1,6 +1,7 @@
 """The settings a billing document is written under: the client's overrides, then its group's, then the
 company's (the first non-empty value wins), the company's own flags (`attributes`), and the client
-currency's precision. Also the company's today, in its time zone."""
+currency's precision. A vendor's document (a purchase order) has the company's settings with the vendor's
+currency over them (vendors carry no settings of their own). Also the company's today, in its time zone."""
 
 from __future__ import annotations
 
@@ -17,6 +18,11 @@ CONTEXT_SQL = (
     "FROM clients c JOIN companies co ON co.id = c.company_id LEFT JOIN group_settings g "
     "ON g.company_id = c.company_id AND g.id = c.group_settings_id WHERE c.company_id = $1 AND c.id = $2"
 )
+VENDOR_CONTEXT_SQL = (
+    "SELECT jsonb_strip_nulls(jsonb_build_object('currency_id', v.currency_id::text)) AS client, NULL::jsonb AS grp, "
+    "co.settings AS company, co.attributes, v.public_notes "
+    "FROM vendors v JOIN companies co ON co.id = v.company_id WHERE v.company_id = $1 AND v.id = $2"
+)
 
 
 def on(setting: Any) -> bool:
@@ -32,9 +38,11 @@ def today(timezone_id: Any) -> Date:
         return datetime.now(UTC).date()
 
 
-async def load(db: Db, company_id: int, client_id: int) -> dict[str, Any]:
-    """-> {setting(key, default), attributes, public_notes, company (its settings), precision}."""
-    row = await db.fetchrow_one(CONTEXT_SQL, company_id, client_id)  # check_refs proved the client is the caller's
+async def load(db: Db, company_id: int, party_id: int, party: str = "client") -> dict[str, Any]:
+    """-> {setting(key, default), attributes, public_notes, company (its settings), precision}.
+    `party` is "client" (party_id a client) or "vendor" (a vendor)."""
+    sql = VENDOR_CONTEXT_SQL if party == "vendor" else CONTEXT_SQL
+    row = await db.fetchrow_one(sql, company_id, party_id)  # check_refs proved the party is the caller's
     layers = [row["client"] or {}, row["grp"] or {}, row["company"] or {}]
 
     def setting(key: str, default: Any = "") -> Any:

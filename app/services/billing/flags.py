@@ -1,7 +1,7 @@
 """The follow-up actions a create or update of a billing document may carry (upstream's triggered actions),
 run inside the same transaction: `mark_sent`, `send_email`, `approve` (quotes), `paid` with its
-`reference`, and `amount_paid` (invoices). REST reads them from the query string, GraphQL from the
-mutation's arguments; each service names the ones it reads in `flags_taken`."""
+`reference`, and `amount_paid` (invoices); `start` and `stop` (a task's timer). REST reads them from the
+query string, GraphQL from the mutation's arguments; each service names the ones it reads in `flags_taken`."""
 
 from __future__ import annotations
 
@@ -33,6 +33,8 @@ class BillingFlags:
     paid: bool = False
     reference: str = ""
     amount_paid: Decimal | None = None
+    start: bool = False  # tasks: start (or resume) the timer
+    stop: bool = False  # tasks: stop the running timer
 
     @classmethod
     def parse(cls, params: Mapping[str, Any]) -> BillingFlags:
@@ -48,6 +50,8 @@ class BillingFlags:
             paid=true("paid"),
             reference=str(params.get("reference", "")),
             amount_paid=amount(params.get("amount_paid", "")),
+            start=true("start"),
+            stop=true("stop"),
         )
 
 

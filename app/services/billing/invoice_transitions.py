@@ -22,6 +22,7 @@ from ...entities.billing import (
 )
 from .. import activities, numbering
 from ..money import LEDGER_INVOICE, LEDGER_PAYMENT, ZERO, dec, derived_status, move_balance, refresh_payment_balance
+from . import task_links
 
 UPDATE_INVOICE, DELETE_INVOICE, RESTORE_INVOICE, REVERSED, CANCELLED = 5, 9, 25, 58, 59
 Row = dict[str, Any]
@@ -188,7 +189,8 @@ async def delete_effects(db: Db, who: Principal, inv: Row) -> None:
     """Delete (before the row is flagged deleted): client balance -= balance (ledger row even when 0),
     paid_to_date -= what its payments still pay on it; its paymentables soft-deleted and each payment's
     amount reduced by that net (applied by the pivot amount, so payment invariants keep holding); payments
-    left with nothing are deleted. A quote converted into it is released."""
+    left with nothing are deleted. A quote converted into it is released, and so are the tasks it billed."""
+    await task_links.free(db, who, inv["id"])
     pivots = await db.fetch(
         "SELECT id, payment_id, amount, refunded FROM paymentables WHERE company_id = $1 AND "
         "invoice_id = $2 AND deleted_at IS NULL ORDER BY payment_id, id FOR UPDATE",

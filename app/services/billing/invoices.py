@@ -18,6 +18,7 @@ from datetime import date as Date
 from datetime import timedelta
 from typing import Any
 
+from ... import ids
 from ...auth import Principal
 from ...crud.service import Row
 from ...entities import REGISTRY
@@ -26,7 +27,7 @@ from ...entities.spec import Entity
 from ...errors import invalid
 from .. import activities, money
 from ..entity import not_available
-from . import invoice_payments
+from . import invoice_payments, task_links
 from . import invoice_transitions as transitions
 from .base import BillingService
 from .context import today
@@ -65,12 +66,24 @@ class InvoiceService(BillingService):
         return applied != "when_sent"
 
     async def after_write(self, who: Principal, entity_id: int, current: Row | None, data: Mapping[str, Any]) -> None:
-        """The client balance follows a saved non-draft invoice; then invitations, then the flags."""
+        """The client balance follows a saved non-draft invoice; then the billed tasks, invitations, the flags."""
+        lines = data.get("line_items")
+        if isinstance(lines, list) and (current is not None or task_links.task_ids(lines)):
+            client_id = (
+                current["client_id"]
+                if current is not None
+                else await self.db.fetchval(
+                    "SELECT client_id FROM invoices WHERE company_id = $1 AND id = $2", who.company_id, entity_id
+                )
+            )
+            await task_links.link(self.db, who, entity_id, client_id, lines)
         if current is not None and int(current["status_id"] or STATUS_DRAFT) != STATUS_DRAFT:
             number = await self.db.fetchval(
                 "SELECT COALESCE(number, '') FROM invoices WHERE company_id = $1 AND id = $2", who.company_id, entity_id
             )
             await money.recompute_balance(self.db, who, current["client_id"], entity_id, number)
+        if "line_items" in data:
+            await self._link_expenses(who, entity_id, data["line_items"])
         await super().after_write(who, entity_id, current, data)
         flags = self.flags
         if not (flags.paid or flags.mark_sent) and flags.amount_paid is None:
@@ -82,6 +95,22 @@ class InvoiceService(BillingService):
             await invoice_payments.amount_paid(self.db, who, inv, setting, flags.amount_paid, flags.reference)
         elif flags.mark_sent:
             await transitions.mark_sent(self.db, who, inv, setting)
+
+    async def _link_expenses(self, who: Principal, invoice_id: int, lines: Any) -> None:
+        """Upstream's linkEntities: an expense named by a line's `expense_id` is invoiced by this invoice;
+        here only the company's expenses of the invoice's client (or of none) not invoiced elsewhere."""
+        found = [ids.decode_or_none(x.get("expense_id")) for x in lines if isinstance(x, dict)]
+        named = sorted({i for i in found if i is not None})
+        if not named:
+            return
+        await self.db.execute(
+            "UPDATE expenses e SET invoice_id = i.id, updated_at = now() FROM invoices i WHERE i.company_id = $1 "
+            "AND i.id = $2 AND e.company_id = $1 AND e.id = ANY($3::bigint[]) AND (e.client_id IS NULL OR "
+            "e.client_id = i.client_id) AND (e.invoice_id IS NULL OR e.invoice_id = i.id)",
+            who.company_id,
+            invoice_id,
+            named,
+        )
 
     async def _lock_one(self, who: Principal, invoice_id: int) -> tuple[dict[str, Any], Any]:
         client_id = await self.db.fetchval(
@@ -126,6 +155,12 @@ class InvoiceService(BillingService):
                 for inv in rows.values():
                     if action == "delete" and not inv["is_deleted"]:
                         await transitions.delete_effects(self.db, who, inv)
+                        await self.db.execute(  # its expenses may be invoiced again, as upstream frees them
+                            "UPDATE expenses SET invoice_id = NULL, updated_at = now() WHERE company_id = $1 "
+                            "AND invoice_id = $2",
+                            who.company_id,
+                            inv["id"],
+                        )
                     elif action == "restore" and inv["is_deleted"]:
                         restored = await transitions.restore_effects(self.db, who, inv)
                         if not restored:

@@ -6,43 +6,29 @@ and due-date-days. Balance is the amount. Statuses: 1 draft (every new one), 2 a
 `start` (-> active unless no cycles are left or deleted; restores an archived one) and `stop` (-> paused
 from draft, active or pending).
 
-Not implemented: generating invoices from them (upstream's scheduler; a `jobs` package will hold it),
-`send_now`, `?start=true`.
+Recurring quotes run on the same engine (RecurringQuoteService): numbered with the recurring quote counter,
+the quote's terms and footer, invitations like a quote's.
+
+Not implemented: generating invoices and quotes from them (upstream's scheduler; a `jobs` package will hold
+it), `send_now`, `?start=true`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, time, timezone
 from datetime import date as Date
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from ... import reference
 from ...auth import Principal
 from ...crud.service import Row
-from ...entities.recurring import ACTIVE, AUTO_BILL, COMPLETED, DRAFT, FREQUENCIES, PAUSED
+from ...entities.recurring import ACTIVE, AUTO_BILL, COMPLETED, DRAFT
 from ...errors import invalid
+from .. import schedule
 from ..entity import ActsLikeItsBulk
 from . import context
 from .base import BillingService
 
 DUE_DATE_WORDS = ("terms", "on_receipt")
-
-
-def _zone(timezone_id: Any) -> ZoneInfo | timezone:
-    name = reference.TIMEZONES.get(str(timezone_id), {}).get("name", "UTC")
-    try:
-        return ZoneInfo(name)
-    except (KeyError, ValueError):
-        return UTC
-
-
-def _frequency(value: Any) -> int:
-    text = str(value).strip() if value is not None and not isinstance(value, bool) else ""
-    if not text.isdigit() or int(text) not in FREQUENCIES:
-        raise invalid("frequency_id", "The selected frequency id is invalid.")
-    return int(text)
 
 
 def _due_date_days(value: str) -> str:
@@ -65,7 +51,7 @@ class RecurringInvoiceService(ActsLikeItsBulk, BillingService):
         if current is None and data.get("frequency_id") in (None, ""):
             raise invalid("frequency_id", "The frequency id field is required.")
         if data.get("frequency_id") not in (None, ""):
-            values["frequency_id"] = _frequency(data["frequency_id"])
+            values["frequency_id"] = schedule.frequency(data["frequency_id"])
         if values.get("remaining_cycles") is not None and values["remaining_cycles"] < -1:
             raise invalid("remaining_cycles", "The remaining cycles must be at least -1.")
         if "due_date_days" in values:
@@ -81,7 +67,6 @@ class RecurringInvoiceService(ActsLikeItsBulk, BillingService):
 
     async def _schedule(self, who: Principal, values: Row, current: Row | None, ctx: dict[str, Any]) -> None:
         setting = ctx["setting"]
-        zone = _zone(setting("timezone_id", "1"))
         send_on: Date | None = values.get("next_send_date_client")
         if current is None:
             today = context.today(setting("timezone_id", "1"))
@@ -94,7 +79,7 @@ class RecurringInvoiceService(ActsLikeItsBulk, BillingService):
                 values["auto_bill"] = chosen if chosen in AUTO_BILL else "off"
             values["status_id"] = DRAFT
         if send_on is not None:
-            values["next_send_date"] = datetime.combine(send_on, time(0), tzinfo=zone)
+            values["next_send_date"] = schedule.send_moment(send_on, setting("timezone_id", "1"))
         if "auto_bill" in values:
             values["auto_bill_enabled"] = values["auto_bill"] in ("always", "optout")
         cycles = values.get("remaining_cycles")
@@ -111,20 +96,15 @@ class RecurringInvoiceService(ActsLikeItsBulk, BillingService):
 
     async def bulk_other(self, who: Principal, action: str, entity_ids: Sequence[int], data: Mapping[str, Any]) -> None:
         if action == "start":
-            await self.db.execute(
-                "UPDATE recurring_invoices SET status_id = $3, deleted_at = NULL, updated_at = now() "
-                "WHERE company_id = $1 AND id = ANY($2::bigint[]) AND remaining_cycles <> 0 AND NOT is_deleted",
-                who.company_id,
-                list(entity_ids),
-                ACTIVE,
-            )
+            await schedule.start(self.db, who, self.table, entity_ids)
         elif action == "stop":
-            await self.db.execute(
-                "UPDATE recurring_invoices SET status_id = $3, updated_at = now() WHERE company_id = $1 "
-                "AND id = ANY($2::bigint[]) AND status_id < $3",
-                who.company_id,
-                list(entity_ids),
-                PAUSED,
-            )
+            await schedule.stop(self.db, who, self.table, entity_ids)
         else:
             await super().bulk_other(who, action, entity_ids, data)
+
+
+class RecurringQuoteService(RecurringInvoiceService):
+    """Upstream's recurring quote: the recurring invoice's schedule and actions over the quote's defaults."""
+
+    runs = "recurring_quote"
+    terms_setting = "quote"

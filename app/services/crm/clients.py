@@ -2,26 +2,21 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import asyncpg
 
 from ... import ids, reference
-from ...auth import Principal, hash_password, random_key
+from ...auth import Principal, random_key
 from ...crud.service import Row
 from ...crud.validate import clean
-from ...entities import REGISTRY
 from ...errors import Invalid, invalid
 from .. import numbering
+from ..contacts import ContactSync
 from ..entity import EntityService
 
-CONTACT = REGISTRY["client_contact"]
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-MASKED_PASSWORD = "**********"
 BULK_UPDATE_COLUMNS = tuple(reference.BULK_UPDATES["client"])
-MAX_CONTACTS = 500
 COUNTRY_CODES = {
     code.upper(): cid
     for cid, row in reference.COUNTRIES.items()
@@ -30,17 +25,6 @@ COUNTRY_CODES = {
 }
 CURRENCY_CODES = {row["code"].lower(): cid for cid, row in reference.CURRENCIES.items() if row.get("code")}
 LANGUAGE_CODES = {row["locale"].lower(): lid for lid, row in reference.LANGUAGES.items() if row.get("locale")}
-
-
-def _password_problem(password: str) -> str:
-    """Upstream's contact password rule: 7+ characters with a lower-case letter, a capital and a digit."""
-    if len(password) > 1000:
-        return "The {field} may not be greater than 1000 characters."
-    if len(password) < 7:
-        return "The {field} must be at least 7 characters."
-    if not (re.search(r"[a-z]", password) and re.search(r"[A-Z]", password) and re.search(r"[0-9]", password)):
-        return "The {field} format is invalid."
-    return ""
 
 
 UNIQUE_INDEXES = {"clients_number": "number", "clients_id_number": "id_number"}
@@ -86,7 +70,7 @@ class ClientService(EntityService):
 
     async def after_write(self, who: Principal, entity_id: int, current: Row | None, data: Mapping[str, Any]) -> None:
         if current is None or "contacts" in data:
-            await self._sync_contacts(who, entity_id, data.get("contacts"), current is None)
+            await ContactSync(self.db, "client", ensure_recipient=True).sync(who, entity_id, data.get("contacts"))
 
     async def _company_settings(self, who: Principal) -> dict[str, Any]:
         """Read once per service (one request): a create needs both the currency and the country."""
@@ -165,118 +149,6 @@ class ClientService(EntityService):
                     errors[column] = [f"The {column.replace('_', ' ')} has already been taken."]
         if errors:
             raise Invalid(errors)
-
-    # ---- contacts ----------------------------------------------------------------------------
-    def _clean_contacts(self, raw: Any) -> list[tuple[int | None, Row, str | None]]:
-        if raw is None:
-            return []
-        if not isinstance(raw, list):
-            raise invalid("contacts", "The contacts must be a list.")
-        if len(raw) > MAX_CONTACTS:
-            raise invalid("contacts", f"The contacts may not have more than {MAX_CONTACTS} items.")
-        cleaned, errors = [], {}
-        seen_emails: set[str] = set()
-        for n, item in enumerate(raw):
-            if not isinstance(item, dict):
-                errors[f"contacts.{n}"] = ["The contact must be an object."]
-                continue
-            try:
-                values = clean(CONTACT, item, creating=False, prefix=f"contacts.{n}.")
-            except Invalid as exc:
-                errors.update(exc.errors)
-                continue
-            if values.get("email") and not EMAIL.match(values["email"]):
-                errors[f"contacts.{n}.email"] = ["The email must be a valid email address."]
-            contact_id = ids.decode_or_none(item["id"]) if isinstance(item.get("id"), str) and item["id"] else None
-            password = item.get("password")
-            password = password if isinstance(password, str) and password and password != MASKED_PASSWORD else None
-            if password is not None:
-                problem = _password_problem(password)
-                if problem:
-                    errors[f"contacts.{n}.password"] = [problem.format(field=f"contacts.{n}.password")]
-            email = values.get("email", "").lower()
-            if email:
-                if email in seen_emails:
-                    errors[f"contacts.{n}.email"] = [f"The contacts.{n}.email field has a duplicate value."]
-                seen_emails.add(email)
-            cleaned.append((contact_id, values, password))
-        if errors:
-            raise Invalid(errors)
-        return cleaned
-
-    async def _sync_contacts(self, who: Principal, client_id: int, raw: Any, creating: bool) -> None:
-        """Contacts sent replace the stored ones; at least one always remains; exactly one is primary."""
-        contacts = self._clean_contacts(raw)
-        existing = {
-            r["id"]
-            for r in await self.db.fetch(
-                "SELECT id FROM client_contacts WHERE company_id = $1 AND client_id = $2 AND deleted_at IS NULL",
-                who.company_id,
-                client_id,
-            )
-        }
-        kept: list[int] = []
-        for contact_id, values, password in contacts:
-            if password is not None:
-                values["password_hash"] = hash_password(password)
-            if contact_id is not None and contact_id in existing and contact_id not in kept:
-                if values:
-                    cols = list(values)
-                    sets = ", ".join(f"{c} = ${i}" for i, c in enumerate(cols, start=4))
-                    await self.db.execute(
-                        f"UPDATE client_contacts SET {sets}, updated_at = now() WHERE "
-                        f"company_id = $1 AND client_id = $2 AND id = $3",
-                        who.company_id,
-                        client_id,
-                        contact_id,
-                        *values.values(),
-                    )
-                kept.append(contact_id)
-            else:
-                kept.append(await self._insert_contact(who, client_id, values))
-        if not kept:
-            kept.append(await self._insert_contact(who, client_id, {}))
-        await self.db.execute(
-            "UPDATE client_contacts SET is_deleted = true, deleted_at = now(), updated_at = now() "
-            "WHERE company_id = $1 AND client_id = $2 AND deleted_at IS NULL AND NOT (id = ANY($3::bigint[]))",
-            who.company_id,
-            client_id,
-            kept,
-        )
-        await self._normalise_primary(who, client_id)
-
-    async def _insert_contact(self, who: Principal, client_id: int, values: Row) -> int:
-        values = {
-            **values,
-            "company_id": who.company_id,
-            "client_id": client_id,
-            "user_id": who.user_id,
-            "contact_key": random_key(32),
-        }
-        cols = list(values)
-        contact_id: int = await self.db.fetchval(
-            f"INSERT INTO client_contacts ({', '.join(cols)}) VALUES "
-            f"({', '.join(f'${i}' for i in range(1, len(cols) + 1))}) RETURNING id",
-            *values.values(),
-        )
-        return contact_id
-
-    async def _normalise_primary(self, who: Principal, client_id: int) -> None:
-        """The first contact by (is_primary desc, id) is the only primary; someone receives e-mail."""
-        await self.db.execute(
-            """
-            WITH ranked AS (
-                SELECT id, row_number() OVER (ORDER BY is_primary DESC, id) AS n,
-                       bool_or(send_email) OVER () AS anyone
-                FROM client_contacts WHERE company_id = $1 AND client_id = $2 AND deleted_at IS NULL)
-            UPDATE client_contacts c SET is_primary = (r.n = 1),
-                   send_email = CASE WHEN r.n = 1 AND NOT r.anyone THEN true ELSE c.send_email END
-            FROM ranked r WHERE c.company_id = $1 AND c.id = r.id
-              AND (c.is_primary <> (r.n = 1) OR (r.n = 1 AND NOT r.anyone))
-            """,
-            who.company_id,
-            client_id,
-        )
 
     # ---- bulk extras -------------------------------------------------------------------------
     async def bulk_other(self, who: Principal, action: str, entity_ids: Sequence[int], data: Mapping[str, Any]) -> None:

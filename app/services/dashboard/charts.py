@@ -1,7 +1,8 @@
 """Dashboard charts (upstream ChartService / ChartQueries, as the web app's dashboard calls them): totals and
-per-day series per currency, computed from the caller's company's invoices, payments (when that table exists)
-and expenses (when that table exists; otherwise 0 and []). A client's currency is its settings.currency_id,
-else the company's. Non-admin users see only their own clients' invoices and their own payments, as upstream.
+per-day series per currency, computed from the caller's company's invoices, payments and expenses (with their
+taxes, as upstream's chart queries count them; see app/services/expenses/taxes.py). A client's currency is its
+settings.currency_id, else the company's. Non-admin users see only their own clients' invoices and their own
+payments and expenses, as upstream.
 
 Every currency key always carries every part (the web app crashes on a missing `currencies` object or a missing
 array), with zero amounts instead of upstream's empty objects. Upstream's key 999 (an aggregate that divides by
@@ -22,6 +23,7 @@ from ...auth import Principal
 from ...db import Db
 from ...errors import invalid
 from ..billing import context
+from ..expenses import taxes
 
 RANGES = (
     "last7_days",
@@ -56,19 +58,19 @@ FROM payments p JOIN clients c ON c.company_id = p.company_id AND c.id = p.clien
 WHERE p.company_id = $1 AND NOT p.is_deleted AND p.date BETWEEN $3 AND $4
   AND ($5::bigint IS NULL OR p.user_id = $5)
 GROUP BY 1, 2 ORDER BY 2"""
-EXPENSE_SQL = """
-SELECT COALESCE(e.currency_id::text, $2) AS currency_id, e.date, sum(e.amount) AS amount
-FROM expenses e WHERE e.company_id = $1 AND NOT e.is_deleted AND e.date BETWEEN $3 AND $4
-  AND ($5::bigint IS NULL OR e.user_id = $5)
+# an expense counts with its taxes (expenses.taxes.GROSS_SQL), unless its client or vendor is deleted
+EXPENSE_SQL = f"""
+SELECT COALESCE(e.currency_id::text, $2) AS currency_id, e.date, sum({taxes.GROSS_SQL}) AS amount
+FROM expenses e
+LEFT JOIN clients c ON c.company_id = e.company_id AND c.id = e.client_id
+LEFT JOIN vendors v ON v.company_id = e.company_id AND v.id = e.vendor_id
+WHERE e.company_id = $1 AND NOT e.is_deleted AND e.date BETWEEN $3 AND $4
+  AND ($5::bigint IS NULL OR e.user_id = $5) AND NOT COALESCE(c.is_deleted, false)
+  AND NOT COALESCE(v.is_deleted, false)
 GROUP BY 1, 2 ORDER BY 2"""
 CURRENCIES_SQL = f"""
 SELECT DISTINCT {CURRENCY} AS currency_id FROM clients c
 WHERE c.company_id = $1 AND NOT c.is_deleted AND ($3::bigint IS NULL OR c.user_id = $3)"""
-TABLES_SQL = """
-SELECT to_regclass('payments') IS NOT NULL AS payments,
-       (SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema()
-        AND table_name = 'expenses' AND column_name IN ('company_id', 'amount', 'currency_id', 'date',
-        'is_deleted', 'user_id')) = 6 AS expenses"""
 
 
 def _day(value: Any, name: str) -> Date:
@@ -128,9 +130,8 @@ class Charts:
         args = (self.who.company_id, self.company_currency, self.start, self.end, self.own)
         invoiced = [1, 2, 3, 4] if self.drafts else [2, 3, 4]
         self.invoices = await self.db.fetch(INVOICE_SQL, *args, invoiced, invoiced)
-        tables = await self.db.fetchrow_one(TABLES_SQL)
-        self.payments = await self.db.fetch(PAYMENT_SQL, *args) if tables["payments"] else []
-        self.expenses = await self.db.fetch(EXPENSE_SQL, *args) if tables["expenses"] else []
+        self.payments = await self.db.fetch(PAYMENT_SQL, *args)
+        self.expenses = await self.db.fetch(EXPENSE_SQL, *args)
         found = {
             r["currency_id"]
             for r in await self.db.fetch(CURRENCIES_SQL, self.who.company_id, self.company_currency, self.own)

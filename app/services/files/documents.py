@@ -53,6 +53,11 @@ def _remove(paths: Iterable[Path | None]) -> None:
             log.exception("could not remove document file %s", path.name)
 
 
+def remove_stored(company_id: int, hashes: Iterable[str]) -> None:
+    """The files of document rows another service deleted (a client purge), after its commit."""
+    _remove(stored_path(company_id, h) for h in hashes)
+
+
 def _write(company_id: int, checked: Sequence[Checked]) -> list[Path]:
     """Copy each upload to a temporary name, then rename, so a reader never sees half a file."""
     folder = active().upload_dir / str(int(company_id))

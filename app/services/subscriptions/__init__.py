@@ -1,0 +1,1 @@
+"""Subscriptions: what the client portal will sell (products, recurring products, trial, seats, steps)."""
