@@ -46,13 +46,6 @@ class Conflict(AppError):
     code = "conflict"
 
 
-class PreconditionFailed(AppError):
-    """412: a route that needs the password confirmed (upstream's password_protected middleware)."""
-
-    status = 412
-    code = "precondition_failed"
-
-
 class TooLarge(AppError):
     status = 413
     code = "too_large"

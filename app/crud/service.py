@@ -259,6 +259,26 @@ class CrudService:
             else:
                 await self.bulk_other(who, action, entity_ids, data)
 
+    async def require_edit_all(self, who: Principal, entity_ids: Sequence[int]) -> None:
+        """A bulk action edits every row it names: all of them must be editable, or nothing happens."""
+        if not self.entity.writable:
+            raise Forbidden("This action is unauthorized.")
+        if who.can("edit", self.entity.name):
+            return
+        owner = self.entity.field(self.entity.owned_by)
+        if owner is None:
+            raise Forbidden("This action is unauthorized.")
+        assigned = " OR assigned_user_id = $3" if self.entity.field("assigned_user_id") else ""
+        owned = await self.db.fetchval(
+            f"SELECT count(*) FROM {self.entity.table} WHERE company_id = $1 AND id = ANY($2::bigint[]) "
+            f"AND ({owner.col} = $3{assigned})",
+            who.company_id,
+            list(set(entity_ids)),
+            who.user_id,
+        )
+        if owned != len(set(entity_ids)):
+            raise Forbidden("This action is unauthorized.")
+
     async def bulk_made(
         self, who: Principal, action: str, entity_ids: Sequence[int], data: Mapping[str, Any]
     ) -> tuple[Entity, int] | None:

@@ -3,7 +3,8 @@
 A request confirms the password with X-API-PASSWORD (or X-API-PASSWORD-BASE64). A confirmation is
 remembered on the token it was made with for the company's `default_password_timeout` (milliseconds; 0
 means for ever), and each protected action without a header inside that window restarts it, as upstream's
-sliding cache does. A login counts as a confirmation. A wrong header fails even inside the window.
+sliding cache does. A login counts as a confirmation. A wrong header fails even inside the window, and
+wrong passwords are throttled per user like logins.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 from ...auth import OFFERED_PASSWORD, Principal, check_password
 from ...db import Db
 from ...errors import PreconditionFailed
+from ...settings import active
+from . import throttle
 
 DEFAULT_TIMEOUT_MS = 1_800_000
 
@@ -37,9 +40,22 @@ async def confirm(db: Db, who: Principal) -> None:
     if offered is None:
         if not state["recent"]:
             raise PreconditionFailed("Invalid Password")
-    elif not offered or not check_password(offered, state["password_hash"]):
-        raise PreconditionFailed("Invalid Password")
+    else:
+        await _check(db, who, offered, state["password_hash"])
     await db.execute(REMEMBER_SQL, who.company_id, who.token_id)
+
+
+async def _check(db: Db, who: Principal, offered: str, hashed: str) -> None:
+    """Wrong passwords count like failed logins, per user, so a token cannot be used to guess its owner's
+    password (the counter shared with the other password checks)."""
+    if not offered or len(offered) > 1000:
+        raise PreconditionFailed("Invalid Password")
+    settings = active()
+    key = f"password:{who.user_id}"
+    window = await throttle.reserve(db, key, settings.login_attempts, settings.login_window_seconds)
+    if not check_password(offered, hashed):
+        raise PreconditionFailed("Invalid Password")
+    await throttle.release(db, key, window)
 
 
 async def still_confirmed(db: Db, who: Principal) -> bool:
