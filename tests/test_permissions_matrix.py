@@ -24,12 +24,20 @@ from test_registry_matrix import INVALID_IDS, ROUTED, Company, answer, errors_of
 
 from app import ids
 from app.auth import ADMIN_CREATES, CREATE_ALL_ONLY, VISIBLE_TO_MEMBERS
+from app.crud.service import CrudService
 from app.db import Db
 from app.entities.spec import Entity
+from app.services import service_for
 
 PROFILES = ("none", "view", "create", "edit")
 DENIED = (403, {"message": "This action is unauthorized.", "errors": {}})
-ADMIN_EDITS = {"user", "company_token"}  # PUT is for admins (and, for users, oneself) only
+# PUT is for admins (and, for users, oneself) only; so are all writes of entities whose service sets its own
+# write rules (gateway tokens, schedulers, task statuses)
+ADMIN_EDITS = {"user", "company_token"} | {
+    e.name
+    for e in ROUTED
+    if type(service_for(e, None))._require is not CrudService._require  # type: ignore[arg-type]
+}
 
 
 def permissions(profile: str, entity: Entity) -> str:

@@ -48,12 +48,15 @@ class CrudService:
             return False
         return who.user_id in (row.get(owner.name), row.get("assigned_user_id"))
 
+    def _own_rows_editable(self, who: Principal) -> bool:
+        """Whether a member without the edit right may edit its own rows: yes, unless this entity's service
+        sets rules of its own on writes (`_require` overridden: admin-only entities)."""
+        return self.entity.writable and type(self)._require is CrudService._require
+
     def require_edit(self, who: Principal, row: Mapping[str, Any]) -> None:
         """Edit (update, delete, upload, actions) of one row: the edit right, or the row is the caller's own."""
-        if not self.entity.writable:
-            raise Forbidden("This action is unauthorized.")
-        if not (who.can("edit", self.entity.name) or self.owns(who, row)):
-            raise Forbidden("This action is unauthorized.")
+        if who.can("edit", self.entity.name) or not self.owns(who, row) or not self._own_rows_editable(who):
+            self._require(who, "edit")
 
     def includes(self, include: str, defaults: bool = True) -> sql.Includes:
         return sql.parse_includes(self.entity, include, 0, defaults)
@@ -261,13 +264,10 @@ class CrudService:
 
     async def require_edit_all(self, who: Principal, entity_ids: Sequence[int]) -> None:
         """A bulk action edits every row it names: all of them must be editable, or nothing happens."""
-        if not self.entity.writable:
-            raise Forbidden("This action is unauthorized.")
-        if who.can("edit", self.entity.name):
-            return
         owner = self.entity.field(self.entity.owned_by)
-        if owner is None:
-            raise Forbidden("This action is unauthorized.")
+        if who.can("edit", self.entity.name) or owner is None or not self._own_rows_editable(who):
+            self._require(who, "edit")  # the entity's own rules; without the right, a 403
+            return
         assigned = " OR assigned_user_id = $3" if self.entity.field("assigned_user_id") else ""
         owned = await self.db.fetchval(
             f"SELECT count(*) FROM {self.entity.table} WHERE company_id = $1 AND id = ANY($2::bigint[]) "
