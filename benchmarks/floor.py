@@ -214,7 +214,8 @@ async def http(scope: dict[str, Any], receive: Any, send: Any) -> None:
             body += message.get("body", b"")
             if not message.get("more_body"):
                 break
-        await create_client(send, who, orjson.loads(body or b"{}"))
+        form = any(k == b"content-type" and v.startswith(FORM) for k, v in scope["headers"])
+        await create_client(send, who, form_fields(body) if form else orjson.loads(body or b"{}"))
     else:
         await respond(send, 404, {"message": "Route does not exist", "errors": {}})
 
@@ -256,12 +257,32 @@ async def index(scope: dict[str, Any], send: Any, company: int, entity: Entity, 
 
 
 # ---- S5: create a client with its contacts (the server's effects, in the fewest statements) ----------
+FORM = b"application/x-www-form-urlencoded"
+
+
+def form_fields(body: bytes) -> dict[str, Any]:
+    """S5f's url-encoded body (`name=..&contacts[0][email]=..`, brackets percent-encoded) -> S5's JSON tree:
+    plain fields, and the one nesting it sends, `contacts[i][field]`, as a list in index order."""
+    data: dict[str, Any] = {}
+    contacts: dict[int, dict[str, str]] = {}
+    for key, value in parse_qsl(body.decode(), keep_blank_values=True):
+        name, _, rest = key.partition("[")
+        if not rest:
+            data[name] = value
+        elif name == "contacts":
+            index, _, field = rest.partition("][")
+            contacts.setdefault(int(index), {})[field.rstrip("]")] = value
+    if contacts:
+        data["contacts"] = [contacts[i] for i in sorted(contacts)]
+    return data
+
+
 LOCK_COMPANY = "SELECT settings FROM companies WHERE id = $1 FOR UPDATE"
 NUMBER_TAKEN = "SELECT 1 FROM clients WHERE company_id = $1 AND number = $2"
 SET_COUNTER = "UPDATE companies SET settings = jsonb_set(settings, $2::text[], to_jsonb($3::int)) WHERE id = $1"
 INSERT_CLIENT = (
-    "INSERT INTO clients (company_id, user_id, name, number, settings, client_hash, country_id) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id"
+    "INSERT INTO clients (company_id, user_id, name, number, settings, client_hash, country_id, website, city) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id"
 )
 INSERT_CONTACTS = (
     "INSERT INTO client_contacts (company_id, client_id, user_id, first_name, last_name, email, "
@@ -305,6 +326,8 @@ async def create_client(send: Any, who: Who, data: dict[str, Any]) -> None:
             client_settings,
             secrets.token_hex(20),
             int(country) if country.isdigit() else None,
+            str(data.get("website") or ""),
+            str(data.get("city") or ""),
         )
         await conn.execute(
             INSERT_CONTACTS,

@@ -28,6 +28,7 @@ import time
 from typing import Any
 
 TIMEOUT = 10.0
+JSON = "application/json"
 
 
 def raw_request(spec: dict[str, Any], req: dict[str, Any]) -> bytes:
@@ -36,8 +37,13 @@ def raw_request(spec: dict[str, Any], req: dict[str, Any]) -> bytes:
     lines = [f"{req['method']} {req['path']} HTTP/1.1", f"Host: {host_header(spec)}"]
     lines += [f"{k}: {v}" for k, v in spec.get("headers", {}).items()]
     if body is not None:
-        lines += ["Content-Type: application/json", f"Content-Length: {len(data)}"]
+        lines += [f"Content-Type: {content_type(req)}", f"Content-Length: {len(data)}"]
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + data
+
+
+def content_type(req: dict[str, Any]) -> str:
+    """The body's media type (specs written before requests carried one are JSON)."""
+    return str(req.get("content_type") or JSON)
 
 
 def host_header(spec: dict[str, Any]) -> str:
@@ -183,7 +189,7 @@ def wrk_script(spec: dict[str, Any]) -> str:
     entries = []
     for r in spec["requests"]:
         body = "nil" if r.get("body") is None else _lua_str(r["body"])
-        entries.append(f"{{{_lua_str(r['method'])}, {_lua_str(r['path'])}, {body}}}")
+        entries.append(f"{{{_lua_str(r['method'])}, {_lua_str(r['path'])}, {body}, {_lua_str(content_type(r))}}}")
     header_lua = ", ".join(f"[{_lua_str(k)}] = {_lua_str(v)}" for k, v in headers.items())
     check = spec.get("check") == "graphql"
     return f"""
@@ -202,7 +208,7 @@ function init(args)
   built = {{}}
   for i, r in ipairs(reqs) do
     local h = {{{header_lua}}}
-    if r[3] ~= nil then h["Content-Type"] = "application/json" end
+    if r[3] ~= nil then h["Content-Type"] = r[4] end
     built[i] = wrk.format(r[1], r[2], h, r[3])
   end
   math.randomseed({spec.get("seed", 1)} * 1000 + tid)

@@ -12,7 +12,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from app import ids
 
@@ -20,6 +20,8 @@ PER_PAGE = 20
 GRAPHQL = "{ clients(perPage: 20, page: %d) { items { id name contacts { id email } } } }"
 S4_QUERY = "per_page=20&include=client&client_status=unpaid&sort=" + quote("date|desc", safe="")
 S4_PAGES = 200  # random pages among the first 200 (4,000 rows) of the filtered, sorted list
+JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"  # what the PHP SDK sends on every write
 N_REQUESTS = 2000  # distinct requests per scenario, replayed in random order
 SCALE_CONNECTIONS = 4  # S7: few connections, so a slow query's backlog drains within seconds
 
@@ -29,9 +31,10 @@ class Request:
     method: str
     path: str
     body: str | None = None
+    content_type: str = JSON  # sent with the body (ignored without one)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"method": self.method, "path": self.path, "body": self.body}
+        return {"method": self.method, "path": self.path, "body": self.body, "content_type": self.content_type}
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,11 @@ class Scenario:
     connections: int | None = None  # overrides --connections (the scale scenarios: slow queries must drain)
     prime: bool = False  # send each distinct request once before the warm-up (text-keyed caches)
     notes: dict[str, str] = field(default_factory=dict)  # target -> why it does not run there
+
+
+def scenario_rng(key: str) -> random.Random:
+    """The seeded RNG a scenario builds its requests from: the same requests in every run."""
+    return random.Random(sum(map(ord, key)))
 
 
 @dataclass
@@ -91,7 +99,7 @@ def s4(ctx: Context, rng: random.Random) -> list[Request]:
     return [Request("GET", f"/api/v1/invoices?{S4_QUERY}&page={rng.randint(1, S4_PAGES)}") for _ in range(N_REQUESTS)]
 
 
-def s5(ctx: Context, rng: random.Random) -> list[Request]:
+def _new_clients(rng: random.Random) -> list[dict[str, Any]]:
     out = []
     for i in range(N_REQUESTS):
         first, last = rng.choice(("Ann", "Ben", "Cleo", "Dan")), rng.choice(("Lee", "Ross", "Kim", "Berg"))
@@ -101,8 +109,35 @@ def s5(ctx: Context, rng: random.Random) -> list[Request]:
             "city": "Springfield",
             "contacts": [{"first_name": first, "last_name": last, "email": f"{first}.{last}.{i}@example.com".lower()}],
         }
-        out.append(Request("POST", "/api/v1/clients", json.dumps(body)))
+        out.append(body)
     return out
+
+
+def php_query(value: dict[str, Any]) -> str:
+    """A body as PHP's http_build_query encodes it (the PHP SDK's writes): nested keys in brackets
+    (`contacts[0][email]`), keys and values through urlencode, so the brackets arrive as %5B/%5D and a space
+    as `+` (quote_plus differs from PHP's urlencode only on `~`, which these bodies do not contain)."""
+    pairs: list[tuple[str, str]] = []
+
+    def walk(prefix: str, v: Any) -> None:
+        items = v.items() if isinstance(v, dict) else enumerate(v) if isinstance(v, list) else None
+        if items is None:
+            pairs.append((prefix, str(v)))
+            return
+        for k, sub in items:
+            walk(f"{prefix}[{k}]" if prefix else str(k), sub)
+
+    walk("", value)
+    return urlencode(pairs)
+
+
+def s5(ctx: Context, rng: random.Random) -> list[Request]:
+    return [Request("POST", "/api/v1/clients", json.dumps(body)) for body in _new_clients(rng)]
+
+
+def s5_form(ctx: Context, rng: random.Random) -> list[Request]:
+    """S5's very clients (drawn from S5's seed, not this scenario's) as the PHP SDK sends them."""
+    return [Request("POST", "/api/v1/clients", php_query(body), FORM) for body in _new_clients(scenario_rng("S5"))]
 
 
 def s6(ctx: Context, rng: random.Random) -> list[Request]:
@@ -162,6 +197,14 @@ SCENARIOS: tuple[Scenario, ...] = (
         notes={"floor": "floor has no payment writer yet", "peer": PEER_TODO},
     ),
     Scenario("S5", "POST /api/v1/clients (one contact)", s5, write=True),
+    Scenario(
+        "S5f",
+        "POST /api/v1/clients (one contact) as the PHP SDK sends it (form-encoded)",
+        s5_form,
+        targets=frozenset({"server", "floor"}),
+        write=True,
+        notes={"peer": "n/a: the peer reads JSON bodies only"},
+    ),
     Scenario(
         "S7a",
         "S2 on the 1,000,000-invoice company (100,000 clients; same pages as S2)",
