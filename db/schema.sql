@@ -1567,4 +1567,4 @@ CREATE TABLE one_time_tokens (
 );
 CREATE INDEX one_time_tokens_expiry ON one_time_tokens (expires_at);
 
-INSERT INTO schema_migrations (version) VALUES (1), (2), (3), (4), (11);
+INSERT INTO schema_migrations (version) VALUES (1), (2), (3), (4), (5);
