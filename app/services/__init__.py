@@ -9,9 +9,10 @@ Shared by every domain, at this level:
     contacts.py    a client's or vendor's contacts, replaced by a body's list
     system.py      what the server says about itself (health, statics)
     schedule.py    what recurring invoices and recurring expenses share (frequency, send moment, start/stop)
+    named.py       NamedService: a name unique in the company    numbered.py  NumberedService: counter numbers
 
 One package per domain, each holding its role files:
-    accounts/   sign-up, sessions and tokens, companies, company users, the login throttle
+    accounts/   sign-up, sessions, users, API tokens, companies, company users, passwords, the login throttle
     crm/        clients and their contacts, gateway tokens, the client tools (purge, merge, statement)
     billing/    invoices, quotes, credits, recurring invoices and quotes: one engine (billing.base), lines, totals
     payments/   payments, what they apply to, refunds, deletion
@@ -23,7 +24,8 @@ One package per domain, each holding its role files:
     banking/    bank transactions matched to invoices, payments and expenses; the rules that match them
     schedules/  task schedulers (what the job engine will run)
     subscriptions/  what the client portal will sell
-Where what comes next goes: projects/ (projects, tasks, task statuses), jobs/ (mail, webhooks, the
+    projects/   projects, tasks and their time logs, task statuses; invoicing tasks
+Where what comes next goes: jobs/ (mail, webhooks, the
 scheduler that runs recurring invoices), pdf/ (rendering documents), reports/ (exports). A domain imports
 the shared modules and the domains it builds on (payments, dashboard, vendors build on billing), never the
 reverse; tests/test_layers.py checks the layers and that no import cycle exists.
