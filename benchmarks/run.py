@@ -192,6 +192,23 @@ def plan_scenarios(
     return chosen, skipped
 
 
+def portable(command: list[str]) -> str:
+    """A command as the results file records it: no path of the machine that ran it. A path inside the
+    checkout is relative to it, one inside the running virtualenv is `.venv/...`, any other is its name."""
+    venv = Path(sys.prefix)
+
+    def word(arg: str) -> str:
+        path = Path(arg)
+        if not path.is_absolute():
+            return arg
+        for base, shown in ((ROOT, ""), (venv, ".venv/")):
+            if path.is_relative_to(base):
+                return shown + str(path.relative_to(base))
+        return path.name
+
+    return shlex.join(word(arg) for arg in command)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     log = Log()
@@ -268,9 +285,7 @@ def main(argv: list[str] | None = None) -> int:
         for t in everything:
             t.wait_ready()
         log("started: " + ", ".join(f"{t.name} :{t.port}" for t in everything))
-        results["targets"] = {
-            t.name: {"command": shlex.join(t.command).replace(f"{ROOT}/", ""), "kind": t.kind} for t in timed
-        }  # paths relative to the checkout, whatever machine ran it
+        results["targets"] = {t.name: {"command": portable(t.command), "kind": t.kind} for t in timed}
 
         ctx = Context(dataset, extra)
         requests = {sc.key: sc.build(ctx, scenario_rng(sc.key)) for sc in scenarios}

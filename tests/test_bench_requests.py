@@ -48,3 +48,16 @@ def test_wrk_script_sets_each_requests_content_type() -> None:
     assert '{"POST", "/a", "{}", "application/json"}' in script
     assert '{"POST", "/b", "x=1", "application/x-www-form-urlencoded"}' in script
     assert 'h["Content-Type"] = r[4]' in script
+
+
+def test_a_results_file_records_no_path_of_the_machine() -> None:
+    """Commands are stored relative to the checkout or the virtualenv; any other absolute path by its name."""
+    import sys
+    from pathlib import Path
+
+    from benchmarks.run import portable
+    from benchmarks.targets import ROOT
+
+    served = portable([str(Path(sys.prefix) / "bin" / "python"), "-m", "uvicorn", "--port", "1"])
+    assert not served.startswith("/") and served.endswith("bin/python -m uvicorn --port 1"), served
+    assert portable([str(ROOT / "benchmarks" / "x.lua"), "/opt/tools/wrk"]) == "benchmarks/x.lua wrk"
