@@ -213,7 +213,7 @@ def _bulk_field(entity: Entity) -> StrawberryField:
 
 
 def _action_field(entity: Entity) -> StrawberryField:
-    """GET /api/v1/<plural>/{id}/{action}: the same service call; answers `{message}` (e.g. email sent) or
+    """GET /api/v1/<plural>/{id}/{action}: the same service call; answers `{message}` (e.g. for email) or
     `{entity, data}` with the shaped row the action produced (the document itself, a clone, a payment)."""
 
     async def resolve(info: strawberry.Info, id: str, action: str) -> Any:

@@ -36,7 +36,8 @@ from .lines import clean_lines, upsert_products
 from .totals import SURCHARGES
 
 TAKEN = "The number has already been taken."
-EMAIL_SENT = "email sent"
+# The answer of an `email` action until mail exists: what happened (marked sent), and that nothing was mailed.
+EMAIL_SENT = "Marked as sent. No e-mail was sent: this server does not send mail yet."
 LOCKED = "This invoice is locked and unable to be modified."
 DOCUMENT_MONEY = ("discount", "partial", "exchange_rate", "tax_rate1", "tax_rate2", "tax_rate3", *SURCHARGES)
 SIX = Decimal("0.000001")

@@ -29,11 +29,10 @@ from .. import activities, money
 from ..entity import not_available
 from . import invoice_payments, task_links
 from . import invoice_transitions as transitions
-from .base import BillingService
+from .base import EMAIL_SENT, BillingService
 from .context import today
 
 EMAIL_INVOICE = 6
-EMAIL_SENT = "email sent"
 
 
 class InvoiceService(BillingService):
