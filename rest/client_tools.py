@@ -26,7 +26,7 @@ async def _client(request: Request) -> int:
 
 async def purge_client(request: Request) -> Response:
     client_id = await _client(request)
-    await purge.purge(request.app.state.db, principal(request), client_id, request.headers)
+    await purge.purge(request.app.state.db, principal(request), client_id)
     return message("Success")
 
 
@@ -34,7 +34,7 @@ async def merge_clients(request: Request) -> Response:
     client_id = await _client(request)
     who = principal(request)
     svc = service(request, CLIENT)
-    await merge.merge(svc.db, who, client_id, request.path_params["other"], request.headers)
+    await merge.merge(svc.db, who, client_id, request.path_params["other"])
     include = request.query_params.get("include", "")
     return item((await svc.show(who, client_id, include)).data)
 

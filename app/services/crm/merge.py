@@ -11,7 +11,6 @@ upstream de-duplicates them. Both client rows are locked, in id order, before an
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from ... import ids
@@ -19,18 +18,18 @@ from ...auth import Principal
 from ...db import Db
 from ...errors import BadRequest
 from .. import money
-from ..accounts import password_check
+from ..accounts import passwords
 from .client_rows import LINKED, OWNED
 from .purge import require_admin
 
 UPDATE_CLIENT = 61  # the activity type the merge's ledger row names, as upstream's
 
 
-async def merge(db: Db, who: Principal, survivor: int, other_hid: Any, headers: Mapping[str, str]) -> None:
+async def merge(db: Db, who: Principal, survivor: int, other_hid: Any) -> None:
     """The caller has found the survivor (404 before this). The other client must be one of the company's,
     archived or deleted ones included (else upstream's 400 "Client not found")."""
     require_admin(who)
-    await password_check.confirm(db, who, headers)
+    await passwords.confirm(db, who)
     company = who.company_id
     other = ids.decode_or_none(other_hid) if isinstance(other_hid, str) else None
     found = (

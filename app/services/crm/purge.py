@@ -7,14 +7,12 @@ rows and files as they were."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from ...auth import Principal
 from ...db import Db
 from ...entities import REGISTRY
 from ...errors import Forbidden
 from .. import money
-from ..accounts import password_check
+from ..accounts import passwords
 from ..files.documents import remove_stored
 from .client_rows import INVITED, LINKED, OWNED
 
@@ -28,10 +26,10 @@ def require_admin(who: Principal) -> None:
         raise Forbidden("This action is unauthorized.")
 
 
-async def purge(db: Db, who: Principal, client_id: int, headers: Mapping[str, str]) -> None:
+async def purge(db: Db, who: Principal, client_id: int) -> None:
     """The caller has found the client (404 before this); 403 for a non-admin, 412 without the password."""
     require_admin(who)
-    await password_check.confirm(db, who, headers)
+    await passwords.confirm(db, who)
     company = who.company_id
     async with db.transaction():
         await money.lock_client(db, company, client_id)
