@@ -436,3 +436,37 @@ async def test_api_token_pages(browser: Browser) -> None:
     renamed = (await browser.call("PUT", f"/api/v1/tokens/{made['id']}", {"name": "Zapier live"}, CONFIRM))["data"]
     check_token(renamed)
     assert renamed["name"] == "Zapier live" and raw not in renamed["token"]
+
+
+# ---- settings: account management ---------------------------------------------------------------------
+async def test_account_management_pages(browser: Browser) -> None:
+    """/settings/account_management: the companies, "Add company" (a POST with no body; the answer's company
+    user carries the token for the new company), the page load in the new company, and the danger zone's
+    delete of that company with the password (the page then reloads: its token is gone, so the app signs in
+    again and finds the first company only)."""
+    me = await login(browser)
+    home = me["company"]["id"]
+    companies = await browser.page("/api/v1/companies")
+    assert [c["id"] for c in companies] == [home]
+    assert not nulls(companies, "companies"), nulls(companies, "companies")
+    r = await browser.http.post("/api/v1/companies", headers={**WEB, "X-Api-Token": browser.token})
+    assert r.status_code == 200, r.text
+    [created] = r.json()["data"]
+    new_id = created["company"]["id"]
+    assert new_id != home and created["is_owner"] is True and created["company"]["settings"]["name"]
+    refreshed = await browser.call("POST", f"/api/v1/refresh?updated_at={int(time.time())}")
+    check_company_users(refreshed)
+    assert [cu["company"]["id"] for cu in refreshed["data"]] == [home, new_id]  # the new one is the last
+    assert [c["id"] for c in await browser.page("/api/v1/companies")] == [home, new_id]
+    browser.token = created["token"]["token"]  # the switch
+    await boot(browser)
+    assert (await browser.call("POST", "/api/v1/companies/current"))["data"]["id"] == new_id
+    assert await browser.page(f"/api/v1/clients?{TABLE}") == []  # nothing of the first company
+    gone = await browser.call("DELETE", f"/api/v1/companies/{new_id}", {}, CONFIRM)
+    assert isinstance(gone["message"], str)
+    r = await browser.http.post("/api/v1/refresh", headers={**WEB, "X-Api-Token": browser.token})
+    assert r.status_code == 403 and r.json()["message"] == "Invalid token"
+    browser.token = ""
+    again = await login(browser)
+    assert again["company"]["id"] == home
+    assert [c["id"] for c in await browser.page("/api/v1/companies")] == [home]
