@@ -136,10 +136,10 @@ async def show_company(request: Request) -> Response:
 
 async def update_company(request: Request) -> Response:
     """The web app sends the logo here: multipart, `_method=PUT`, the file as `company_logo`."""
-    body, _, files = await read_body_with_files(request)
+    body, documents, files = await read_body_with_files(request)
     company_id = ids.decode(request.path_params["id"], "Company")
-    logo_file = files.get(logo.FIELD)
-    company = await company_admin.update(request.app.state.db, principal(request), company_id, body, logo_file)
+    db, who = request.app.state.db, principal(request)
+    company = await company_admin.update(db, who, company_id, body, files.get(logo.FIELD), documents)
     return item(company)
 
 

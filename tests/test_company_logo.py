@@ -180,3 +180,35 @@ async def test_a_logo_url_typed_into_settings_is_never_fetched(
     assert r.status_code == 200, r.text
     assert await read_logo(db, company_id) is None
     assert logo_files(upload_dir, tenant_a.company_id) == []  # the replaced upload's file is removed
+
+
+async def test_documents_travel_with_the_logo_and_a_bad_one_undoes_both(
+    api: httpx.AsyncClient, tenant_a: Any, db: Db, upload_dir: Path
+) -> None:
+    company = tenant_a.company_id
+    r = await api.post(
+        f"/api/v1/companies/{company}",
+        data={"_method": "PUT"},
+        files=[
+            ("company_logo", ("logo.png", image_bytes("PNG"), "image/png")),
+            ("documents[]", ("terms.txt", b"Our terms", "text/plain")),
+        ],
+    )
+    assert r.status_code == 200, r.text
+    data = r.json()["data"]
+    assert [d["name"] for d in data["documents"]] == ["terms.txt"] and data["settings"]["company_logo"]
+    url = data["settings"]["company_logo"]
+    r = await api.post(
+        f"/api/v1/companies/{company}",
+        data={"_method": "PUT", "settings[name]": "Not saved"},
+        files=[
+            ("company_logo", ("new.png", image_bytes("PNG", color=(1, 2, 3)), "image/png")),
+            ("documents[]", ("bad.exe", b"MZ\x90\x00", "application/octet-stream")),
+        ],
+    )
+    assert r.status_code == 422 and list(r.json()["errors"]) == ["documents.0"], r.text
+    settings = await stored_settings(db, company)
+    assert settings["company_logo"] == url and settings["name"] != "Not saved"
+    assert len(logo_files(upload_dir, company)) == 1  # the refused request's logo file was removed
+    count = await db.fetchval("SELECT count(*) FROM documents WHERE company_id = $1", ids.decode(company))
+    assert count == 1

@@ -144,10 +144,13 @@ async def set_default(db: Db, who: Principal, company_id: int) -> dict[str, Any]
     return (await companies.load(db, [company_id]))[company_id]
 
 
-async def update(db: Db, who: Principal, company_id: int, data: Mapping[str, Any], logo_file: Any) -> dict[str, Any]:
-    """PUT /companies/{id}: the company's fields and settings, and with a `company_logo` file its new logo
-    (upstream: the web app sends both in one multipart request). A refused logo is a 422 before anything is
-    written; a logo that is no longer the company's has its file removed once the change is committed."""
+async def update(
+    db: Db, who: Principal, company_id: int, data: Mapping[str, Any], logo_file: Any, files: list[Any]
+) -> dict[str, Any]:
+    """PUT /companies/{id}: the company's fields and settings, with a `company_logo` file its new logo and
+    with `documents[]` company documents (upstream takes all three in one multipart request). A refused file
+    is a 422 that changes nothing; a logo that is no longer the company's has its file removed once the
+    change is committed."""
     await companies.get(db, who, company_id)
     require_edit(who)
     new_url = await logo.prepare(company_id, logo_file) if logo_file is not None else None
@@ -155,6 +158,8 @@ async def update(db: Db, who: Principal, company_id: int, data: Mapping[str, Any
         async with db.transaction():
             old_url = await logo.current_url(db, company_id, lock=True)
             await companies.update(db, who, company_id, data)
+            if files:
+                await documents.attach(db, who, DOCUMENTABLE, company_id, files, data.get("is_public"))
             if new_url is not None:
                 await logo.set_url(db, company_id, new_url)
             now_url = await logo.current_url(db, company_id)
