@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,6 +23,19 @@ def image_bytes(fmt: str, size: tuple[int, int] = (3, 2), color: tuple[int, int,
     out = io.BytesIO()
     Image.new("RGB", size, color).save(out, format=fmt)
     return out.getvalue()
+
+
+def huge_png() -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", 8_000, 8_000, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+        + chunk(b"IEND", b"")
+    )
 
 
 async def upload(api: httpx.AsyncClient, company: str, name: str, data: bytes, **fields: str) -> httpx.Response:
@@ -135,6 +150,7 @@ async def test_a_non_image_is_refused_and_changes_nothing(
         ("logo.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 40),  # a signature with no image behind it
         ("logo.pdf", b"%PDF-1.4\n%%EOF\n"),
         ("empty.png", b""),
+        ("bomb.png", huge_png()),  # 8 000 x 8 000 pixels declared in a few bytes
     ):
         r = await upload(api, tenant_a.company_id, name, data, **{"settings[name]": "Changed"})
         assert r.status_code == 422, (name, r.text)
