@@ -7,7 +7,7 @@ byte-for-byte what REST shows) with the raw row beside it, whose integer ids key
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from strawberry.dataloader import DataLoader
@@ -33,12 +33,21 @@ class Context:
         self.principal = principal
         self.db = db
         self._loaders: dict[tuple[str, str], DataLoader[int, Any]] = {}
+        self._batched: dict[str, DataLoader[int, Any]] = {}
 
     def loader(self, entity: Entity, rel: Relation) -> DataLoader[int, Any]:
         key = (entity.name, rel.name)
         found = self._loaders.get(key)
         if found is None:
             found = self._loaders[key] = DataLoader(load_fn=self._batch(entity, rel))
+        return found
+
+    def batched(self, name: str, load: Callable[[Sequence[int]], Awaitable[list[Any]]]) -> DataLoader[int, Any]:
+        """The request's loader `name` for a field outside the registry's relations (the first `load`
+        given is the one that runs, for every key the request asks about)."""
+        found = self._batched.get(name)
+        if found is None:
+            found = self._batched[name] = DataLoader(load_fn=load)
         return found
 
     def _batch(self, entity: Entity, rel: Relation) -> Any:

@@ -21,6 +21,7 @@ import strawberry
 
 from app.services import REGISTRY, Entity, Field, Relation
 
+from . import company_user
 from .context import Node
 from .scalars import JSON, HashID
 
@@ -38,6 +39,8 @@ KIND_TYPES: dict[str, Any] = {
     "ts": int,
 }
 _P = inspect.Parameter
+# Fields beyond the registry's, by entity: what REST adds with an include the registry cannot say.
+EXTRA_FIELDS: dict[str, dict[str, Any]] = {"user": {"company_user": company_user.company_user}}
 
 
 def type_name(entity: Entity) -> str:
@@ -97,6 +100,7 @@ def _build_object(entity: Entity) -> Any:
         if entity.field(rel.name) is not None or not rel.name.isidentifier():
             raise ValueError(f"{entity.name}.{rel.name}: a relation needs a name of its own")
         namespace[rel.name] = _relation_field(entity, rel)
+    namespace.update(EXTRA_FIELDS.get(entity.name, {}))
     return _define(type_name(entity), namespace, f"{entity.title} (registry entity `{entity.name}`)")
 
 

@@ -38,7 +38,8 @@ def routes() -> list[BaseRoute]:
             out += built + _slashed(built, entity.path)
             if doc_actions.takes_actions(entity):
                 out.append(doc_actions.action_route(entity))
-    return grouped(out)
+    # The public logo route has no resource segment of /api/v1 to group by: it stands after the groups.
+    return [*grouped(out), *session.PUBLIC_ROUTES]
 
 
 # Upstream documents the scheduler list and create at `/task_schedulers/` (its OpenAPI paths end in a slash).

@@ -11,12 +11,19 @@ from starlette.routing import Route
 from app import ids
 from app.errors import Invalid, Unauthorized
 from app.services import system
-from app.services.accounts import companies, company_admin, sessions, throttle
+from app.services.accounts import company_admin, logo, sessions, throttle
 from app.settings import active
 
 from .endpoints import principal
-from .params import merged, read_body
+from .params import merged, read_body, read_body_with_files
 from .responses import JSON, item
+
+LOGO_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+    "Cache-Control": "public, max-age=31536000, immutable",
+    "Cross-Origin-Resource-Policy": "cross-origin",
+}
 
 
 def _client_ip(request: Request) -> str:
@@ -128,12 +135,21 @@ async def show_company(request: Request) -> Response:
 
 
 async def update_company(request: Request) -> Response:
-    body, _ = await read_body(request)
-    db = request.app.state.db
+    """The web app sends the logo here: multipart, `_method=PUT`, the file as `company_logo`."""
+    body, documents, files = await read_body_with_files(request)
     company_id = ids.decode(request.path_params["id"], "Company")
-    async with db.transaction():
-        company = await companies.update(db, principal(request), company_id, body)
+    db, who = request.app.state.db, principal(request)
+    company = await company_admin.update(db, who, company_id, body, files.get(logo.FIELD), documents)
     return item(company)
+
+
+async def serve_logo(request: Request) -> Response:
+    """A company's logo, public (an <img> in the web app or an e-mail sends no token): the URL changes with
+    every new logo, so it may be cached for good; nosniff and a sandbox keep it an image."""
+    found = await logo.serve(request.app.state.db, request.path_params["company"], request.path_params["name"])
+    if found is None:
+        return JSON({"message": "Logo not found", "errors": {}}, status_code=404)
+    return Response(found, media_type=logo.CONTENT_TYPE, headers=LOGO_HEADERS)
 
 
 ROUTES = [
@@ -147,3 +163,5 @@ ROUTES = [
     Route("/api/v1/companies/{id}", show_company, methods=["GET"]),
     Route("/api/v1/companies/{id}", update_company, methods=["PUT", "PATCH", "POST"]),
 ]
+# Outside /api/v1, so outside the header contract: no token, no X-Requested-With.
+PUBLIC_ROUTES = [Route(logo.URL_PREFIX + "/{company}/{name}", serve_logo, methods=["GET", "HEAD"])]

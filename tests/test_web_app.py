@@ -22,8 +22,8 @@ class Browser:
         self.http = http
         self.token = ""
 
-    async def call(self, method: str, url: str, body: Any = None) -> Any:
-        headers = {**WEB, **({"X-Api-Token": self.token} if self.token else {})}
+    async def call(self, method: str, url: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
+        headers = {**WEB, **({"X-Api-Token": self.token} if self.token else {}), **(headers or {})}
         r = await self.http.request(method, url, json=body, headers=headers)
         assert r.status_code == 200, (method, url, r.status_code, r.text[:300])
         return r.json()
@@ -334,3 +334,139 @@ async def test_the_later_families_pages_and_create_forms_load(browser: Browser) 
         assert not nulls(rows, name), nulls(rows, name)
         blank = (await browser.call("GET", f"/api/v1/{entity.path}/create"))["data"]
         assert isinstance(blank, dict) and not nulls(blank, f"{name}/create"), nulls(blank, f"{name}/create")
+
+
+# ---- settings: user management and API tokens -----------------------------------------------------------
+CONFIRM = {"X-Api-Password": PASSWORD}  # the PasswordConfirmation modal's answer
+
+
+def check_user(user: dict[str, Any]) -> None:
+    """What the user pages read: the name and e-mail, `email_verified_at`, and the company user's
+    notifications.email (an array the page calls .includes on), permissions and admin flag."""
+    assert user["id"] and isinstance(user["first_name"], str) and isinstance(user["email"], str)
+    assert isinstance(user["email_verified_at"], int)
+    membership = user["company_user"]
+    assert isinstance(membership["permissions"], str) and isinstance(membership["is_admin"], bool)
+    assert isinstance(membership["notifications"], dict)
+    assert isinstance(membership["notifications"].get("email", []), list)
+    assert isinstance(membership["settings"], dict)
+    assert not nulls(user, "user"), nulls(user, "user")
+
+
+async def test_user_management_pages(browser: Browser) -> None:
+    """/settings/users: the list without the current user, the blank, the create (password confirmed), the
+    edit page's read, and the save of new permissions as the page sends it (the whole user back)."""
+    me = await login(browser)
+    my_id = me["user"]["id"]
+    assert await browser.page(f"/api/v1/users?without={my_id}&{TABLE}") == []
+    blank = (await browser.call("GET", "/api/v1/users/create"))["data"]
+    assert blank["id"] == "" and not nulls(blank, "users/create"), nulls(blank, "users/create")
+    body = {
+        **blank,
+        "first_name": "Dana",
+        "last_name": "Member",
+        "email": "dana@example.com",
+        "company_user": {
+            "permissions": "",
+            "notifications": {"email": []},
+            "settings": {"table_columns": [], "report_settings": [], "accent_color": "#2F7DC3"},
+            "is_owner": False,
+            "is_admin": False,
+            "is_locked": False,
+            "ninja_portal_url": "",
+        },
+    }
+    created = (await browser.call("POST", "/api/v1/users?include=company_user", body, CONFIRM))["data"]
+    check_user(created)
+    listed = await browser.page(f"/api/v1/users?without={my_id}&{TABLE}")
+    assert [(u["id"], u["first_name"], u["last_name"], u["email"]) for u in listed] == [
+        (created["id"], "Dana", "Member", "dana@example.com")
+    ]
+    user = (await browser.call("GET", f"/api/v1/users/{created['id']}?include=company_user"))["data"]
+    check_user(user)
+    assert user["company_user"]["permissions"] == "" and user["company_user"]["is_admin"] is False
+    # ticking "view" and "edit" of clients and "create all" in the permissions card, then saving
+    user["company_user"]["permissions"] = "view_client,edit_client,create_all"
+    user["company_user"]["notifications"] = {"email": ["invoice_sent_all"]}
+    saved = (await browser.call("PUT", f"/api/v1/users/{created['id']}?include=company_user", user, CONFIRM))["data"]
+    check_user(saved)  # the page puts the answer back into its form
+    granted = saved["company_user"]["permissions"].split(",")
+    assert sorted(granted) == ["create_all", "edit_client", "view_client"]
+    assert saved["company_user"]["notifications"] == {"email": ["invoice_sent_all"]}
+    again = (await browser.call("GET", f"/api/v1/users/{created['id']}?include=company_user"))["data"]
+    assert again["company_user"]["permissions"] == saved["company_user"]["permissions"]
+
+
+def check_token(token: dict[str, Any]) -> None:
+    """What the token pages read: id, name, is_system, is_deleted, archived_at, token, created_at."""
+    for key, kind in (("id", str), ("name", str), ("token", str), ("is_system", bool), ("is_deleted", bool)):
+        assert isinstance(token[key], kind), key
+    assert isinstance(token["archived_at"], int) and isinstance(token["created_at"], int)
+    assert not nulls(token, "token"), nulls(token, "token")
+
+
+async def test_api_token_pages(browser: Browser) -> None:
+    """/settings/integrations/api_tokens: the list, the blank, the create with the password (the raw token
+    once), the edit page (masked from then on), the rename."""
+    await login(browser)
+    before = await browser.page(f"/api/v1/tokens?sort=id|desc&{TABLE}")
+    for token in before:
+        check_token(token)
+    existing = {t["id"] for t in before}  # the sign-up's and the login's tokens
+    blank = (await browser.call("GET", "/api/v1/tokens/create"))["data"]
+    assert isinstance(blank, dict) and not nulls(blank, "tokens/create"), nulls(blank, "tokens/create")
+    made = (await browser.call("POST", "/api/v1/tokens", {"name": "Zapier"}, CONFIRM))["data"]
+    check_token(made)
+    raw = made["token"]
+    assert len(raw) == 64 and made["name"] == "Zapier" and made["is_system"] is False
+    # the raw token works as a key of its own
+    r = await browser.http.get("/api/v1/clients", headers={**WEB, "X-Api-Token": raw})
+    assert r.status_code == 200
+    shown = (await browser.call("GET", f"/api/v1/tokens/{made['id']}"))["data"]
+    check_token(shown)
+    assert shown["name"] == "Zapier" and shown["token"] != raw and raw not in shown["token"]
+    assert shown["token"].startswith(raw[:10])  # masked: only its first characters stay recognisable
+    for page in (f"/api/v1/tokens?sort=id|desc&{TABLE}", "/api/v1/tokens?per_page=10&page=1"):
+        rows = await browser.page(page)
+        mine = [t for t in rows if t["id"] not in existing]
+        assert [(t["id"], t["name"], t["is_system"], t["archived_at"]) for t in mine] == [
+            (made["id"], "Zapier", False, 0)
+        ]
+        assert all(raw not in t["token"] for t in rows)
+    renamed = (await browser.call("PUT", f"/api/v1/tokens/{made['id']}", {"name": "Zapier live"}, CONFIRM))["data"]
+    check_token(renamed)
+    assert renamed["name"] == "Zapier live" and raw not in renamed["token"]
+
+
+# ---- settings: account management ---------------------------------------------------------------------
+async def test_account_management_pages(browser: Browser) -> None:
+    """/settings/account_management: the companies, "Add company" (a POST with no body; the answer's company
+    user carries the token for the new company), the page load in the new company, and the danger zone's
+    delete of that company with the password (the page then reloads: its token is gone, so the app signs in
+    again and finds the first company only)."""
+    me = await login(browser)
+    home = me["company"]["id"]
+    companies = await browser.page("/api/v1/companies")
+    assert [c["id"] for c in companies] == [home]
+    assert not nulls(companies, "companies"), nulls(companies, "companies")
+    r = await browser.http.post("/api/v1/companies", headers={**WEB, "X-Api-Token": browser.token})
+    assert r.status_code == 200, r.text
+    [created] = r.json()["data"]
+    new_id = created["company"]["id"]
+    assert new_id != home and created["is_owner"] is True and created["company"]["settings"]["name"]
+    refreshed = await browser.call("POST", f"/api/v1/refresh?updated_at={int(time.time())}")
+    check_company_users(refreshed)
+    assert [cu["company"]["id"] for cu in refreshed["data"]] == [home, new_id]  # the new one is the last
+    assert [c["id"] for c in await browser.page("/api/v1/companies")] == [home, new_id]
+    browser.token = created["token"]["token"]  # the switch
+    await boot(browser)
+    assert (await browser.call("POST", "/api/v1/companies/current"))["data"]["id"] == new_id
+    assert await browser.page(f"/api/v1/clients?{TABLE}") == []  # nothing of the first company
+    gone = await browser.call("DELETE", f"/api/v1/companies/{new_id}", {}, CONFIRM)
+    assert isinstance(gone["message"], str)
+    r = await browser.http.post("/api/v1/refresh", headers={**WEB, "X-Api-Token": browser.token})
+    assert r.status_code == 403 and r.json()["message"] == "Invalid token"
+    browser.token = ""
+    again = await login(browser)
+    assert again["company"]["id"] == home
+    assert [c["id"] for c in await browser.page("/api/v1/companies")] == [home]

@@ -21,7 +21,7 @@ from ...db import Db
 from ...entities import REGISTRY
 from ...errors import Forbidden, NotFound, invalid
 from ..files import documents
-from . import companies, passwords, sessions
+from . import companies, logo, passwords, sessions
 from .signup import add_company
 from .tokens import mint_token
 
@@ -142,6 +142,33 @@ async def set_default(db: Db, who: Principal, company_id: int) -> dict[str, Any]
         "UPDATE accounts SET default_company_id = $2, updated_at = now() WHERE id = $1", who.account_id, company_id
     )
     return (await companies.load(db, [company_id]))[company_id]
+
+
+async def update(
+    db: Db, who: Principal, company_id: int, data: Mapping[str, Any], logo_file: Any, files: list[Any]
+) -> dict[str, Any]:
+    """PUT /companies/{id}: the company's fields and settings, with a `company_logo` file its new logo and
+    with `documents[]` company documents (upstream takes all three in one multipart request). A refused file
+    is a 422 that changes nothing; a logo that is no longer the company's has its file removed once the
+    change is committed."""
+    await companies.get(db, who, company_id)
+    require_edit(who)
+    new_url = await logo.prepare(company_id, logo_file) if logo_file is not None else None
+    try:
+        async with db.transaction():
+            old_url = await logo.current_url(db, company_id, lock=True)
+            await companies.update(db, who, company_id, data)
+            if files:
+                await documents.attach(db, who, DOCUMENTABLE, company_id, files, data.get("is_public"))
+            if new_url is not None:
+                await logo.set_url(db, company_id, new_url)
+            now_url = await logo.current_url(db, company_id)
+    except BaseException:
+        logo.remove(company_id, new_url)
+        raise
+    if old_url != now_url:
+        logo.remove(company_id, old_url)
+    return await show(db, who, company_id)
 
 
 async def upload(db: Db, who: Principal, company_id: int, files: list[Any], is_public: Any) -> dict[str, Any]:
